@@ -1,0 +1,57 @@
+"""Dispatch on file extension."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from posefield.errors import MotionFormatError
+from posefield.motion import Motion
+from posefield.skeleton import Skeleton
+
+MOTION_SUFFIXES = (".amc", ".bvh", ".npz")
+
+
+def load_skeleton(path: str | Path) -> Skeleton:
+    """Read a skeleton from ``.asf`` or the header of a ``.bvh``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".asf":
+        from posefield.io.asf import read_asf
+        return read_asf(path)
+    if suffix == ".bvh":
+        from posefield.io.bvh import read_bvh
+        return read_bvh(path).skeleton
+    raise MotionFormatError(path, f"unknown skeleton format {suffix!r} (expected .asf or .bvh)")
+
+
+def load_motion(path: str | Path, asf: str | Path | None = None, **options) -> Motion:
+    """Read a motion; ``asf`` names the skeleton of an ``.amc`` (default: ``NN.asf`` beside ``NN_TT.amc``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MotionFormatError(path, "no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".amc":
+        from posefield.io.amc import read_amc
+        return read_amc(path, asf=asf, **options)
+    if suffix == ".bvh":
+        from posefield.io.bvh import read_bvh
+        return read_bvh(path, **options)
+    if suffix == ".npz":
+        from posefield.io.amass import read_amass
+        return read_amass(path, **options)
+    raise MotionFormatError(path, f"unknown motion format {suffix!r} (expected one of {', '.join(MOTION_SUFFIXES)})")
+
+
+def save_motion(motion: Motion, path: str | Path, **options) -> list[Path]:
+    """Write a motion atomically; returns the files written (an ``.amc`` also writes its ``.asf``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".amc":
+        from posefield.io.amc import write_amc
+        return write_amc(motion, path, **options)
+    if suffix == ".bvh":
+        from posefield.io.bvh import write_bvh
+        return write_bvh(motion, path, **options)
+    if suffix == ".npz":
+        from posefield.io.amass import write_amass
+        return write_amass(motion, path, **options)
+    raise MotionFormatError(path, f"unknown motion format {suffix!r} (expected one of {', '.join(MOTION_SUFFIXES)})")

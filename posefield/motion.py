@@ -1,0 +1,63 @@
+"""The one motion type every reader returns and every writer takes."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import roma
+import torch
+
+from posefield.errors import InvalidPoseError, SkeletonMismatchError
+from posefield.skeleton import Skeleton, forward_kinematics
+
+
+@dataclasses.dataclass(eq=False)
+class Motion:
+    """A skeleton animated over T frames.
+
+    Attributes:
+        skeleton: the joint tree (J joints).
+        rotations: (T, J, 4) float64 local unit quaternions (xyzw), canonical convention.
+        root_translation: (T, 3) float64 root position, metres.
+        fps: frames per second.
+        source: provenance (``path``, ``format``, ``subject`` ...).
+    """
+
+    skeleton: Skeleton
+    rotations: np.ndarray
+    root_translation: np.ndarray
+    fps: float
+    source: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rotations = np.asarray(self.rotations, dtype=np.float64)
+        self.root_translation = np.asarray(self.root_translation, dtype=np.float64)
+        t, j = self.rotations.shape[0], self.skeleton.num_joints
+        if self.rotations.shape != (t, j, 4):
+            raise SkeletonMismatchError(f"rotations have shape {self.rotations.shape}, expected (T, {j}, 4)")
+        if self.root_translation.shape != (t, 3):
+            raise SkeletonMismatchError(f"root translation has shape {self.root_translation.shape}, expected ({t}, 3)")
+        if not (np.isfinite(self.rotations).all() and np.isfinite(self.root_translation).all()):
+            raise InvalidPoseError("motion contains NaN or inf values")
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            raise InvalidPoseError(f"frame rate must be positive, got {self.fps}")
+
+    @property
+    def num_frames(self) -> int:
+        return self.rotations.shape[0]
+
+    def rotmats(self) -> np.ndarray:
+        """(T, J, 3, 3) local rotation matrices."""
+        return roma.unitquat_to_rotmat(torch.as_tensor(self.rotations)).numpy()
+
+    def joint_positions(self, with_end_sites: bool = False) -> np.ndarray:
+        """(T, J [+ E], 3) global joint positions in metres."""
+        pos = forward_kinematics(self.skeleton, torch.as_tensor(self.rotations),
+                                 torch.as_tensor(self.root_translation), with_end_sites=with_end_sites)
+        return pos.numpy()
+
+    def slice(self, frames: slice | np.ndarray) -> "Motion":
+        """A new motion holding the given frames."""
+        return dataclasses.replace(self, rotations=self.rotations[frames].copy(),
+                                   root_translation=self.root_translation[frames].copy(), source=dict(self.source))

@@ -1,0 +1,94 @@
+"""Euler channels <-> rotation matrices, for BVH-style channel lists.
+
+A channel list such as ``("Zrotation", "Xrotation", "Yrotation")`` means
+R = Rz · Rx · Ry (intrinsic rotations in listed order), angles in degrees. A rotation
+may be expressed in an axis frame C (ASF ``axis``): the local rotation is C · R · Cᵀ.
+Partial lists (one or two axes) are allowed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import roma
+import torch
+
+ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
+
+
+def rotation_order(channels: tuple[str, ...] | list[str]) -> str:
+    """Intrinsic axis order of the rotation channels, e.g. ``"ZXY"`` (may be shorter than 3)."""
+    return "".join(ROTATION_CHANNELS[c] for c in channels if c in ROTATION_CHANNELS)
+
+
+def channels_to_rotmat(angles_deg: np.ndarray, order: str, axis: np.ndarray | None = None) -> np.ndarray:
+    """Rotation matrices from Euler angles.
+
+    Args:
+        angles_deg: (T, len(order)) angles in degrees, in the order of ``order``.
+        order: intrinsic axis order such as ``"ZXY"``; empty for a joint without rotation channels.
+        axis: optional (3, 3) axis frame C; the result is C · R · Cᵀ.
+    Returns:
+        (T, 3, 3) float64 rotation matrices.
+    """
+    angles = torch.as_tensor(np.asarray(angles_deg, dtype=np.float64))
+    if not order:
+        rot = torch.eye(3, dtype=torch.float64).expand(angles.shape[0], 3, 3).clone()
+    else:
+        rot = roma.euler_to_rotmat(order, angles, degrees=True, dtype=torch.float64)
+    if axis is not None:
+        c = torch.as_tensor(np.asarray(axis, dtype=np.float64))
+        rot = c @ rot @ c.T
+    return rot.numpy()
+
+
+def _full_order(order: str) -> str:
+    """Complete a partial intrinsic order with the missing axes in front (their angle is then ~0)."""
+    missing = "".join(a for a in "XYZ" if a not in order)
+    return missing + order
+
+
+def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = None,
+                       reference: np.ndarray | None = None) -> np.ndarray:
+    """Euler angles (degrees) reproducing ``rot``, choosing per frame the equivalent solution
+    (the two Euler branches and ±360° wraps) closest to the previous frame, which makes a
+    continuous channel curve and recovers the original values in round trips.
+
+    Args:
+        rot: (T, 3, 3) rotation matrices.
+        order: intrinsic axis order (1 to 3 letters; empty gives a (T, 0) array).
+        axis: optional (3, 3) axis frame C (``rot`` is C · R · Cᵀ).
+        reference: optional (len(order),) angles the first frame should be close to.
+    Returns:
+        (T, len(order)) float64 angles in degrees.
+    """
+    rot = np.asarray(rot, dtype=np.float64)
+    if not order:
+        return np.zeros((rot.shape[0], 0))
+    if axis is not None:
+        c = np.asarray(axis, dtype=np.float64)
+        rot = c.T @ rot @ c
+    full = _full_order(order)
+    angles = roma.rotmat_to_euler(full, torch.as_tensor(rot), degrees=True).numpy()
+    keep = len(full) - len(order)
+    # The other Euler branch of a proper (Tait-Bryan) decomposition: (a+180, 180-b, c+180).
+    branch_b = np.stack([angles[:, 0] + 180.0, 180.0 - angles[:, 1], angles[:, 2] + 180.0], axis=1)
+    candidates = np.stack([angles, branch_b], axis=1)[:, :, keep:]  # (T, 2, n)
+    if keep:  # partial orders: only the branch whose dropped angles vanish is exact
+        dropped = np.stack([angles, branch_b], axis=1)[:, :, :keep]
+        dropped = (dropped + 180.0) % 360.0 - 180.0
+        exact = np.abs(dropped).max(axis=2) < 1e-6
+        candidates = np.where(exact[:, :, None] | ~exact.any(axis=1)[:, None, None], candidates, np.inf)
+    out = np.empty((rot.shape[0], len(order)))
+    prev = None if reference is None else np.asarray(reference, dtype=np.float64)
+    for t in range(rot.shape[0]):
+        cand = candidates[t]
+        if prev is None:
+            wrapped = (cand + 180.0) % 360.0 - 180.0
+            cost = np.abs(wrapped).sum(axis=1)
+            best = wrapped[np.argmin(cost)]
+        else:
+            wrapped = cand - 360.0 * np.round((cand - prev) / 360.0)
+            cost = np.abs(wrapped - prev).sum(axis=1)
+            best = wrapped[np.argmin(cost)]
+        out[t] = best
+        prev = best
+    return out
