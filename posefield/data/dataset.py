@@ -1,0 +1,110 @@
+"""PoseDataset: clean poses of one skeleton's joint set, stored as one ``.npz``.
+
+File keys: ``quats`` (N, K, 4) float32 canonical unit quaternions (xyzw, w >= 0);
+``joint_index`` (K,) indices into the skeleton; ``skeleton`` (JSON); ``source`` (N,) index
+into ``files``; ``files`` (F,) source paths; ``subjects`` (F,) subject of each file;
+``frame`` (N,) frame number in the source; ``is_val`` (N,) bool validation mask; ``fps``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from posefield.errors import MotionFormatError
+from posefield.io.atomic import atomic_path
+from posefield.skeleton import Skeleton
+from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
+
+FORMAT_VERSION = 1
+
+
+def joint_subset(skeleton: Skeleton, joint_index: list[int] | np.ndarray) -> list[int]:
+    """Parents within a joint subset: each joint's nearest ancestor that is in the subset.
+
+    Args:
+        skeleton: the full skeleton.
+        joint_index: (K,) skeleton indices of the subset, increasing.
+    Returns:
+        (K,) parent positions within the subset, -1 where no ancestor is in it.
+    """
+    pos = {int(j): k for k, j in enumerate(joint_index)}
+    parents = []
+    for j in joint_index:
+        p = skeleton.parents[int(j)]
+        while p >= 0 and p not in pos:
+            p = skeleton.parents[p]
+        parents.append(pos.get(p, -1))
+    return parents
+
+
+@dataclasses.dataclass(eq=False)
+class PoseDataset:
+    """Clean poses of a joint set (see module docstring for the fields)."""
+
+    quats: np.ndarray
+    skeleton: Skeleton
+    joint_index: np.ndarray
+    source: np.ndarray
+    files: list[str]
+    subjects: list[str]
+    frame: np.ndarray
+    is_val: np.ndarray
+    fps: float
+
+    @property
+    def joint_names(self) -> list[str]:
+        return [self.skeleton.names[j] for j in self.joint_index]
+
+    @property
+    def parents(self) -> list[int]:
+        """(K,) parent of each modelled joint within the joint set (-1: none)."""
+        return joint_subset(self.skeleton, self.joint_index)
+
+    def __len__(self) -> int:
+        return self.quats.shape[0]
+
+    def split(self, validation: bool) -> torch.Tensor:
+        """(N', K, 4) float32 quaternions of the validation (or training) part."""
+        return torch.from_numpy(self.quats[self.is_val == validation])
+
+    def subjects_of(self, validation: bool) -> list[str]:
+        rows = np.unique(self.source[self.is_val == validation])
+        return sorted({self.subjects[i] for i in rows})
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically to ``path`` (.npz)."""
+        with atomic_path(path) as tmp:
+            np.savez_compressed(
+                tmp, quats=self.quats.astype(np.float32), joint_index=np.asarray(self.joint_index, np.int64),
+                skeleton=json.dumps(skeleton_to_dict(self.skeleton)), source=self.source.astype(np.int32),
+                files=np.asarray(self.files, dtype=str), subjects=np.asarray(self.subjects, dtype=str),
+                frame=self.frame.astype(np.int32), is_val=self.is_val.astype(bool), fps=np.float64(self.fps),
+                format_version=np.int64(FORMAT_VERSION))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "PoseDataset":
+        """Read a dataset written by :meth:`save`; raises :class:`MotionFormatError` naming the file."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if "quats" not in data or "skeleton" not in data:
+                    raise MotionFormatError(path, "not a posefield pose dataset (missing 'quats' or 'skeleton')")
+                out = cls(quats=data["quats"].astype(np.float32), skeleton=skeleton_from_dict(json.loads(str(data["skeleton"]))),
+                          joint_index=data["joint_index"], source=data["source"], files=[str(f) for f in data["files"]],
+                          subjects=[str(s) for s in data["subjects"]], frame=data["frame"], is_val=data["is_val"],
+                          fps=float(data["fps"]))
+        except MotionFormatError:
+            raise
+        except FileNotFoundError:
+            raise MotionFormatError(path, "no such file") from None
+        except Exception as exc:  # zip/pickle/key errors from a corrupt file
+            raise MotionFormatError(path, f"cannot read pose dataset ({type(exc).__name__}: {exc})") from None
+        if out.quats.ndim != 3 or out.quats.shape[1:] != (len(out.joint_index), 4):
+            raise MotionFormatError(path, f"quats have shape {out.quats.shape}, expected (N, {len(out.joint_index)}, 4)")
+        if not np.isfinite(out.quats).all():
+            raise MotionFormatError(path, "quats contain NaN or inf")
+        return out

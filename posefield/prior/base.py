@@ -1,0 +1,40 @@
+"""The pose-prior interface every application takes (``--prior ndf|vae|gmm|none``)."""
+from __future__ import annotations
+
+import abc
+
+import torch
+
+from posefield.skeleton import Skeleton
+
+
+class PosePrior(abc.ABC, torch.nn.Module):
+    """A differentiable energy over the poses of a joint set; low means plausible.
+
+    ``joint_index`` (K,) lists the skeleton joints the prior models (the root's global
+    orientation is never part of it). ``energy`` takes (B, K, 4) unit quaternions (xyzw)
+    and returns (B,) non-negative energies (for Pose-NDF: the distance to the manifold in
+    radians of the weighted geodesic distance).
+    """
+
+    name: str = "prior"
+    skeleton: Skeleton | None
+    joint_index: list[int]
+
+    @abc.abstractmethod
+    def energy(self, quats: torch.Tensor) -> torch.Tensor:
+        """(B, K, 4) quaternions -> (B,) energies."""
+
+
+class NoPrior(PosePrior):
+    """The ``none`` prior: zero energy everywhere."""
+
+    name = "none"
+
+    def __init__(self, skeleton: Skeleton | None = None, joint_index: list[int] | None = None):
+        super().__init__()
+        self.skeleton = skeleton
+        self.joint_index = list(joint_index or [])
+
+    def energy(self, quats: torch.Tensor) -> torch.Tensor:
+        return quats.sum(dim=(-1, -2)) * 0.0
