@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from posefield.data.dataset import PoseDataset
+from posefield.data.dataset import PoseDataset, is_pose_dataset
 from posefield.data.neighbours import NearestPoses
 from posefield.data.resample import resample
 from posefield.errors import MotionFormatError, SkeletonMismatchError
@@ -54,12 +54,16 @@ class BuildConfig:
 
 
 def find_motion_files(sources: Iterable[str | Path]) -> list[Path]:
-    """Motion files named directly or found (recursively, sorted) in folders."""
+    """Motion files named directly or found (recursively, sorted) in folders.
+
+    Pose datasets (``.npz`` files this module writes) met in folders are skipped.
+    """
     files: list[Path] = []
     for src in sources:
         src = Path(src)
         if src.is_dir():
-            files += sorted(p for p in src.rglob("*") if p.suffix.lower() in MOTION_SUFFIXES and p.is_file())
+            found = sorted(p for p in src.rglob("*") if p.suffix.lower() in MOTION_SUFFIXES and p.is_file())
+            files += [p for p in found if not (p.suffix.lower() == ".npz" and is_pose_dataset(p))]
         elif src.is_file():
             files.append(src)
         else:

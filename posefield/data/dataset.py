@@ -3,7 +3,7 @@
 File keys: ``quats`` (N, K, 4) float32 canonical unit quaternions (xyzw, w >= 0);
 ``joint_index`` (K,) indices into the skeleton; ``skeleton`` (JSON); ``source`` (N,) index
 into ``files``; ``files`` (F,) source paths; ``subjects`` (F,) subject of each file;
-``frame`` (N,) frame number in the source; ``is_val`` (N,) bool validation mask; ``fps``.
+``frame`` (N,) nearest 0-based frame of the source file; ``is_val`` (N,) bool validation mask; ``fps``.
 """
 from __future__ import annotations
 
@@ -39,6 +39,15 @@ def joint_subset(skeleton: Skeleton, joint_index: list[int] | np.ndarray) -> lis
             p = skeleton.parents[p]
         parents.append(pos.get(p, -1))
     return parents
+
+
+def is_pose_dataset(path: str | Path) -> bool:
+    """Whether ``path`` is an ``.npz`` written by :meth:`PoseDataset.save`."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return "quats" in data.files and "skeleton" in data.files
+    except Exception:
+        return False
 
 
 @dataclasses.dataclass(eq=False)

@@ -35,13 +35,13 @@ def describe_motion(motion: Motion) -> list[str]:
 
 def describe(path: str | Path, asf: str | Path | None = None) -> str:
     """Describe any file posefield reads, chosen by its extension and content."""
-    from posefield.data.dataset import PoseDataset
+    from posefield.data.dataset import PoseDataset, is_pose_dataset
     from posefield.io.formats import load_motion, load_skeleton
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".asf":
         lines = describe_skeleton(load_skeleton(path))
-    elif suffix == ".npz" and _is_pose_dataset(path):
+    elif suffix == ".npz" and is_pose_dataset(path):
         data = PoseDataset.load(path)
         lines = [f"pose dataset: {len(data)} poses of {data.quats.shape[1]} joints at {data.fps:g} fps",
                  f"train: {int((~data.is_val).sum())} poses from {', '.join(data.subjects_of(False))}",
@@ -51,10 +51,3 @@ def describe(path: str | Path, asf: str | Path | None = None) -> str:
         lines = describe_motion(load_motion(path, asf=asf) if suffix == ".amc" else load_motion(path))
     return "\n".join([str(path)] + ["  " + line for line in lines])
 
-
-def _is_pose_dataset(path: Path) -> bool:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return "quats" in data.files and "skeleton" in data.files
-    except Exception:
-        return False

@@ -1,0 +1,85 @@
+"""The command line: exit codes, one-line errors, conversions and dataset building."""
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from posefield.cli import app
+from posefield.data import PoseDataset
+from posefield.io import load_motion
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def cmu(tmp_path):
+    for name in ("05.asf", "05_17.amc", "105.asf", "105_04.amc"):
+        shutil.copy(FIXTURES / "cmu" / name, tmp_path / name)
+    return tmp_path
+
+
+def test_info_describes_motion_and_skeleton(cmu):
+    result = run("info", cmu / "05_17.amc")
+    assert result.exit_code == 0, result.output
+    assert "cmu-asf" in result.output and "fps" in result.output
+    assert run("info", cmu / "05.asf").exit_code == 0
+
+
+def test_convert_amc_bvh_amc_keeps_joint_positions(cmu, tmp_path):
+    bvh, back = tmp_path / "out" / "clip.bvh", tmp_path / "back" / "clip.amc"
+    assert run("convert", cmu / "05_17.amc", bvh).exit_code == 0
+    result = run("convert", bvh, back)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "back" / "clip.asf").exists()
+    original = load_motion(cmu / "05_17.amc").joint_positions(with_end_sites=True)
+    via_bvh = load_motion(bvh).joint_positions(with_end_sites=True)
+    round_trip = load_motion(back).joint_positions(with_end_sites=True)
+    assert np.abs(via_bvh - original).max() < 1e-4  # 0.1 mm
+    assert np.abs(round_trip - original).max() < 1e-4
+
+
+def test_convert_refuses_to_overwrite_input(cmu):
+    before = (cmu / "05_17.amc").read_bytes()
+    result = run("convert", cmu / "05_17.amc", cmu / "05_17.amc")
+    assert result.exit_code == 2
+    assert (cmu / "05_17.amc").read_bytes() == before
+
+
+@pytest.mark.parametrize("content, name", [(b"", "empty.bvh"), (b"\x00\xff\x13garbage\x80" * 10, "junk.bvh"),
+                                           (b"HIERARCHY\nROOT a\n{\n", "cut.bvh")])
+def test_bad_input_gives_one_line_error_and_exit_2(tmp_path, content, name):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    out = tmp_path / "out.amc"
+    result = run("convert", bad, out)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and name in lines[0] and lines[0].startswith("posefield: error:")
+    assert not out.exists() and not (tmp_path / "out.asf").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary left behind
+
+
+def test_amc_without_asf_is_a_clear_error(tmp_path):
+    shutil.copy(FIXTURES / "cmu" / "05_17.amc", tmp_path / "05_17.amc")
+    result = run("info", tmp_path / "05_17.amc")
+    assert result.exit_code == 2 and "05_17.amc" in result.output
+
+
+def test_dataset_build_splits_by_subject(cmu, tmp_path):
+    out = tmp_path / "poses.npz"
+    result = run("dataset", "build", cmu, "-o", out, "--val", "105", "--fps", "60")
+    assert result.exit_code == 0, result.output
+    data = PoseDataset.load(out)
+    assert data.quats.shape[1:] == (28, 4) and data.quats.dtype == np.float32
+    assert np.allclose(np.linalg.norm(data.quats, axis=-1), 1, atol=1e-5) and (data.quats[..., 3] >= 0).all()
+    assert data.subjects_of(True) == ["105"] and data.subjects_of(False) == ["05"]
+    assert "lhipjoint" not in data.joint_names and "root" not in data.joint_names
+    bad = run("dataset", "build", cmu, "-o", tmp_path / "x.npz", "--val", "77")
+    assert bad.exit_code == 2 and "77" in bad.output and not (tmp_path / "x.npz").exists()
