@@ -1,0 +1,482 @@
+"""BVH (Biovision Hierarchy) motions for any skeleton: reader and writer.
+
+Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical convention):
+
+* Rotations: a joint's rotation channels, in listed order, give R = R1 · R2 · R3 (intrinsic),
+  which is directly its local rotation L (world-aligned rest frames, axes = identity).
+* Positions: a joint's position channels *replace* the matching components of its OFFSET
+  (as Blender and most tools read them). For the root they give ``root_translation``. A
+  posefield :class:`Skeleton` has fixed bone offsets, so the position channels of a non-root
+  joint must be constant over the clip (within :data:`TRANSLATION_TOLERANCE`, as they are
+  in files that put 6 channels on every joint); that constant becomes the joint's offset,
+  so forward kinematics stays exact and the writer writes the same values back. Animated
+  (stretching) bone translations are refused with a one-line :class:`MotionFormatError`.
+* Units: metres = file units × ``length_unit`` (stored as ``skeleton.meta["length_unit"]``).
+  Unless given, it is guessed from the rest pose's size in file units, the largest side of
+  the bounding box of the rest joints and end sites (:func:`detect_length_unit`):
+  below 5 → metres, below 500 → centimetres, else millimetres. Inches (or any other
+  unit) must be passed explicitly.
+* Frame rate: 1 / ``Frame Time``; printed frame times are rounded, so a rate within 0.01 %
+  of a whole number is snapped to it (0.00833333 s → 120 fps). ``fps=`` overrides the
+  header (the CMU salsa clips say 120 fps but were recorded at 60).
+* ``drop_frames=N`` drops the first N frames (the CMU-DAZ clips start with a T-pose frame
+  and a three-frame ramp into the motion: use 4).
+
+The writer gives every joint three rotation channels (its own order when it has all three,
+otherwise its listed axes completed with the missing ones in Z, Y, X order) and the root
+its position channels too; joints come out depth first (children in index order), which
+is the reader's order, so skeletons read from BVH keep their joint indices.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import roma
+import torch
+
+from posefield.errors import MotionFormatError
+from posefield.io.atomic import atomic_open
+from posefield.motion import Motion
+from posefield.rotations import canonical_hemisphere, channels_to_rotmat, rotmat_to_channels
+from posefield.rotations.euler import ROTATION_CHANNELS, rotation_order
+from posefield.skeleton import POSITION_CHANNELS, Skeleton
+
+KNOWN_CHANNELS = POSITION_CHANNELS + tuple(ROTATION_CHANNELS)
+METRES, CENTIMETRES, MILLIMETRES = 1.0, 0.01, 0.001
+TRANSLATION_TOLERANCE = 1e-5  # metres a non-root joint's position channels may vary by
+NUMBER_FORMAT = "%.10g"  # 1e-7° for angles below 1000°, well under 1e-6 m for lengths
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclasses.dataclass
+class _Header:
+    """The HIERARCHY and MOTION header of a BVH file (lengths in file units)."""
+
+    names: list[str] = dataclasses.field(default_factory=list)
+    parents: list[int] = dataclasses.field(default_factory=list)
+    offsets: list[np.ndarray | None] = dataclasses.field(default_factory=list)
+    channels: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+    end_sites: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)
+    frames: int = 0
+    frame_time: float = 0.0
+    data_start: int = 0  # 0-based index of the first line after the header
+
+
+class _Tokens:
+    """Whitespace-separated tokens of the header, read on demand, with their line numbers."""
+
+    def __init__(self, path: Path, lines: list[str]):
+        self.path = path
+        self.lines = lines
+        self.line = 0  # 1-based line of the last token returned
+        self._pending: list[str] = []
+
+    def error(self, problem: str) -> MotionFormatError:
+        return MotionFormatError(self.path, problem, line=max(self.line, 1))
+
+    def next(self, what: str) -> str:
+        """The next token; ``what`` names what was expected, for the error at end of file."""
+        while not self._pending:
+            if self.line >= len(self.lines):
+                self.line = max((i + 1 for i, line in enumerate(self.lines) if line.strip()), default=1)
+                raise self.error(f"unexpected end of file, expected {what}")
+            self._pending = self.lines[self.line].split()[::-1]
+            self.line += 1
+        return self._pending.pop()
+
+    def expect(self, word: str) -> None:
+        token = self.next(repr(word))
+        if token != word:
+            raise self.error(f"expected {word!r}, found {_quote(token)}")
+
+    def number(self, what: str) -> float:
+        token = self.next(what)
+        try:
+            value = float(token)
+        except ValueError:
+            raise self.error(f"expected {what}, found {_quote(token)}") from None
+        if not np.isfinite(value):
+            raise self.error(f"{what} is {token}")
+        return value
+
+    def integer(self, what: str) -> int:
+        token = self.next(what)
+        if not token.isdigit():
+            raise self.error(f"expected {what} (a whole number), found {_quote(token)}")
+        return int(token)
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.number("an OFFSET coordinate") for _ in range(3)])
+
+    def line_is_done(self) -> bool:
+        return not self._pending
+
+
+def _quote(token: str, limit: int = 40) -> str:
+    """``repr`` of a token for an error message, shortened to ``limit`` characters."""
+    return repr(token if len(token) <= limit else token[:limit] + "...")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | None = None,
+             drop_frames: int = 0) -> Motion:
+    """Read a BVH file.
+
+    Args:
+        path: the ``.bvh`` file (LF, CRLF or mixed line ends; tabs or spaces; one frame per line).
+        length_unit: metres per file unit; ``None`` guesses it (see the module docstring).
+        fps: frame rate overriding the header's ``Frame Time``.
+        drop_frames: number of leading frames to drop.
+    Returns:
+        A :class:`Motion` with T = Frames - ``drop_frames`` frames; its skeleton holds the
+        file's joints in file order, their channel lists verbatim, offsets and end sites in
+        metres, ``rig="bvh"`` and ``meta["length_unit"]``.
+    Raises:
+        MotionFormatError: one line, ``FILE:LINE: problem``, for any malformed content.
+    """
+    path = Path(path)
+    lines = _LINE_BREAK.split(_decode(path, path.read_bytes()))
+    header = _parse_header(path, lines)
+    values = _parse_frames(path, lines, header)
+    if not 0 <= drop_frames <= header.frames:
+        raise MotionFormatError(path, f"cannot drop {drop_frames} frames of a clip of {header.frames}")
+    values = values[drop_frames:]
+    offsets = np.array(header.offsets).reshape(-1, 3)
+    unit = detect_length_unit(rest_extent(offsets, header.parents, header.end_sites)) if length_unit is None \
+        else float(length_unit)
+    offsets = _fold_bone_translations(path, header, values, offsets, unit)
+    skeleton = Skeleton(names=tuple(header.names), parents=tuple(header.parents), offsets=offsets * unit,
+                        channels=tuple(header.channels), rig="bvh", meta={"length_unit": unit},
+                        end_sites={j: site * unit for j, site in header.end_sites.items()})
+    return Motion(skeleton=skeleton, rotations=_rotations(header.channels, values),
+                  root_translation=_joint_translation(header.channels, values, 0, offsets[0]) * unit,
+                  fps=_frame_rate(header.frame_time) if fps is None else float(fps),
+                  source={"path": str(path), "format": "bvh", "subject": path.stem})
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MotionFormatError(path, f"not a text file (byte {exc.start} is not UTF-8)") from None
+
+
+def _parse_header(path: Path, lines: list[str]) -> _Header:
+    """Parse HIERARCHY ... MOTION / Frames / Frame Time."""
+    tokens = _Tokens(path, lines)
+    header = _Header()
+    tokens.expect("HIERARCHY")
+    tokens.expect("ROOT")
+    _parse_joint(tokens, header, parent=-1)
+    word = tokens.next("'MOTION'")
+    if word == "ROOT":
+        raise tokens.error("files with several ROOT hierarchies are not supported")
+    if word != "MOTION":
+        raise tokens.error(f"expected 'MOTION', found {_quote(word)}")
+    tokens.expect("Frames:")
+    header.frames = tokens.integer("the number of frames")
+    tokens.expect("Frame")
+    tokens.expect("Time:")
+    header.frame_time = tokens.number("the frame time")
+    if header.frame_time <= 0:
+        raise tokens.error(f"frame time must be positive, got {header.frame_time}")
+    if not tokens.line_is_done():
+        raise tokens.error("unexpected text after the frame time")
+    header.data_start = tokens.line
+    return header
+
+
+def _parse_joint(tokens: _Tokens, header: _Header, parent: int) -> None:
+    """Parse ``NAME { OFFSET ... CHANNELS ... (JOINT ... | End Site ...)* }`` after ROOT/JOINT."""
+    name = tokens.next("a joint name")
+    if name in header.names:
+        raise tokens.error(f"joint name {name!r} is used twice")
+    j = len(header.names)
+    header.names.append(name)
+    header.parents.append(parent)
+    header.offsets.append(None)
+    header.channels.append(())
+    tokens.expect("{")
+    while (word := tokens.next(f"'}}' closing joint {name!r}")) != "}":
+        if word == "OFFSET":
+            header.offsets[j] = tokens.vector()
+        elif word == "CHANNELS":
+            header.channels[j] = _parse_channels(tokens)
+        elif word == "JOINT":
+            _parse_joint(tokens, header, parent=j)
+        elif word == "End":
+            tokens.expect("Site")
+            if j in header.end_sites:
+                raise tokens.error(f"joint {name!r} has more than one End Site")
+            tokens.expect("{")
+            tokens.expect("OFFSET")
+            header.end_sites[j] = tokens.vector()
+            tokens.expect("}")
+        else:
+            raise tokens.error(f"unexpected {_quote(word)} in joint {name!r}")
+    if header.offsets[j] is None:
+        raise tokens.error(f"joint {name!r} has no OFFSET")
+
+
+def _parse_channels(tokens: _Tokens) -> tuple[str, ...]:
+    count = tokens.integer("the number of channels")
+    channels = tuple(tokens.next("a channel name") for _ in range(count))
+    for channel in channels:
+        if channel not in KNOWN_CHANNELS:
+            raise tokens.error(f"unknown channel {_quote(channel)} (expected {', '.join(KNOWN_CHANNELS)})")
+    if len(set(channels)) != count:
+        raise tokens.error(f"repeated channel in {' '.join(channels)}")
+    return channels
+
+
+def _parse_frames(path: Path, lines: list[str], header: _Header) -> np.ndarray:
+    """(Frames, C) channel values, one frame per line (blank lines are skipped)."""
+    width = sum(len(c) for c in header.channels)
+    rows = [line.split() for line in lines[header.data_start:]]
+    filled = [i for i, row in enumerate(rows) if row]
+
+    def line_of(frame: int) -> int:
+        return header.data_start + filled[frame] + 1
+
+    if len(filled) < header.frames:
+        raise MotionFormatError(path, f"truncated: 'Frames: {header.frames}' but {len(filled)} frame lines",
+                                line=line_of(len(filled) - 1) if filled else header.data_start)
+    if len(filled) > header.frames:
+        raise MotionFormatError(path, f"more frame lines than 'Frames: {header.frames}'",
+                                line=line_of(header.frames))
+    counts = np.fromiter((len(rows[i]) for i in filled), dtype=np.int64, count=len(filled))
+    if (counts != width).any():
+        frame = int(np.argmax(counts != width))
+        raise MotionFormatError(path, f"frame {frame} has {counts[frame]} values, expected {width}",
+                                line=line_of(frame))
+    try:
+        values = np.array([rows[i] for i in filled], dtype=np.float64).reshape(header.frames, width)
+    except ValueError:
+        frame = next(f for f, i in enumerate(filled) if not _all_numbers(rows[i]))
+        raise MotionFormatError(path, f"frame {frame} holds a value that is not a number", line=line_of(frame)) from None
+    finite = np.isfinite(values).all(axis=1)
+    if not finite.all():
+        frame = int(np.argmin(finite))
+        raise MotionFormatError(path, f"frame {frame} holds NaN or inf", line=line_of(frame))
+    return values
+
+
+def _all_numbers(tokens: list[str]) -> bool:
+    try:
+        for token in tokens:
+            float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _frame_rate(frame_time: float) -> float:
+    """1 / ``frame_time``, snapped to a whole number within 0.01 %."""
+    fps = 1.0 / frame_time
+    return float(round(fps)) if abs(fps - round(fps)) < 1e-4 * fps else fps
+
+
+def _channel_starts(channels: list[tuple[str, ...]]) -> list[int]:
+    """Per joint, the frame column of its first channel."""
+    return np.cumsum([0] + [len(c) for c in channels])[:-1].tolist()
+
+
+def _joint_translation(channels: list[tuple[str, ...]], values: np.ndarray, j: int,
+                       offset: np.ndarray) -> np.ndarray:
+    """(T, 3) translation of joint ``j`` in file units: its position channels, else its offset."""
+    translation = np.tile(offset, (values.shape[0], 1))
+    start = _channel_starts(channels)[j]
+    for k, channel in enumerate(channels[j]):
+        if channel in POSITION_CHANNELS:
+            translation[:, POSITION_CHANNELS.index(channel)] = values[:, start + k]
+    return translation
+
+
+def _fold_bone_translations(path: Path, header: _Header, values: np.ndarray, offsets: np.ndarray,
+                            unit: float) -> np.ndarray:
+    """(J, 3) offsets in file units, with each non-root joint's (constant) position channels folded in."""
+    offsets = offsets.copy()
+    for j in range(1, len(header.names)):
+        if not len(values) or not any(c in POSITION_CHANNELS for c in header.channels[j]):
+            continue
+        translation = _joint_translation(header.channels, values, j, offsets[j])
+        spread = float(np.ptp(translation, axis=0).max())
+        if spread * unit > TRANSLATION_TOLERANCE:
+            raise MotionFormatError(path, f"joint {header.names[j]!r} has position channels that move by "
+                                          f"{spread:.6g} file units; animated bone lengths are not supported")
+        offsets[j] = translation[0]
+    return offsets
+
+
+def _rotations(channels: list[tuple[str, ...]], values: np.ndarray) -> np.ndarray:
+    """(T, J, 4) local unit quaternions (xyzw, w >= 0) from the rotation channels.
+
+    Joints sharing a rotation order are converted in one batched call.
+    """
+    t, j = values.shape[0], len(channels)
+    rotmats = np.tile(np.eye(3), (t, j, 1, 1))
+    orders = [rotation_order(c) for c in channels]
+    starts = _channel_starts(channels)
+    columns = [[starts[i] + k for k, c in enumerate(chs) if c in ROTATION_CHANNELS] for i, chs in enumerate(channels)]
+    for order in sorted(set(orders) - {""}):
+        joints = [i for i in range(j) if orders[i] == order]
+        angles = values[:, [columns[i] for i in joints]]  # (T, Jg, k)
+        rotmats[:, joints] = channels_to_rotmat(angles.reshape(-1, len(order)), order).reshape(t, len(joints), 3, 3)
+    quats = roma.rotmat_to_unitquat(torch.as_tensor(rotmats))
+    return canonical_hemisphere(quats).numpy()
+
+
+# --- units -----------------------------------------------------------------------------------
+
+
+def rest_extent(offsets: np.ndarray, parents: tuple[int, ...] | list[int], end_sites: dict[int, np.ndarray]) -> float:
+    """Largest side of the bounding box of the rest pose (joints and end sites), in offset units.
+
+    Args:
+        offsets: (J, 3) rest offsets (the root's is its rest position).
+        parents: (J,) parent indices, parents first.
+        end_sites: joint index -> (3,) end-site offset.
+    """
+    positions = np.zeros((len(parents), 3))
+    for j, p in enumerate(parents):
+        positions[j] = offsets[j] + (positions[p] if p >= 0 else 0.0)
+    sites = [positions[j] + np.asarray(site) for j, site in end_sites.items()]
+    points = np.concatenate([positions, np.reshape(sites, (-1, 3))])
+    return float(np.ptp(points, axis=0).max())
+
+
+def detect_length_unit(extent: float) -> float:
+    """Metres per file unit guessed from a human rest pose's size ``extent`` in file units.
+
+    Below 5 → metres (1), below 500 → centimetres (0.01), else millimetres (0.001).
+    """
+    if extent < 5:
+        return METRES
+    return CENTIMETRES if extent < 500 else MILLIMETRES
+
+
+def written_length_unit(skeleton: Skeleton) -> float:
+    """Metres per unit :func:`write_bvh` uses for ``skeleton``.
+
+    ``skeleton.meta["length_unit"]`` (default centimetres) if :func:`detect_length_unit` would
+    guess it back from the written file, else the first of centimetres, metres, millimetres
+    that it would guess back (so a file always reads back at the right scale).
+    """
+    extent = rest_extent(skeleton.offsets, skeleton.parents, skeleton.end_sites)
+    preferred = float(skeleton.meta.get("length_unit", CENTIMETRES))
+    candidates = ((preferred,) if preferred > 0 else ()) + (CENTIMETRES, METRES, MILLIMETRES)
+    return next(unit for unit in candidates if detect_length_unit(extent / unit) == unit)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
+    """Write ``motion`` as a BVH file, atomically.
+
+    Every joint gets three rotation channels, the root also three position channels (see
+    the module docstring); leaf joints without an end site get ``End Site`` at 0 0 0.
+    Lengths are written in :func:`written_length_unit`, angles with the Euler branch and
+    360° wrap closest to the previous frame. ``read_bvh`` of the result gives the same joint
+    positions and rotations (to print precision, ``%.10g``).
+
+    Args:
+        motion: any motion (e.g. read from BVH, ASF/AMC or AMASS).
+        path: the ``.bvh`` file to write; it must not be ``motion.source["path"]``.
+    Returns:
+        ``[path]``.
+    Raises:
+        MotionFormatError: ``path`` is the motion's source, or a joint name is not one word.
+    """
+    path = Path(path)
+    refuse_source_overwrite(motion, path)
+    skeleton = motion.skeleton
+    for name in skeleton.names:
+        if len(name.split()) != 1 or name in ("{", "}"):
+            raise MotionFormatError(path, f"joint name {name!r} cannot be written to BVH (it must be one word)")
+    unit = written_length_unit(skeleton)
+    channels = [written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
+    order = _depth_first(skeleton.parents)
+    rotmats = motion.rotmats()
+    values = np.concatenate([_channel_values(motion, rotmats, j, channels[j], unit) for j in order], axis=1)
+    with atomic_open(path) as handle:
+        handle.write("HIERARCHY\n")
+        handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
+        handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {NUMBER_FORMAT % (1.0 / motion.fps)}\n")
+        row = " ".join([NUMBER_FORMAT] * values.shape[1]) + "\n"
+        handle.writelines(row % tuple(frame) for frame in values.tolist())
+    return [path]
+
+
+def refuse_source_overwrite(motion: Motion, path: Path) -> None:
+    """Raise :class:`MotionFormatError` if ``path`` is the file ``motion`` was read from."""
+    source = motion.source.get("path")
+    if source and Path(source).resolve() == path.resolve():
+        raise MotionFormatError(path, "refusing to overwrite the motion's own source file")
+
+
+def written_channels(channels: tuple[str, ...], root: bool) -> tuple[str, ...]:
+    """The channels :func:`write_bvh` gives a joint that has ``channels`` in its skeleton.
+
+    Three rotation channels (the joint's order when complete, else its axes followed by the
+    missing ones in Z, Y, X order); position channels as listed, all three for the root.
+    A list that already has this form is kept verbatim.
+    """
+    rotations = [c for c in channels if c in ROTATION_CHANNELS]
+    rotations += [f"{axis}rotation" for axis in "ZYX" if f"{axis}rotation" not in rotations]
+    positions = [c for c in channels if c in POSITION_CHANNELS]
+    if root:
+        positions += [c for c in POSITION_CHANNELS if c not in positions]
+    if sorted(channels) == sorted(positions + rotations):
+        return tuple(channels)
+    return tuple(positions + rotations)
+
+
+def _depth_first(parents: tuple[int, ...]) -> list[int]:
+    """Joint indices in depth-first order from the root, children in index order."""
+    order: list[int] = []
+    stack = [0]
+    while stack:
+        j = stack.pop()
+        order.append(j)
+        stack.extend(reversed([i for i, p in enumerate(parents) if p == j]))
+    return order
+
+
+def _channel_values(motion: Motion, rotmats: np.ndarray, j: int, channels: tuple[str, ...],
+                    unit: float) -> np.ndarray:
+    """(T, len(channels)) values of joint ``j``: angles in degrees, positions in file units."""
+    if j == 0:
+        translation = motion.root_translation / unit
+    else:
+        translation = np.tile(motion.skeleton.offsets[j] / unit, (motion.num_frames, 1))
+    angles = rotmat_to_channels(rotmats[:, j], rotation_order(channels))
+    rotation_columns = [c for c in channels if c in ROTATION_CHANNELS]
+    columns = [translation[:, POSITION_CHANNELS.index(c)] if c in POSITION_CHANNELS
+               else angles[:, rotation_columns.index(c)] for c in channels]
+    return np.stack(columns, axis=1)
+
+
+def _hierarchy_lines(skeleton: Skeleton, channels: list[tuple[str, ...]], unit: float, j: int,
+                     depth: int) -> list[str]:
+    """Lines of the ROOT/JOINT block of joint ``j`` and everything below it."""
+    pad = "  " * depth
+    children = skeleton.children(j)
+    lines = [f"{pad}{'ROOT' if j == 0 else 'JOINT'} {skeleton.names[j]}\n", f"{pad}{{\n",
+             f"{pad}  OFFSET {_vector(skeleton.offsets[j] / unit)}\n",
+             f"{pad}  CHANNELS {len(channels[j])} {' '.join(channels[j])}\n"]
+    for child in children:
+        lines += _hierarchy_lines(skeleton, channels, unit, child, depth + 1)
+    if j in skeleton.end_sites or not children:
+        site = np.asarray(skeleton.end_sites.get(j, np.zeros(3))) / unit
+        lines += [f"{pad}  End Site\n", f"{pad}  {{\n", f"{pad}    OFFSET {_vector(site)}\n", f"{pad}  }}\n"]
+    return lines + [f"{pad}}}\n"]
+
+
+def _vector(values: np.ndarray) -> str:
+    return " ".join(NUMBER_FORMAT % v for v in values)
