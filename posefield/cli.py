@@ -112,6 +112,89 @@ def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files o
     typer.echo(f"wrote {output}")
 
 
+# --- applications of a prior (posefield/fit) ---
+
+PRIOR_HELP = "'ndf' (the shipped prior of the motion's rig), 'none', a shipped prior's name or a checkpoint path."
+OUTPUT_HELP = "Output motion; the format follows the extension (none: the input's format)."
+
+
+def echo_written(paths: list[Path]) -> None:
+    for written in paths:
+        typer.echo(f"wrote {written}")
+
+
+@app.command("denoise")
+@friendly_errors
+def denoise_cmd(src: Path = typer.Argument(..., help="Noisy motion (.amc/.bvh/.npz)."),
+                output: Path = typer.Option(..., "-o", "--output", help=OUTPUT_HELP),
+                asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
+                prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
+    """Denoise a motion: stay near its joints, move smoothly, keep poses plausible."""
+    from posefield.fit.jobs import denoise_file
+    echo_written(denoise_file(src, output, prior, asf))
+
+
+@app.command("complete")
+@friendly_errors
+def complete_cmd(src: Path = typer.Argument(..., help="Motion with unobserved joints (.amc/.bvh/.npz)."),
+                 output: Path = typer.Option(..., "-o", "--output", help=OUTPUT_HELP),
+                 missing: str = typer.Option(..., help="Unobserved group (left_leg, left_arm_hand, "
+                                             "right_shoulder_upper_arm, mirrors) or comma list of bones."),
+                 asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
+                 prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
+    """Recover occluded body parts: the prior fills in the joints of --missing."""
+    from posefield.fit.jobs import complete_file
+    echo_written(complete_file(src, output, missing, prior, asf))
+
+
+@app.command("fit2d")
+@friendly_errors
+def fit2d_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: keypoints, joint_names, K)."),
+              output: Path = typer.Option(..., "-o", "--output", help="Output motion (camera frame); format by extension."),
+              asf: Optional[Path] = typer.Option(None, help="Skeleton to fit (.asf)."),
+              skeleton: Optional[Path] = typer.Option(None, help="Skeleton to fit (.asf or .bvh)."),
+              prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
+    """Fit a 3D pose sequence to 2D keypoints seen by a pinhole camera."""
+    from posefield.fit.jobs import fit2d_file
+    if (asf is None) == (skeleton is None):
+        fail("fit2d needs exactly one of --asf and --skeleton")
+    echo_written(fit2d_file(keypoints, output, asf or skeleton, prior))
+
+
+@app.command("sample")
+@friendly_errors
+def sample_cmd(num: int = typer.Option(..., "-n", min=1, help="Number of poses (frames)."),
+               output: Path = typer.Option(..., "-o", "--output", help="Output motion; format by extension."),
+               prior: str = typer.Option("ndf", help=PRIOR_HELP),
+               skeleton: Optional[Path] = typer.Option(None, help="Rig to pose (.asf/.bvh); default: the prior's."),
+               reference: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) to measure realism against."),
+               seed: int = typer.Option(0, help="Random seed.")) -> None:
+    """Generate random poses projected onto the prior's manifold; report APD and realism."""
+    from posefield.fit.jobs import sample_file
+    report = sample_file(num, output, prior, skeleton, reference, seed)
+    echo_written(report.files)
+    typer.echo(f"APD {report.apd_cm:.2f} cm" + ("" if report.realism_rad is None else
+               f", realism (mean distance to the nearest reference pose) {report.realism_rad:.4f} rad"))
+
+
+@app.command("interpolate")
+@friendly_errors
+def interpolate_cmd(a: Path = typer.Argument(..., help="Motion holding the start pose."),
+                    b: Path = typer.Argument(..., help="Motion holding the end pose."),
+                    frames: int = typer.Option(..., "--frames", min=2, help="Frames of the result, ends included."),
+                    output: Path = typer.Option(..., "-o", "--output", help=OUTPUT_HELP),
+                    method: str = typer.Option("ndf", help="'ndf' (projected steps) or 'slerp'."),
+                    frame_a: int = typer.Option(0, help="Frame of A to start from."),
+                    frame_b: int = typer.Option(0, help="Frame of B to end at."),
+                    asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs."),
+                    prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
+    """Interpolate between two poses along the pose manifold (or by slerp)."""
+    from posefield.fit.jobs import interpolate_files
+    if method not in ("ndf", "slerp"):
+        fail(f"--method must be 'ndf' or 'slerp', got {method!r}")
+    echo_written(interpolate_files(a, b, frames, output, method, prior, frame_a, frame_b, asf))
+
+
 def main() -> None:
     app()
 

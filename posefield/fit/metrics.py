@@ -1,0 +1,49 @@
+"""Quality measures of the applications' outputs (positions via forward kinematics, in cm)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from posefield.data.neighbours import NearestPoses
+from posefield.motion import Motion
+from posefield.skeleton import Skeleton, forward_kinematics
+
+
+def root_aligned_error(motion: Motion, reference: Motion, points: np.ndarray | None = None) -> float:
+    """Mean distance (cm) between corresponding joints and end sites of two motions of one
+    skeleton after subtracting each frame's root position.
+
+    Args:
+        motion, reference: motions of T frames.
+        points: optional (J + E,) bool selecting the points averaged over.
+    """
+    a, b = motion.joint_positions(with_end_sites=True), reference.joint_positions(with_end_sites=True)
+    dist = np.linalg.norm((a - a[:, :1]) - (b - b[:, :1]), axis=-1)
+    return float(100 * (dist if points is None else dist[:, points]).mean())
+
+
+def average_pairwise_distance(skeleton: Skeleton, rotations: np.ndarray) -> float:
+    """APD (cm): mean over pairs of poses of the mean joint/end-site distance between them,
+    each posed with its root at the origin.
+
+    Args:
+        rotations: (N, J, 4) local quaternions, N ≥ 2.
+    """
+    pos = forward_kinematics(skeleton, torch.as_tensor(rotations, dtype=torch.float64),
+                             torch.zeros(rotations.shape[0], 3, dtype=torch.float64), with_end_sites=True)
+    flat = pos.transpose(0, 1)  # (P, N, 3)
+    n = rotations.shape[0]
+    pair_mean = torch.cdist(flat, flat).mean(dim=0)  # (N, N), mean over points
+    return float(100 * pair_mean.sum() / (n * (n - 1)))
+
+
+def realism(quats: torch.Tensor, reference: NearestPoses, k: int = 32) -> float:
+    """Mean weighted geodesic distance (radians) from each pose to its nearest reference pose.
+
+    Args:
+        quats: (N, K, 4) poses over the reference's joint set.
+        reference: index of real poses (faiss candidates, exact re-ranking).
+        k: candidates per query.
+    """
+    dist, _ = reference.query(quats, k=k)
+    return float(dist.mean())

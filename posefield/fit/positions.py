@@ -1,0 +1,97 @@
+"""Fitting a motion to observed 3D joint positions: the engine of ``denoise`` and ``complete``.
+
+Objective per window of frames (batched over all its frames):
+
+    E = w_data · mean_t Σ_p m_p |FK(θ_t, t_t)_p − x_tp|² / Σ_p m_p        (m²)
+      + w_acc  · mean |ẍ|²   of the fitted joint trajectories               ((m/s²)²)
+      + w_prior · mean_t f(θ_t)                                             (prior units)
+
+over the local rotations θ (tangent offsets from the initial ones, see
+:mod:`posefield.fit.variables`) and the root translation t. Points p are the skeleton's
+joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is 1
+for observed points and 0 for unobserved ones.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from posefield.fit.optimize import minimise
+from posefield.fit.terms import acceleration_energy, prior_energy, weighted_squared_error
+from posefield.fit.variables import PoseVariables, dof_basis
+from posefield.fit.windows import plan_windows, stitch
+from posefield.prior.base import PosePrior
+from posefield.skeleton import Skeleton, forward_kinematics
+
+
+@dataclasses.dataclass(frozen=True)
+class PositionFitConfig:
+    """Settings of :func:`fit_positions`.
+
+    Attributes:
+        steps: Adam steps per window.
+        rotation_lr: initial step size of the rotation offsets, radians.
+        translation_lr: initial step size of the root translation, metres.
+        data_weight: w_data, 1/m².
+        acceleration_weight: w_acc, (s²/m)².
+        prior_weight: w_prior.
+        window: frames per optimisation window (bounds memory).
+        overlap: frames shared by neighbouring windows, blended linearly.
+        progress: show a progress bar over windows (``None``: only when there are several).
+    """
+
+    steps: int = 120
+    rotation_lr: float = 0.02
+    translation_lr: float = 0.005
+    data_weight: float = 1e4
+    acceleration_weight: float = 1e-2
+    prior_weight: float = 1.0
+    window: int = 1000
+    overlap: int = 40
+    progress: bool | None = None
+
+
+def fit_positions(skeleton: Skeleton, targets: np.ndarray, observed: np.ndarray, init_rotations: np.ndarray,
+                  init_translation: np.ndarray, fps: float, prior: PosePrior,
+                  config: PositionFitConfig = PositionFitConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """Rotations and root translation whose joints match ``targets`` where observed.
+
+    Args:
+        skeleton: the joint tree (J joints, E end sites).
+        targets: (T, J + E, 3) observed joint and end-site positions, metres.
+        observed: (J + E,) bool, which points the data term uses.
+        init_rotations: (T, J, 4) starting local quaternions (xyzw).
+        init_translation: (T, 3) starting root translation, metres.
+        fps: frame rate, for the acceleration term.
+        prior: pose prior over ``prior.joint_index``.
+        config: weights and optimiser settings.
+    Returns:
+        (T, J, 4) float64 fitted quaternions and (T, 3) float64 root translation, metres.
+    """
+    num_frames = targets.shape[0]
+    windows = plan_windows(num_frames, config.window, config.overlap)
+    show = len(windows) > 1 if config.progress is None else config.progress
+    basis = dof_basis(skeleton)
+    weights = torch.as_tensor(observed, dtype=torch.float32)
+    rotations, translations = [], []
+    for w in tqdm(windows, desc="fitting", unit="window", disable=not show):
+        variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),
+                                  torch.as_tensor(init_translation[w], dtype=torch.float32), basis)
+        target = torch.as_tensor(targets[w], dtype=torch.float32)
+
+        def loss() -> torch.Tensor:
+            rot = variables.rotations()
+            points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
+            return (config.data_weight * weighted_squared_error(points, target, weights)
+                    + config.acceleration_weight * acceleration_energy(points, fps)
+                    + config.prior_weight * prior_energy(prior, rot).mean())
+
+        minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
+                  {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps)
+        with torch.no_grad():
+            rotations.append(variables.rotations().double().numpy())
+            translations.append(variables.translation().double().numpy())
+    return stitch(windows, rotations, translations, num_frames)

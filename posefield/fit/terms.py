@@ -1,0 +1,58 @@
+"""Energy terms shared by the fitting objectives (torch, differentiable)."""
+from __future__ import annotations
+
+import torch
+
+from posefield.prior.base import PosePrior
+
+
+def prior_energy(prior: PosePrior, rotations: torch.Tensor) -> torch.Tensor:
+    """(B,) prior energies f(θ) of poses given as (B, J, 4) local quaternions of the whole skeleton."""
+    if not prior.joint_index:
+        return rotations.new_zeros(rotations.shape[0])
+    parameter = next(prior.parameters(), None)
+    quats = rotations[:, prior.joint_index]
+    if parameter is not None:
+        quats = quats.to(parameter.dtype)
+    return prior.energy(quats).to(rotations.dtype)
+
+
+def weighted_squared_error(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Mean over frames of Σ_p w_p |pred_p − target_p|² / Σ_p w_p.
+
+    Args:
+        pred, target: (T, P, 3) points, metres.
+        weights: (P,) or (T, P) non-negative point weights.
+    Returns:
+        scalar, m².
+    """
+    sq = (pred - target).square().sum(dim=-1)
+    w = weights.expand_as(sq)
+    return ((w * sq).sum(dim=-1) / w.sum(dim=-1).clamp(min=1e-12)).mean()
+
+
+def acceleration_energy(points: torch.Tensor, fps: float) -> torch.Tensor:
+    """Mean squared acceleration of (T, P, 3) point trajectories, (m/s²)²; zero for T < 3."""
+    if points.shape[0] < 3:
+        return points.new_zeros(())
+    acc = (points[2:] - 2 * points[1:-1] + points[:-2]) * fps ** 2
+    return acc.square().sum(dim=-1).mean()
+
+
+def geman_mcclure(sq_residual: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Robust Geman–McClure penalty σ² r² / (σ² + r²) of squared residuals r² (same units as σ²)."""
+    return sigma ** 2 * sq_residual / (sigma ** 2 + sq_residual)
+
+
+def twist_angle(quats: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
+    """Signed angle (radians) of the rotation component about ``axis`` (swing-twist decomposition).
+
+    Args:
+        quats: (..., 4) unit quaternions (xyzw).
+        axis: (..., 3) unit axes (broadcastable).
+    Returns:
+        (...) angles in (−π, π].
+    """
+    along = (quats[..., :3] * axis).sum(dim=-1)
+    angle = 2 * torch.atan2(along, quats[..., 3])
+    return torch.remainder(angle + torch.pi, 2 * torch.pi) - torch.pi

@@ -1,0 +1,56 @@
+"""Overlapping windows, so that long clips are fitted in bounded memory and stitched smoothly."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def plan_windows(num_frames: int, size: int, overlap: int) -> list[slice]:
+    """Cover ``num_frames`` frames with windows of ``size`` frames overlapping by at least ``overlap``.
+
+    The last window ends at the clip's end (it may overlap its neighbour by more).
+    """
+    if size <= overlap:
+        raise ValueError(f"window size {size} must exceed the overlap {overlap}")
+    if num_frames <= size:
+        return [slice(0, num_frames)]
+    starts = list(range(0, num_frames - size, size - overlap)) + [num_frames - size]
+    return [slice(s, s + size) for s in starts]
+
+
+def blend_weights(windows: list[slice], num_frames: int) -> list[np.ndarray]:
+    """Per-window frame weights summing to one over windows: a frame belongs more to the window
+    it is farther inside, ramping linearly across overlaps (clip ends are not window edges).
+
+    Returns:
+        one (stop − start,) float64 array per window.
+    """
+    raw = []
+    for w in windows:
+        t = np.arange(w.start, w.stop) + 0.5
+        from_start = t - w.start if w.start > 0 else np.full_like(t, np.inf)
+        to_end = w.stop - t if w.stop < num_frames else np.full_like(t, np.inf)
+        raw.append(np.minimum(np.minimum(from_start, to_end), 1e9))
+    total = np.zeros(num_frames)
+    for w, r in zip(windows, raw):
+        total[w] += r
+    return [r / total[w] for w, r in zip(windows, raw)]
+
+
+def stitch(windows: list[slice], rotations: list[np.ndarray], translations: list[np.ndarray],
+           num_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Blend per-window results into whole-clip arrays.
+
+    Args:
+        windows: the windows of :func:`plan_windows`.
+        rotations: per window (n, J, 4) unit quaternions.
+        translations: per window (n, 3) root translations, metres.
+    Returns:
+        (T, J, 4) unit quaternions (normalised weighted means on a common hemisphere) and (T, 3) translations.
+    """
+    rot = np.zeros((num_frames,) + rotations[0].shape[1:])
+    trans = np.zeros((num_frames, 3))
+    for w, weight, q, t in zip(windows, blend_weights(windows, num_frames), rotations, translations):
+        sign = np.where((q * rot[w]).sum(axis=-1, keepdims=True) < 0, -1.0, 1.0)
+        rot[w] += weight[:, None, None] * sign * q
+        trans[w] += weight[:, None] * t
+    return rot / np.linalg.norm(rot, axis=-1, keepdims=True), trans

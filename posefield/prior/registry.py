@@ -1,0 +1,74 @@
+"""Choosing a prior from a command-line spec (``--prior``): ``none``, ``ndf``, a shipped name or a path.
+
+Other prior families register themselves in :data:`PRIOR_FACTORIES` (name -> function of the
+skeleton). Heavy modules are imported only when their prior is asked for.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from posefield.errors import SkeletonMismatchError
+from posefield.prior.base import NoPrior, PosePrior
+from posefield.skeleton import Skeleton
+
+
+def check_compatible(prior: PosePrior, skeleton: Skeleton) -> None:
+    """Raise :class:`SkeletonMismatchError` (one line) unless ``prior`` models ``skeleton``'s rig."""
+    if prior.skeleton is not None and prior.skeleton.signature() != skeleton.signature():
+        raise SkeletonMismatchError(
+            f"the {prior.name!r} prior was trained on a {prior.skeleton.rig!r} skeleton ({prior.skeleton.num_joints} "
+            f"joints, root {prior.skeleton.names[0]!r}) but the motion's skeleton is {skeleton.rig!r} "
+            f"({skeleton.num_joints} joints, root {skeleton.names[0]!r}); use a prior trained on this rig")
+    if any(not 0 <= j < skeleton.num_joints for j in prior.joint_index):
+        raise SkeletonMismatchError(f"the {prior.name!r} prior models joints the skeleton does not have")
+
+
+def no_prior(skeleton: Skeleton | None) -> PosePrior:
+    """The ``none`` prior over the skeleton's rotating non-root joints."""
+    if skeleton is None:
+        raise SkeletonMismatchError("the 'none' prior needs a skeleton to pose (give one, e.g. --skeleton FILE)")
+    return NoPrior(skeleton, skeleton.rotation_joints())
+
+
+def shipped_ndf(skeleton: Skeleton | None) -> PosePrior:
+    """The shipped Pose-NDF prior of ``skeleton``'s rig: the one named after ``skeleton.rig``
+    if shipped, otherwise the first shipped prior whose skeleton has the same joint tree;
+    without a skeleton, the default shipped prior."""
+    from posefield.prior.checkpoint import load_prior, shipped_priors
+
+    if skeleton is None:
+        return load_prior()
+    names = shipped_priors()
+    ordered = [skeleton.rig] * (skeleton.rig in names) + [n for n in names if n != skeleton.rig]
+    for name in ordered:
+        prior = load_prior(name)
+        if prior.skeleton.signature() == skeleton.signature():
+            return prior
+    raise SkeletonMismatchError(
+        f"no shipped Pose-NDF prior fits this {skeleton.rig!r} skeleton ({skeleton.num_joints} joints, root "
+        f"{skeleton.names[0]!r}; shipped: {', '.join(names) or 'none'}); pass --prior PATH to a prior trained on it")
+
+
+PRIOR_FACTORIES: dict[str, Callable[[Skeleton | None], PosePrior]] = {"none": no_prior, "ndf": shipped_ndf}
+
+
+def get_prior(spec: str, skeleton: Skeleton | None = None) -> PosePrior:
+    """The prior ``spec`` names, checked against ``skeleton``.
+
+    Args:
+        spec: a key of :data:`PRIOR_FACTORIES` (``none``, ``ndf`` ...), a shipped prior's name
+            (``cmu-asf``, ``daz-bvh``) or a checkpoint path.
+        skeleton: the rig the prior will be used on (``None``: the prior's own, where it has one).
+    Raises:
+        CheckpointError: unknown name, missing or corrupt checkpoint.
+        SkeletonMismatchError: the prior models another rig.
+    """
+    if spec in PRIOR_FACTORIES:
+        prior = PRIOR_FACTORIES[spec](skeleton)
+    else:
+        from posefield.prior.checkpoint import load_prior
+
+        prior = load_prior(spec)
+    if skeleton is not None:
+        check_compatible(prior, skeleton)
+    return prior

@@ -1,0 +1,55 @@
+"""Parametrisation, energy terms and windowing shared by the applications."""
+import numpy as np
+import roma
+import torch
+
+from posefield.fit.terms import acceleration_energy, geman_mcclure, twist_angle, weighted_squared_error
+from posefield.fit.variables import PoseVariables, dof_basis
+from posefield.fit.windows import blend_weights, plan_windows, stitch
+
+
+def test_dof_basis_keeps_hinges_on_their_axis(skeleton):
+    basis = dof_basis(skeleton)
+    knee = skeleton.index("ltibia")
+    assert torch.allclose(basis[knee], torch.diag(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)))
+    assert torch.allclose(basis[skeleton.index("lfemur")], torch.eye(3, dtype=torch.float64))
+    init = torch.as_tensor(roma.random_unitquat((4, skeleton.num_joints)), dtype=torch.float32)
+    variables = PoseVariables(init, torch.zeros(4, 3), basis)
+    assert torch.allclose(variables.rotations(), init)
+    with torch.no_grad():
+        variables.offsets.normal_()
+    q = roma.quat_product(roma.quat_conjugation(init[:, knee]), variables.rotations()[:, knee])
+    assert torch.allclose(q[:, 1:3], torch.zeros(4, 2), atol=1e-6)  # only an x rotation was added
+
+
+def test_terms():
+    pred, target = torch.zeros(2, 3, 3), torch.zeros(2, 3, 3)
+    target[:, 0, 0] = 1.0
+    assert weighted_squared_error(pred, target, torch.tensor([1.0, 1.0, 0.0])) == 0.5
+    assert weighted_squared_error(pred, target, torch.tensor([0.0, 1.0, 1.0])) == 0.0
+    line = torch.arange(5.0)[:, None, None].expand(5, 2, 3)
+    assert acceleration_energy(line, fps=30.0) == 0.0
+    assert acceleration_energy(line.square(), fps=1.0) == 4.0 * 3
+    assert geman_mcclure(torch.tensor(1e6), 2.0) < 4.0 <= geman_mcclure(torch.tensor(1e9), 2.0) + 1e-3
+    axis = torch.tensor([0.0, 0.0, 1.0])
+    q = roma.rotvec_to_unitquat(torch.tensor([[0.0, 0.0, 0.7], [0.0, 0.0, -0.4]]))
+    assert torch.allclose(twist_angle(q, axis), torch.tensor([0.7, -0.4]))
+    assert torch.allclose(twist_angle(-q, axis), torch.tensor([0.7, -0.4]))
+
+
+def test_windows_cover_and_blend():
+    windows = plan_windows(250, 100, 20)
+    assert windows[0].start == 0 and windows[-1].stop == 250
+    assert all(a.stop - b.start >= 20 for a, b in zip(windows, windows[1:]))
+    total = np.zeros(250)
+    for w, weight in zip(windows, blend_weights(windows, 250)):
+        total[w] += weight
+    assert np.allclose(total, 1.0)
+    assert plan_windows(50, 100, 20) == [slice(0, 50)]
+    rot = roma.random_unitquat((250, 3)).numpy()
+    trans = np.random.default_rng(0).normal(size=(250, 3))
+    # A window may hand back either sign of a quaternion: stitching must not care.
+    parts = [(-1) ** i * rot[w] for i, w in enumerate(windows)]
+    out_rot, out_trans = stitch(windows, parts, [trans[w] for w in windows], 250)
+    assert np.allclose(np.abs((out_rot * rot).sum(-1)), 1.0)
+    assert np.allclose(out_trans, trans)

@@ -1,0 +1,60 @@
+"""Sampling and interpolation."""
+import numpy as np
+import pytest
+import torch
+
+from posefield.data.neighbours import NearestPoses
+from posefield.errors import InvalidPoseError
+from posefield.fit.interpolate import interpolate, pick_frame
+from posefield.fit.manifold import project
+from posefield.fit.metrics import average_pairwise_distance, realism
+from posefield.fit.sample import sample_poses
+from posefield.fit.terms import prior_energy
+from posefield.prior.registry import no_prior
+
+
+def test_projection_reaches_the_stand_in_manifold(stand_in_prior):
+    start = torch.as_tensor(stand_in_prior.poses[:5]) + 0.05 * torch.randn(5, *stand_in_prior.poses.shape[1:])
+    start = start / start.norm(dim=-1, keepdim=True)
+    assert (stand_in_prior.energy(project(stand_in_prior, start)) < 0.5 * stand_in_prior.energy(start)).all()
+    assert torch.equal(project(no_prior(stand_in_prior.skeleton), start), start)
+
+
+def test_sample_gives_n_plausible_frames(skeleton, stand_in_prior):
+    motion = sample_poses(stand_in_prior, skeleton, 12, seed=3)
+    assert motion.num_frames == 12
+    raw = sample_poses(no_prior(skeleton), skeleton, 12, seed=3)
+    energy = lambda m: prior_energy(stand_in_prior, torch.as_tensor(m.rotations, dtype=torch.float32))  # noqa: E731
+    assert energy(motion).mean() < 0.5 * energy(raw).mean()
+    assert average_pairwise_distance(skeleton, raw.rotations) > 0
+    reference = NearestPoses(stand_in_prior.poses)
+    joints = stand_in_prior.joint_index
+    as_quats = lambda m: torch.as_tensor(m.rotations[:, joints], dtype=torch.float32)  # noqa: E731
+    assert realism(as_quats(motion), reference) < realism(as_quats(raw), reference)
+
+
+def test_apd_of_identical_poses_is_zero(walk):
+    assert average_pairwise_distance(walk.skeleton, np.repeat(walk.rotations[:1], 4, axis=0)) == pytest.approx(0)
+
+
+@pytest.mark.parametrize("method", ["slerp", "ndf"])
+def test_interpolation_ends_at_the_inputs(walk, stand_in_prior, method):
+    a, b = pick_frame(walk, 0), pick_frame(walk, -1)
+    out = interpolate(a, b, 9, stand_in_prior, method)
+    assert out.num_frames == 9
+    assert np.allclose(out.rotations[0], a.rotations[0]) and np.allclose(out.rotations[-1], b.rotations[0])
+    assert np.allclose(out.root_translation[[0, -1]], [a.root_translation[0], b.root_translation[0]])
+    steps = np.linalg.norm(np.diff(out.joint_positions(), axis=0), axis=-1).max(axis=1)
+    assert steps.max() < 0.5
+
+
+def test_ndf_interpolation_stays_nearer_the_manifold(walk, stand_in_prior):
+    a, b = pick_frame(walk, 5), pick_frame(walk, 35)
+    energy = lambda m: prior_energy(stand_in_prior, torch.as_tensor(m.rotations, dtype=torch.float32))  # noqa: E731
+    ndf, slerp = interpolate(a, b, 7, stand_in_prior, "ndf"), interpolate(a, b, 7, stand_in_prior, "slerp")
+    assert energy(ndf)[1:-1].mean() < energy(slerp)[1:-1].mean()
+
+
+def test_pick_frame_out_of_range(walk):
+    with pytest.raises(InvalidPoseError, match="out of range"):
+        pick_frame(walk, walk.num_frames)
