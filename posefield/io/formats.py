@@ -1,13 +1,29 @@
 """Dispatch on file extension."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
+
+import torch
 
 from posefield.errors import MotionFormatError
 from posefield.motion import Motion
 from posefield.skeleton import Skeleton
 
 MOTION_SUFFIXES = (".amc", ".bvh", ".npz")
+
+
+@contextlib.contextmanager
+def single_threaded_torch() -> Iterator[None]:
+    """Run torch on one thread inside the block: readers do many small element-wise ops,
+    which intra-op threads only slow down (several-fold on a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def load_skeleton(path: str | Path) -> Skeleton:
@@ -28,6 +44,11 @@ def load_motion(path: str | Path, asf: str | Path | None = None, **options) -> M
     path = Path(path)
     if not path.is_file():
         raise MotionFormatError(path, "no such file")
+    with single_threaded_torch():
+        return _read_motion(path, asf, **options)
+
+
+def _read_motion(path: Path, asf: str | Path | None, **options) -> Motion:
     suffix = path.suffix.lower()
     if suffix == ".amc":
         from posefield.io.amc import read_amc
