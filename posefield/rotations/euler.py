@@ -29,7 +29,7 @@ def channels_to_rotmat(angles_deg: np.ndarray, order: str, axis: np.ndarray | No
     Returns:
         (T, 3, 3) float64 rotation matrices.
     """
-    angles = torch.as_tensor(np.asarray(angles_deg, dtype=np.float64))
+    angles = torch.as_tensor(np.ascontiguousarray(angles_deg, dtype=np.float64))
     if not order:
         rot = torch.eye(3, dtype=torch.float64).expand(angles.shape[0], 3, 3).clone()
     else:
@@ -50,7 +50,9 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
                        reference: np.ndarray | None = None) -> np.ndarray:
     """Euler angles (degrees) reproducing ``rot``, choosing per frame the equivalent solution
     (the two Euler branches and ±360° wraps) closest to the previous frame, which makes a
-    continuous channel curve and recovers the original values in round trips.
+    continuous channel curve and recovers the original values in round trips. Without a
+    reference the first frame takes the principal branch (middle angle within ±90°, the
+    usual decomposition of exporters).
 
     Args:
         rot: (T, 3, 3) rotation matrices.
@@ -72,22 +74,22 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
     # The other Euler branch of a proper (Tait-Bryan) decomposition: (a+180, 180-b, c+180).
     branch_b = np.stack([angles[:, 0] + 180.0, 180.0 - angles[:, 1], angles[:, 2] + 180.0], axis=1)
     candidates = np.stack([angles, branch_b], axis=1)[:, :, keep:]  # (T, 2, n)
+    penalty = np.zeros(candidates.shape[:2])  # inf rules a branch out
     if keep:  # partial orders: only the branch whose dropped angles vanish is exact
         dropped = np.stack([angles, branch_b], axis=1)[:, :, :keep]
         dropped = (dropped + 180.0) % 360.0 - 180.0
         exact = np.abs(dropped).max(axis=2) < 1e-6
-        candidates = np.where(exact[:, :, None] | ~exact.any(axis=1)[:, None, None], candidates, np.inf)
+        penalty[~(exact | ~exact.any(axis=1)[:, None])] = np.inf
     out = np.empty((rot.shape[0], len(order)))
     prev = None if reference is None else np.asarray(reference, dtype=np.float64)
     for t in range(rot.shape[0]):
         cand = candidates[t]
         if prev is None:
-            wrapped = (cand + 180.0) % 360.0 - 180.0
-            cost = np.abs(wrapped).sum(axis=1)
-            best = wrapped[np.argmin(cost)]
+            best = cand[int(penalty[t, 0] > 0)]
+            best = best - 360.0 * np.round(best / 360.0)
         else:
             wrapped = cand - 360.0 * np.round((cand - prev) / 360.0)
-            cost = np.abs(wrapped - prev).sum(axis=1)
+            cost = np.abs(wrapped - prev).sum(axis=1) + penalty[t]
             best = wrapped[np.argmin(cost)]
         out[t] = best
         prev = best

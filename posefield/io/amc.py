@@ -1,0 +1,272 @@
+"""Acclaim AMC motion files (CMU): one block per frame, a frame number then ``bone v1 v2 ...``.
+
+Values follow the ASF: the root's six in its ``order`` (translation in raw length units,
+rotations in degrees unless the header says ``:RADIANS``), every other bone's in its ``dof``
+order. Bone lines may come in any order within a frame. The canonical local rotation of a
+bone is C · R(dof) · Cᵀ (see :mod:`posefield.io.asf`). AMC files carry no frame rate.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import roma
+import torch
+
+from posefield.errors import MotionFormatError
+from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, euler_rotmats, format_asf, length_scale,
+                              read_asf, read_text, skeleton_from_description)
+from posefield.io.atomic import atomic_open
+from posefield.motion import Motion
+from posefield.rotations import canonical_hemisphere, rotmat_to_channels
+from posefield.skeleton.skeleton import Skeleton
+
+DEFAULT_FPS = 120.0
+
+
+# ----------------------------------------------------------------------------- layout
+
+def asf_candidates(amc_path: str | Path) -> list[Path]:
+    """Where an AMC's skeleton is looked for: ``NN.asf`` beside ``NN_TT.amc`` (the subject is
+    the stem before the last ``_``), then ``NN_TT.asf`` (as :func:`write_amc` names it)."""
+    amc_path = Path(amc_path)
+    subject = amc_path.with_name(f"{subject_of(amc_path)}.asf")
+    return list(dict.fromkeys([subject, amc_path.with_suffix(".asf")]))
+
+
+def subject_of(amc_path: str | Path) -> str:
+    """Subject id of ``NN_TT.amc`` (the whole stem when it has no ``_``)."""
+    return Path(amc_path).stem.rsplit("_", 1)[0]
+
+
+def _value_counts(description: dict) -> dict[str, int]:
+    """Bone name -> number of values on its AMC line."""
+    return {ROOT: len(description["root"]["order"]), **{b["name"]: len(b["dof"]) for b in description["bones"]}}
+
+
+def _rotation_columns(description: dict, name: str) -> tuple[str, list[int]]:
+    """Intrinsic order of bone ``name``'s rotation channels and their columns among its
+    values (``dof rx rz`` -> ``("ZX", [1, 0])``: the fixed-axis file order reversed)."""
+    if name == ROOT:
+        order = description["root"]["order"]
+        columns = [i for i, o in enumerate(order) if o.startswith("R")][::-1]
+        return "".join(order[i][1] for i in columns), columns
+    dof = next(b["dof"] for b in description["bones"] if b["name"] == name)
+    return "".join(d[1].upper() for d in reversed(dof)), list(range(len(dof)))[::-1]
+
+
+def _translation_columns(description: dict) -> list[int]:
+    """Columns of TX, TY, TZ among the root's values."""
+    return [description["root"]["order"].index(t) for t in ("TX", "TY", "TZ")]
+
+
+# ----------------------------------------------------------------------------- reading
+
+def _split_lines(path: Path, text: str,
+                 counts: dict[str, int]) -> tuple[str, dict[str, list[str]], dict[str, list[int]], np.ndarray]:
+    """Group the value text of every bone line by bone (one pass over the lines).
+
+    Returns:
+        angle unit named by the header (``""`` if none), bone -> value text of each of its
+        lines, bone -> those lines' numbers, (T,) line number of each frame's number line.
+    """
+    unit = ""
+    rows: dict[str, list[str]] = {name: [] for name in counts}
+    where: dict[str, list[int]] = {name: [] for name in counts}
+    frame_lines: list[int] = []
+    previous = None
+    for number, line in enumerate(text.split("\n"), 1):
+        if "#" in line:
+            line = line.split("#", 1)[0]
+        parts = line.split(None, 1)
+        if not parts:
+            continue
+        key = parts[0]
+        if key in rows and frame_lines:
+            rows[key].append(parts[1] if len(parts) > 1 else "")
+            where[key].append(number)
+        elif key.isdigit():
+            if previous is not None and int(key) != previous + 1:
+                raise MotionFormatError(path, f"frame number {key} does not follow {previous}", number)
+            previous = int(key)
+            frame_lines.append(number)
+        elif key.startswith(":") and not frame_lines:
+            unit = {":DEGREES": "deg", ":RADIANS": "rad"}.get(key.upper(), unit)
+        elif key in rows:
+            raise MotionFormatError(path, f"bone {key!r} before the first frame number", number)
+        else:
+            raise MotionFormatError(path, f"unknown bone {key!r} (not in the ASF)", number)
+    if not frame_lines:
+        raise MotionFormatError(path, "no frames")
+    return unit, rows, where, np.array(frame_lines)
+
+
+def _check_frames(path: Path, name: str, lines: list[int], frame_lines: np.ndarray) -> None:
+    """Raise unless bone ``name`` has exactly one line in every frame."""
+    frames = np.searchsorted(frame_lines, lines) - 1
+    expected = np.arange(len(frame_lines))
+    if len(frames) == len(expected) and np.array_equal(frames, expected):
+        return
+    counts = np.bincount(frames, minlength=len(expected))
+    bad = int(np.flatnonzero(counts != 1)[0])
+    problem = "lacks" if counts[bad] == 0 else "repeats"
+    raise MotionFormatError(path, f"frame {bad + 1} {problem} bone {name!r} (file truncated?)", int(frame_lines[bad]))
+
+
+def _check_rows(path: Path, name: str, rows: list[str], lines: list[int], count: int) -> None:
+    """Raise for the first line of bone ``name`` without ``count`` finite numbers."""
+    for text, number in zip(rows, lines):
+        tokens = text.split()
+        if len(tokens) != count:
+            raise MotionFormatError(path, f"bone {name!r} has {len(tokens)} values, expected {count}", number)
+        try:
+            values = [float(t) for t in tokens]
+        except ValueError:
+            raise MotionFormatError(path, f"bone {name!r} has a value that is not a number: {text.strip()!r}",
+                                    number) from None
+        if not np.all(np.isfinite(values)):
+            raise MotionFormatError(path, f"bone {name!r} has a NaN or infinite value", number)
+
+
+def _values(path: Path, name: str, rows: list[str], lines: list[int], count: int) -> np.ndarray:
+    """(T, count) float64 values of bone ``name``, parsed in one batch."""
+    try:
+        flat = np.array(" ".join(rows).split(), dtype=np.float64)
+    except ValueError:
+        flat = np.full(0, np.nan)
+    if flat.size != count * len(rows) or not np.isfinite(flat).all():
+        _check_rows(path, name, rows, lines, count)
+    return flat.reshape(len(rows), count)
+
+
+def amc_values(path: str | Path, description: dict) -> tuple[str, dict[str, np.ndarray]]:
+    """Parse an AMC file against an ASF description.
+
+    Returns:
+        (angle unit from the header or ``""``, bone -> (T, n) raw values in file order);
+        bones without dof are left out.
+    Raises:
+        MotionFormatError: ``FILE:LINE: problem`` for unknown bones, wrong value counts,
+            non-numbers, NaN/inf, missing or repeated bones (truncation), empty files.
+    """
+    path = Path(path)
+    counts = _value_counts(description)
+    unit, rows, where, frame_lines = _split_lines(path, read_text(path), counts)
+    values = {}
+    for name, count in counts.items():
+        if count:
+            _check_frames(path, name, where[name], frame_lines)
+            values[name] = _values(path, name, rows[name], where[name], count)
+        elif rows[name]:
+            _check_rows(path, name, rows[name], where[name], 0)
+    return unit, values
+
+
+def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(T, J, 4) canonical local quaternions and (T, 3) root translation (metres) from raw values."""
+    description = skeleton.meta["asf"]
+    degrees = angle_scale(unit or description["units"]["angle"])
+    angles = np.zeros((len(values[ROOT]), skeleton.num_joints, 3))
+    orders = []
+    for j, name in enumerate(skeleton.names):
+        order, columns = _rotation_columns(description, name) if name in values else ("", [])
+        # Missing axes go in front with angle 0, which leaves the product unchanged.
+        orders.append("".join(a for a in "ZYX" if a not in order) + order)
+        if columns:
+            angles[:, j, 3 - len(columns):] = values[name][:, columns] * degrees
+    rotmats = skeleton.axes @ euler_rotmats(angles, orders) @ skeleton.axes.swapaxes(-1, -2)
+    translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
+    quats = canonical_hemisphere(roma.rotmat_to_unitquat(torch.as_tensor(rotmats)))
+    return quats.numpy(), translation
+
+
+def read_amc(path: str | Path, asf: str | Path | None = None, fps: float = DEFAULT_FPS) -> Motion:
+    """Read an AMC motion.
+
+    Args:
+        path: the ``NN_TT.amc`` file.
+        asf: its skeleton; default: the first of :func:`asf_candidates` that exists.
+        fps: frame rate (AMC files carry none; CMU captured at 120).
+    Returns:
+        a :class:`Motion` (canonical rotations, root translation in metres) with
+        ``source = {"path", "format": "amc", "subject", "asf"}``.
+    """
+    path = Path(path)
+    candidates = asf_candidates(path) if asf is None else [Path(asf)]
+    asf_path = next((c for c in candidates if c.is_file()), None)
+    if asf_path is None:
+        tried = " or ".join(c.name for c in candidates)
+        raise MotionFormatError(path, f"no ASF skeleton found (no {tried}); name the skeleton with --asf")
+    skeleton = read_asf(asf_path)
+    unit, values = amc_values(path, skeleton.meta["asf"])
+    rotations, translation = _pose(skeleton, values, unit)
+    return Motion(skeleton=skeleton, rotations=rotations, root_translation=translation, fps=float(fps),
+                  source={"path": str(path), "format": "amc", "subject": subject_of(path), "asf": str(asf_path)})
+
+
+# ----------------------------------------------------------------------------- writing
+
+def _same_file(target: Path, other: str | None) -> bool:
+    """Whether ``target`` names the file ``other`` (``None``: no file)."""
+    if other is None:
+        return False
+    if target.exists() and Path(other).exists():
+        return os.path.samefile(target, other)
+    return target.resolve() == Path(other).resolve()
+
+
+def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
+    """Bone -> (T, n) AMC values in file order (degrees; root translation in raw length
+    units), Euler branches chosen for continuity."""
+    target = skeleton_from_description(description)
+    rotmats = motion.rotmats()
+    counts = _value_counts(description)
+    out = {}
+    for j, name in enumerate(target.names):
+        if not counts[name]:
+            continue
+        order, columns = _rotation_columns(description, name)
+        out[name] = np.zeros((motion.num_frames, counts[name]))
+        source = 0 if name == ROOT else motion.skeleton.index(name)
+        out[name][:, columns] = rotmat_to_channels(rotmats[:, source], order, target.axes[j])
+    out[ROOT][:, _translation_columns(description)] = motion.root_translation / length_scale(description)
+    return out
+
+
+def format_amc(values: dict[str, np.ndarray]) -> str:
+    """AMC text (degrees, frames numbered from 1) of bone -> (T, n) values."""
+    frames = len(values[ROOT])
+    columns = [[str(t + 1) for t in range(frames)]]
+    for name, rows in values.items():
+        pattern = name + " %.6f" * rows.shape[1]
+        rounded = np.round(rows, 6) + 0.0  # no "-0.000000"
+        columns.append([pattern % tuple(row) for row in rounded.tolist()])
+    body = "\n".join("\n".join(frame) for frame in zip(*columns))
+    return f"# AMC file written by posefield\n:FULLY-SPECIFIED\n:DEGREES\n{body}\n"
+
+
+def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:
+    """Write ``motion`` as an AMC file and its ASF skeleton, atomically (both or neither).
+
+    Args:
+        motion: any motion; a skeleton read from an ASF is written back as it was, any other
+            one as derived by :func:`posefield.io.asf.describe_skeleton`.
+        path: the ``.amc`` to write.
+        asf_path: the skeleton file; default: ``path`` with suffix ``.asf``.
+    Returns:
+        [amc path, asf path].
+    Raises:
+        MotionFormatError: when a target is one of the motion's input files.
+    """
+    path = Path(path)
+    asf_path = path.with_suffix(".asf") if asf_path is None else Path(asf_path)
+    for target in (path, asf_path):
+        if any(_same_file(target, motion.source.get(key)) for key in ("path", "asf")):
+            raise MotionFormatError(target, "refusing to overwrite an input file of this motion")
+    description = describe_skeleton(motion.skeleton)
+    amc_text = format_amc(_channel_values(motion, description))
+    with atomic_open(asf_path) as asf_handle, atomic_open(path) as amc_handle:
+        asf_handle.write(format_asf(description))
+        amc_handle.write(amc_text)
+    return [path, asf_path]
