@@ -3,31 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
+from posefield.fit.points import moved_points
 from posefield.fit.positions import PositionFitConfig, fit_positions
 from posefield.prior.registry import check_compatible
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
-from posefield.skeleton import Skeleton
 
 COMPLETE_DEFAULTS = PositionFitConfig(prior_weight=10.0, acceleration_weight=1e-4, steps=200, rotation_lr=0.05)
-
-
-def hidden_points(skeleton: Skeleton, hidden: list[int]) -> np.ndarray:
-    """Which points (joints then end sites, as ``forward_kinematics(..., with_end_sites=True)``)
-    move with the rotation of a hidden joint: the hidden joints' strict descendants and the end
-    sites of the hidden joints and their descendants. These are the bone ends of the hidden bones.
-
-    Returns:
-        (J + E,) bool.
-    """
-    below = np.zeros(skeleton.num_joints, dtype=bool)
-    for j in hidden:
-        below[skeleton.descendants(j)] = True
-    joint_hidden = np.array([p >= 0 and below[p] for p in skeleton.parents], dtype=bool)
-    site_hidden = np.array([below[j] for j in sorted(skeleton.end_sites)], dtype=bool)
-    return np.concatenate([joint_hidden, site_hidden])
 
 
 def complete(motion: Motion, prior: PosePrior, hidden: list[int],
@@ -35,8 +17,9 @@ def complete(motion: Motion, prior: PosePrior, hidden: list[int],
     """Recover a whole-body motion of which the joints ``hidden`` were not observed.
 
     The hidden joints' rotations start at identity (the rest pose) and the points they move
-    are left out of the data term, so only the prior (and smoothness) decides them; the other
-    joints are fitted to the observed positions.
+    (:func:`posefield.fit.points.moved_points`: the ends of the hidden bones) are left out of
+    the data term, so only the prior (and smoothness) decides them; the other joints are
+    fitted to the observed positions.
 
     Args:
         motion: the motion; rotations of the hidden joints are ignored.
@@ -50,7 +33,7 @@ def complete(motion: Motion, prior: PosePrior, hidden: list[int],
     targets = motion.joint_positions(with_end_sites=True)
     init = motion.rotations.copy()
     init[:, hidden] = (0.0, 0.0, 0.0, 1.0)
-    rotations, translation = fit_positions(motion.skeleton, targets, ~hidden_points(motion.skeleton, hidden), init,
+    rotations, translation = fit_positions(motion.skeleton, targets, ~moved_points(motion.skeleton, hidden), init,
                                            motion.root_translation, motion.fps, prior, config)
     return dataclasses.replace(motion, rotations=rotations, root_translation=translation,
                                source={**motion.source, "completed_with": prior.name})

@@ -10,7 +10,7 @@ from posefield.prior.registry import check_compatible
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 
-DENOISE_DEFAULTS = PositionFitConfig()
+DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.03)
 
 
 def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS) -> Motion:
@@ -18,7 +18,8 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
 
     Every frame's rotations and root translation are optimised together (batched over the
     clip, in overlapping windows for long clips) so that the joints stay close to the
-    observed ones, move smoothly and the pose has low prior energy.
+    observed ones, move smoothly and the pose has low prior energy. The optimisation starts
+    from the clip filtered along time (``config.init_smoothing_s``).
 
     Args:
         motion: the noisy motion (T frames).

@@ -8,14 +8,15 @@ which is the camera-frame position of the root (the camera sits at the origin, O
       + mean_t λ_t f(θ_t),   λ_t = w_prior · f(θ_t)  (held constant per step)        (prior)
       + w_acc · mean |ẍ|²                                                            (smoothness)
 
-ρ is Geman–McClure with scale σ (metres); pixel residuals are turned into metres at the
+ρ is Geman–McClure with scale σ (metres, coarse to fine over rounds); pixel residuals are turned into metres at the
 body's depth z_t (focal length f), so the weights do not depend on image size or distance.
 φ is each hinge's flexion angle (:mod:`posefield.fit.limbs`); exp(−φ) grows quickly when an
 elbow or knee bends backwards. The adaptive prior weight lets the prior fade as the pose
 reaches the manifold.
 
-Two stages: the global orientation and translation of the rest pose are first fitted from
-several starting headings (the body turned in steps about its up axis, Y up as in ASF and
+Two stages: the global orientation and translation of the rest pose are first fitted to the
+torso keypoints (those no limb moves, :func:`posefield.fit.points.torso_points`; all keypoints
+in frames without one) from several starting headings (the body turned in steps about its up axis, Y up as in ASF and
 BVH, then flipped into the camera's y-down frame), keeping the best per frame; then every
 joint is fitted. The result is a motion in camera coordinates (metres, y down, z forward).
 """
@@ -31,6 +32,7 @@ import torch
 from posefield.fit.keypoints import Keypoints, keypoint_points, project_points
 from posefield.fit.limbs import Hinge, find_hinges
 from posefield.fit.optimize import minimise
+from posefield.fit.points import rigid_pairs, torso_points
 from posefield.fit.terms import acceleration_energy, geman_mcclure, prior_energy, twist_angle
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.motion import Motion
@@ -46,10 +48,11 @@ class Fit2DConfig:
     Attributes:
         headings: starting headings tried in the first stage (evenly spaced about the up axis).
         orientation_steps: Adam steps of the first stage.
-        steps: Adam steps of the second stage.
+        steps: Adam steps of the second stage per Geman–McClure scale.
         rotation_lr: initial step size of rotation offsets, radians.
         translation_lr: initial step size of the root translation, metres.
-        sigma: Geman–McClure scale, metres at the body's depth.
+        sigmas: Geman–McClure scales (metres at the body's depth) of successive rounds of the
+            second stage, coarse to fine, so that far-off limbs still feel the data at first.
         data_weight: w_data, 1/m².
         prior_weight: w of the adaptive prior weight λ = w · f(θ).
         bend_weight: weight of the elbow/knee bending term.
@@ -58,10 +61,10 @@ class Fit2DConfig:
 
     headings: int = 4
     orientation_steps: int = 60
-    steps: int = 300
+    steps: int = 100
     rotation_lr: float = 0.03
     translation_lr: float = 0.05
-    sigma: float = 0.1
+    sigmas: tuple[float, ...] = (1.0, 0.3, 0.1)
     data_weight: float = 1e4
     prior_weight: float = 1.0
     bend_weight: float = 1e-3
@@ -90,12 +93,14 @@ def heading_rotations(count: int) -> torch.Tensor:
 
 def initial_translation(problem: _Problem) -> torch.Tensor:
     """(T, 3) root positions: depth from the ratio of rest-pose 3D distances to 2D distances
-    between the visible keypoints, x and y from their confidence-weighted centroid."""
+    between visible keypoints (pairs a pose cannot stretch — bones, torso — dominate), x and y
+    from the keypoints' confidence-weighted centroid."""
     rest = torch.zeros(problem.skeleton.num_joints, 4)
     rest[:, 3] = 1
     pts3 = forward_kinematics(problem.skeleton, rest, with_end_sites=True)[problem.points]  # (P, 3)
+    rigid = torch.as_tensor(rigid_pairs(problem.skeleton, problem.points.numpy()), dtype=torch.float32)
     c = problem.confidence
-    pair = c[:, :, None] * c[:, None, :]  # (T, P, P)
+    pair = c[:, :, None] * c[:, None, :] * (rigid + 1e-3)  # (T, P, P)
     d3 = (torch.cdist(pts3, pts3)[None] * pair).sum(dim=(1, 2))
     d2 = (torch.cdist(problem.pixels, problem.pixels) * pair).sum(dim=(1, 2))
     k = problem.intrinsics
@@ -127,13 +132,13 @@ def bending_energy(rotations: torch.Tensor, hinges: list[Hinge]) -> torch.Tensor
     return torch.exp(-twist_angle(rotations[:, joints], axes)).sum(dim=1).mean()
 
 
-def _fit_stage(problem: _Problem, variables: PoseVariables, config: Fit2DConfig, steps: int,
+def _fit_stage(problem: _Problem, variables: PoseVariables, config: Fit2DConfig, steps: int, sigma: float,
                prior: PosePrior | None, hinges: list[Hinge]) -> None:
     """Run one stage; the full objective when ``prior`` is given, the data term alone otherwise."""
 
     def loss() -> torch.Tensor:
         rot, trans = variables.rotations(), variables.translation()
-        total = config.data_weight * data_energy(problem, rot, trans, config.sigma).mean()
+        total = config.data_weight * data_energy(problem, rot, trans, sigma).mean()
         if prior is None:
             return total
         f = prior_energy(prior, rot)
@@ -167,28 +172,34 @@ def fit_keypoints(keypoints: Keypoints, skeleton: Skeleton, prior: PosePrior, co
     t, j = keypoints.num_frames, skeleton.num_joints
     basis = dof_basis(skeleton)
 
-    # Stage 1: global orientation and translation of the rest pose, from each heading.
+    # Stage 1: global orientation and translation of the rest pose's torso, from each heading.
     headings = heading_rotations(config.headings)
     rotations = torch.zeros(config.headings, t, j, 4)
     rotations[..., 3] = 1
     rotations[:, :, 0] = headings[:, None]
     root_only = basis.clone()
     root_only[1:] = 0
+    torso = torch.as_tensor(torso_points(skeleton)[problem.points.numpy()], dtype=torch.float32)
+    on_torso = problem.confidence * torso
+    seen = on_torso.sum(dim=1, keepdim=True) > 0
     tiled = dataclasses.replace(problem, pixels=problem.pixels.repeat(config.headings, 1, 1),
-                                confidence=problem.confidence.repeat(config.headings, 1))
+                                confidence=torch.where(seen, on_torso, problem.confidence).repeat(config.headings, 1))
     variables = PoseVariables(rotations.reshape(-1, j, 4), initial_translation(problem).repeat(config.headings, 1),
                               root_only)
-    _fit_stage(tiled, variables, config, config.orientation_steps, None, [])
+    _fit_stage(tiled, variables, config, config.orientation_steps, config.sigmas[-1], None, [])
     with torch.no_grad():
-        energy = data_energy(tiled, variables.rotations(), variables.translation(), config.sigma)
+        energy = data_energy(tiled, variables.rotations(), variables.translation(), config.sigmas[-1])
         best = energy.reshape(config.headings, t).argmin(dim=0)
         frames = torch.arange(t)
         start_rot = variables.rotations().reshape(config.headings, t, j, 4)[best, frames]
         start_trans = variables.translation().reshape(config.headings, t, 3)[best, frames]
 
     # Stage 2: every joint, with the prior, bending and smoothness terms.
-    variables = PoseVariables(start_rot, start_trans, basis)
-    _fit_stage(problem, variables, config, config.steps, prior, find_hinges(skeleton))
-    with torch.no_grad():
-        rot, trans = variables.rotations().double().numpy(), variables.translation().double().numpy()
+    hinges = find_hinges(skeleton)
+    for sigma in config.sigmas:
+        variables = PoseVariables(start_rot, start_trans, basis)
+        _fit_stage(problem, variables, config, config.steps, sigma, prior, hinges)
+        with torch.no_grad():
+            start_rot, start_trans = variables.rotations(), variables.translation()
+    rot, trans = start_rot.double().numpy(), start_trans.double().numpy()
     return Motion(skeleton, rot, trans, keypoints.fps, {"format": "fit2d", "prior": prior.name})

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from posefield.fit.filtering import gaussian_filter, smooth_rotations
 from posefield.fit.optimize import minimise
 from posefield.fit.terms import acceleration_energy, prior_energy, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
@@ -38,6 +39,8 @@ class PositionFitConfig:
         data_weight: w_data, 1/m².
         acceleration_weight: w_acc, (s²/m)².
         prior_weight: w_prior.
+        init_smoothing_s: σ (seconds) of a Gaussian temporal filter applied to the starting
+            rotations and translation (0: start from them as given).
         window: frames per optimisation window (bounds memory).
         overlap: frames shared by neighbouring windows, blended linearly.
         progress: show a progress bar over windows (``None``: only when there are several).
@@ -49,6 +52,7 @@ class PositionFitConfig:
     data_weight: float = 1e4
     acceleration_weight: float = 1e-2
     prior_weight: float = 1.0
+    init_smoothing_s: float = 0.0
     window: int = 1000
     overlap: int = 40
     progress: bool | None = None
@@ -76,6 +80,8 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, observed: np.ndarray,
     show = len(windows) > 1 if config.progress is None else config.progress
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(observed, dtype=torch.float32)
+    sigma = config.init_smoothing_s * fps
+    init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
     rotations, translations = [], []
     for w in tqdm(windows, desc="fitting", unit="window", disable=not show):
         variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),

@@ -7,7 +7,8 @@ import roma
 import torch
 
 from posefield.errors import SkeletonMismatchError
-from posefield.fit.complete import complete, hidden_points
+from posefield.fit.complete import complete
+from posefield.fit.points import moved_points
 from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.metrics import root_aligned_error
 from posefield.motion import Motion
@@ -43,9 +44,9 @@ def test_denoise_long_clip_in_windows(skeleton):
     assert root_aligned_error(windowed, denoise(noisy, no_prior(skeleton), whole)) < 0.3  # cm: no seams
 
 
-def test_hidden_points_are_the_bone_ends_of_hidden_joints(skeleton):
+def test_moved_points_are_the_bone_ends_of_hidden_joints(skeleton):
     hidden = [skeleton.index("lfemur"), skeleton.index("ltibia"), skeleton.index("lfoot")]
-    mask = hidden_points(skeleton, hidden)
+    mask = moved_points(skeleton, hidden)
     names = list(skeleton.names) + [f"{skeleton.names[j]}/end" for j in sorted(skeleton.end_sites)]
     assert {n for n, m in zip(names, mask) if m} == {"ltibia", "lfoot", "lfoot/end"}
 
@@ -53,7 +54,7 @@ def test_hidden_points_are_the_bone_ends_of_hidden_joints(skeleton):
 def test_completion_with_prior_beats_none(walk, stand_in_prior):
     skeleton = walk.skeleton
     hidden = [skeleton.index(n) for n in ("lfemur", "ltibia", "lfoot")]
-    mask = hidden_points(skeleton, hidden)
+    mask = moved_points(skeleton, hidden)
     scrambled = walk.rotations.copy()
     scrambled[:, hidden] = roma.random_unitquat((walk.num_frames, len(hidden))).numpy()
     observed = dataclasses.replace(walk, rotations=scrambled)
