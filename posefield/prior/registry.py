@@ -1,10 +1,11 @@
-"""Choosing a prior from a command-line spec (``--prior``): ``none``, ``ndf``, a shipped name or a path.
+"""Choosing a prior from a command-line spec (``--prior``): ``none``, ``ndf``, ``vae``, ``gmm``, a shipped name or a path.
 
 Other prior families register themselves in :data:`PRIOR_FACTORIES` (name -> function of the
 skeleton). Heavy modules are imported only when their prior is asked for.
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 from posefield.errors import SkeletonMismatchError
@@ -30,33 +31,38 @@ def no_prior(skeleton: Skeleton | None) -> PosePrior:
     return NoPrior(skeleton, skeleton.rotation_joints())
 
 
-def shipped_ndf(skeleton: Skeleton | None) -> PosePrior:
-    """The shipped Pose-NDF prior of ``skeleton``'s rig: the one named after ``skeleton.rig``
-    if shipped, otherwise the first shipped prior whose skeleton has the same joint tree;
-    without a skeleton, the default shipped prior."""
-    from posefield.prior.checkpoint import load_prior, shipped_priors
+SHIPPED_SUFFIX = {"ndf": "", "vae": "-vae", "gmm": "-gmm"}  # shipped name = rig + suffix (cmu-asf, cmu-asf-vae)
+
+
+def shipped_prior(kind: str, skeleton: Skeleton | None) -> PosePrior:
+    """The shipped prior of ``kind`` (``ndf``, ``vae``, ``gmm``) for ``skeleton``'s rig: the one
+    named after ``skeleton.rig`` (plus the kind's suffix) if shipped, otherwise the first shipped
+    prior of that kind whose skeleton has the same joint tree; without a skeleton, the default rig's."""
+    from posefield.prior.checkpoint import DEFAULT_PRIOR, load_prior, shipped_priors
 
     if skeleton is None:
-        return load_prior()
+        return load_prior(DEFAULT_PRIOR + SHIPPED_SUFFIX[kind])
     names = shipped_priors()
-    ordered = [skeleton.rig] * (skeleton.rig in names) + [n for n in names if n != skeleton.rig]
+    own = skeleton.rig + SHIPPED_SUFFIX[kind]
+    ordered = [own] * (own in names) + [n for n in names if n != own]
     for name in ordered:
         prior = load_prior(name)
-        if prior.skeleton.signature() == skeleton.signature():
+        if prior.name == kind and prior.skeleton.signature() == skeleton.signature():
             return prior
     raise SkeletonMismatchError(
-        f"no shipped Pose-NDF prior fits this {skeleton.rig!r} skeleton ({skeleton.num_joints} joints, root "
+        f"no shipped {kind!r} prior fits this {skeleton.rig!r} skeleton ({skeleton.num_joints} joints, root "
         f"{skeleton.names[0]!r}; shipped: {', '.join(names) or 'none'}); pass --prior PATH to a prior trained on it")
 
 
-PRIOR_FACTORIES: dict[str, Callable[[Skeleton | None], PosePrior]] = {"none": no_prior, "ndf": shipped_ndf}
+PRIOR_FACTORIES: dict[str, Callable[[Skeleton | None], PosePrior]] = {
+    "none": no_prior, **{kind: functools.partial(shipped_prior, kind) for kind in SHIPPED_SUFFIX}}
 
 
 def get_prior(spec: str, skeleton: Skeleton | None = None) -> PosePrior:
     """The prior ``spec`` names, checked against ``skeleton``.
 
     Args:
-        spec: a key of :data:`PRIOR_FACTORIES` (``none``, ``ndf`` ...), a shipped prior's name
+        spec: a key of :data:`PRIOR_FACTORIES` (``none``, ``ndf``, ``vae``, ``gmm``), a shipped prior's name
             (``cmu-asf``, ``daz-bvh``) or a checkpoint path.
         skeleton: the rig the prior will be used on (``None``: the prior's own, where it has one).
     Raises:
