@@ -17,9 +17,18 @@ def root_aligned_error(motion: Motion, reference: Motion, points: np.ndarray | N
         motion, reference: motions of T frames.
         points: optional (J + E,) bool selecting the points averaged over.
     """
+    return float(per_point_error(motion, reference)[:, slice(None) if points is None else points].mean() / 10)
+
+
+def per_point_error(motion: Motion, reference: Motion) -> np.ndarray:
+    """(T, J + E) root-aligned distance (mm) of every joint and end site to the reference's."""
     a, b = motion.joint_positions(with_end_sites=True), reference.joint_positions(with_end_sites=True)
-    dist = np.linalg.norm((a - a[:, :1]) - (b - b[:, :1]), axis=-1)
-    return float(100 * (dist if points is None else dist[:, points]).mean())
+    return 1000 * np.linalg.norm((a - a[:, :1]) - (b - b[:, :1]), axis=-1)
+
+
+def per_frame_error(motion: Motion, reference: Motion) -> np.ndarray:
+    """(T,) mean root-aligned joint and end-site error (mm) of each frame."""
+    return per_point_error(motion, reference).mean(axis=1)
 
 
 def average_pairwise_distance(skeleton: Skeleton, rotations: np.ndarray) -> float:
