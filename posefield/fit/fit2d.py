@@ -151,6 +151,50 @@ def _fit_stage(problem: _Problem, variables: PoseVariables, config: Fit2DConfig,
               {"params": [variables.shift], "lr": config.translation_lr}], loss, steps)
 
 
+def fit_orientation(problem: _Problem, config: Fit2DConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stage 1: global orientation and translation of the rest pose fitted to the torso
+    keypoints from each starting heading; per frame the best one.
+
+    Returns:
+        (T, J, 4) rotations (rest pose but the root) and (T, 3) root translations.
+    """
+    skeleton, n = problem.skeleton, config.headings
+    t, j = problem.pixels.shape[0], skeleton.num_joints
+    rotations = torch.zeros(n, t, j, 4)
+    rotations[..., 3] = 1
+    rotations[:, :, 0] = heading_rotations(n)[:, None]
+    root_only = dof_basis(skeleton)
+    root_only[1:] = 0
+    torso = torch.as_tensor(torso_points(skeleton)[problem.points.numpy()], dtype=torch.float32)
+    on_torso = problem.confidence * torso
+    confidence = torch.where(on_torso.sum(dim=1, keepdim=True) > 0, on_torso, problem.confidence)
+    tiled = dataclasses.replace(problem, pixels=problem.pixels.repeat(n, 1, 1), confidence=confidence.repeat(n, 1))
+    variables = PoseVariables(rotations.reshape(-1, j, 4), initial_translation(problem).repeat(n, 1), root_only)
+    sigma = config.sigmas[-1]
+    _fit_stage(tiled, variables, config, config.orientation_steps, sigma, None, [])
+    with torch.no_grad():
+        best = data_energy(tiled, variables.rotations(), variables.translation(), sigma).reshape(n, t).argmin(dim=0)
+        frames = torch.arange(t)
+        return (variables.rotations().reshape(n, t, j, 4)[best, frames],
+                variables.translation().reshape(n, t, 3)[best, frames])
+
+
+def fit_pose(problem: _Problem, rotations: torch.Tensor, translation: torch.Tensor, prior: PosePrior,
+             config: Fit2DConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stage 2: every joint under the full objective, one round per Geman–McClure scale.
+
+    Returns:
+        (T, J, 4) rotations and (T, 3) root translations.
+    """
+    basis, hinges = dof_basis(problem.skeleton), find_hinges(problem.skeleton)
+    for sigma in config.sigmas:
+        variables = PoseVariables(rotations, translation, basis)
+        _fit_stage(problem, variables, config, config.steps, sigma, prior, hinges)
+        with torch.no_grad():
+            rotations, translation = variables.rotations(), variables.translation()
+    return rotations, translation
+
+
 def fit_keypoints(keypoints: Keypoints, skeleton: Skeleton, prior: PosePrior, config: Fit2DConfig = Fit2DConfig(),
                   path: str | None = None) -> Motion:
     """A motion of ``skeleton`` in camera coordinates whose projection matches ``keypoints``.
@@ -169,37 +213,6 @@ def fit_keypoints(keypoints: Keypoints, skeleton: Skeleton, prior: PosePrior, co
                        torch.as_tensor(keypoints.pixels, dtype=torch.float32),
                        torch.as_tensor(keypoints.confidence, dtype=torch.float32),
                        torch.as_tensor(keypoints.intrinsics, dtype=torch.float32), keypoints.fps)
-    t, j = keypoints.num_frames, skeleton.num_joints
-    basis = dof_basis(skeleton)
-
-    # Stage 1: global orientation and translation of the rest pose's torso, from each heading.
-    headings = heading_rotations(config.headings)
-    rotations = torch.zeros(config.headings, t, j, 4)
-    rotations[..., 3] = 1
-    rotations[:, :, 0] = headings[:, None]
-    root_only = basis.clone()
-    root_only[1:] = 0
-    torso = torch.as_tensor(torso_points(skeleton)[problem.points.numpy()], dtype=torch.float32)
-    on_torso = problem.confidence * torso
-    seen = on_torso.sum(dim=1, keepdim=True) > 0
-    tiled = dataclasses.replace(problem, pixels=problem.pixels.repeat(config.headings, 1, 1),
-                                confidence=torch.where(seen, on_torso, problem.confidence).repeat(config.headings, 1))
-    variables = PoseVariables(rotations.reshape(-1, j, 4), initial_translation(problem).repeat(config.headings, 1),
-                              root_only)
-    _fit_stage(tiled, variables, config, config.orientation_steps, config.sigmas[-1], None, [])
-    with torch.no_grad():
-        energy = data_energy(tiled, variables.rotations(), variables.translation(), config.sigmas[-1])
-        best = energy.reshape(config.headings, t).argmin(dim=0)
-        frames = torch.arange(t)
-        start_rot = variables.rotations().reshape(config.headings, t, j, 4)[best, frames]
-        start_trans = variables.translation().reshape(config.headings, t, 3)[best, frames]
-
-    # Stage 2: every joint, with the prior, bending and smoothness terms.
-    hinges = find_hinges(skeleton)
-    for sigma in config.sigmas:
-        variables = PoseVariables(start_rot, start_trans, basis)
-        _fit_stage(problem, variables, config, config.steps, sigma, prior, hinges)
-        with torch.no_grad():
-            start_rot, start_trans = variables.rotations(), variables.translation()
-    rot, trans = start_rot.double().numpy(), start_trans.double().numpy()
-    return Motion(skeleton, rot, trans, keypoints.fps, {"format": "fit2d", "prior": prior.name})
+    rotations, translation = fit_pose(problem, *fit_orientation(problem, config), prior, config)
+    return Motion(skeleton, rotations.double().numpy(), translation.double().numpy(), keypoints.fps,
+                  {"format": "fit2d", "prior": prior.name})

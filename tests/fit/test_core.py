@@ -53,3 +53,26 @@ def test_windows_cover_and_blend():
     out_rot, out_trans = stitch(windows, parts, [trans[w] for w in windows], 250)
     assert np.allclose(np.abs((out_rot * rot).sum(-1)), 1.0)
     assert np.allclose(out_trans, trans)
+
+
+def test_filtering_keeps_constants_and_ignores_quaternion_signs():
+    from posefield.fit.filtering import gaussian_filter, smooth_rotations
+
+    values = np.tile([1.0, 2.0, 3.0], (20, 1))
+    assert np.allclose(gaussian_filter(values, 2.5), values)
+    q = np.tile(roma.random_unitquat((1, 3)).numpy(), (20, 1, 1))
+    q[::3] *= -1
+    smoothed = smooth_rotations(q, 2.0)
+    assert np.allclose(np.abs((smoothed * q).sum(-1)), 1.0)
+
+
+def test_torso_and_rigid_pairs(skeleton):
+    from posefield.fit.points import point_parents, rigid_pairs, torso_points
+
+    names = list(skeleton.names) + [f"{skeleton.names[j]}/end" for j in sorted(skeleton.end_sites)]
+    torso = {n for n, t in zip(names, torso_points(skeleton)) if t}
+    assert torso == {"root", "spine", "chest", "head", "lhumerus", "rhumerus", "lfemur", "rfemur", "head/end"}
+    assert point_parents(skeleton)[names.index("lfoot/end")] == skeleton.index("lfoot")
+    points = np.array([skeleton.index(n) for n in ("ltibia", "lfoot", "lhand", "head")])
+    rigid = rigid_pairs(skeleton, points)
+    assert rigid[0, 1] and rigid[1, 0] and not rigid[0, 2] and not rigid[1, 3]
