@@ -46,6 +46,110 @@ def friendly_errors(func: Callable) -> Callable:
 
 @app.command()
 @friendly_errors
+def demo(output: Path = typer.Option(Path("posefield-demo"), "-o", "--output", help="Folder for the demo's files."),
+         prior: str = typer.Option("ndf", help="Prior: ndf (shipped), vae, gmm, none, or a checkpoint path."),
+         noise: float = typer.Option(6.0, help="Gaussian noise (degrees) added to every non-root rotation channel."),
+         seed: int = typer.Option(0, help="Seed of the noise.")) -> None:
+    """The main job: denoise a noisy shipped clip with the shipped prior and draw the result."""
+    from posefield.demo import run_demo
+    r = run_demo(output, prior, noise, seed)
+    typer.echo(f"CMU 13_11 ({r.frames} frames, subject held out of the prior's training), {r.noise_deg:g}° noise:")
+    typer.echo(f"  root-aligned joint error: noisy {r.error_noisy_mm:.1f} mm -> denoised {r.error_denoised_mm:.1f} mm "
+               f"(no prior, same settings: {r.error_no_prior_mm:.1f} mm)")
+    typer.echo(f"  mean prior distance: clean {r.distance_clean:.3f}, noisy {r.distance_noisy:.3f}, "
+               f"denoised {r.distance_denoised:.3f} rad")
+    typer.echo(f"  denoising took {r.seconds_denoise:.1f} s ({r.frames / r.seconds_denoise:.0f} frames/s)")
+    for path in r.files:
+        typer.echo(f"wrote {path}")
+
+
+# --- pictures, viewer and photos (posefield/viz, posefield/mesh, posefield/image) ---
+
+MESH_HELP = "Body: 'auto' (Anny on CMU ASF skeletons when installed, else capsules), 'anny' or 'capsules'."
+
+
+def split_list(text: Optional[str]) -> list[str]:
+    """``"a,b"`` -> ``["a", "b"]`` (``None`` -> ``[]``)."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def read_inputs(paths: list[Path], labels: Optional[str], asf: Optional[Path]):
+    """The motions of ``paths`` and their labels (``--labels`` or the file stems)."""
+    from posefield.fit.jobs import read_motion
+    names = split_list(labels) or [p.stem for p in paths]
+    if len(names) != len(paths):
+        fail(f"--labels names {len(names)} inputs but {len(paths)} were given")
+    return [read_motion(p, asf) for p in paths], names
+
+
+@app.command("render")
+@friendly_errors
+def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay (.amc/.bvh/.npz); the first is drawn grey."),
+               output: Path = typer.Option(..., "-o", "--output", help="Picture (.png) or animation (.gif, .mp4)."),
+               mesh: bool = typer.Option(False, "--mesh", help="Draw body meshes instead of skeletons."),
+               body: str = typer.Option("auto", help=MESH_HELP),
+               views: str = typer.Option("front,side", help="Comma list: front, side, left, right, back or degrees."),
+               labels: Optional[str] = typer.Option(None, help="Comma list of legend entries (default: file names)."),
+               frames: Optional[str] = typer.Option(None, help="Comma list of frames for a .png (default: 4 evenly spaced)."),
+               fps: Optional[float] = typer.Option(None, help="Frame rate of an animation (default: the motion's, at most 30)."),
+               asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
+    """Draw motions (skeletons or body meshes) from several views, overlaid, as a picture or animation."""
+    from posefield.viz.render import render_motions
+    if any(output.resolve() == p.resolve() for p in inputs):
+        fail(f"{output}: refusing to overwrite an input file")
+    motions, names = read_inputs(inputs, labels, asf)
+    try:
+        chosen = [int(f) for f in split_list(frames)] or None
+    except ValueError:
+        fail(f"--frames {frames!r}: expected a comma list of frame numbers")
+    typer.echo(f"wrote {render_motions(motions, names, output, split_list(views), body if mesh else None, chosen, fps)}")
+
+
+@app.command("view")
+@friendly_errors
+def view_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to show (.amc/.bvh/.npz)."),
+             mesh: bool = typer.Option(False, "--mesh", help="Also show body meshes."),
+             body: str = typer.Option("auto", help=MESH_HELP),
+             labels: Optional[str] = typer.Option(None, help="Comma list of names (default: file names)."),
+             port: Optional[int] = typer.Option(None, help="Web viewer port (default: a free one)."),
+             browser: bool = typer.Option(True, help="Open a browser on the viewer."),
+             seconds: Optional[float] = typer.Option(None, help="Serve this long, then exit (default: until Ctrl-C)."),
+             asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
+    """Open an interactive 3D viewer in the browser, with a timeline (play, pause, frame slider)."""
+    import time
+
+    from posefield.viz.viewer import start_viewer
+    motions, names = read_inputs(inputs, labels, asf)
+    recording, address = start_viewer(motions, names, body if mesh else None, web_port=port, open_browser=browser)
+    typer.echo(f"viewer at {address.url} (Ctrl-C to stop)")
+    try:
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    recording.disconnect()
+
+
+@app.command("image")
+@friendly_errors
+def image_cmd(photo: Path = typer.Argument(..., help="Photo of a person (.jpg, .png ...)."),
+              output: Path = typer.Option(..., "-o", "--output", help="Body as a motion (.amc/.bvh/.npz) or an overlay picture (.png)."),
+              overlay: Optional[Path] = typer.Option(None, help="Also write the overlay picture here (.png)."),
+              mesh: bool = typer.Option(True, help="Draw the body mesh in the overlay (else the skeleton only)."),
+              body: str = typer.Option("auto", help=MESH_HELP),
+              method: str = typer.Option("auto", help="'hkmr' (regressor + refinement), 'fit2d', or 'auto'."),
+              skeleton: Optional[Path] = typer.Option(None, help="Skeleton to fit (.asf/.bvh; fit2d)."),
+              prior: str = typer.Option("ndf", help="'ndf' (the shipped prior), 'none', or a checkpoint path.")) -> None:
+    """Recover a 3D body from a photo: 2D keypoints (MediaPipe), then HKMR or fit2d, and an overlay."""
+    from posefield.image.jobs import image_file
+    for written in image_file(photo, output, overlay, body if mesh else None, method, skeleton, prior,
+                              notify=lambda message: typer.echo(message, err=True)):
+        typer.echo(f"wrote {written}")
+
+
+@app.command()
+@friendly_errors
 def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleton (.asf) or pose dataset (.npz)."),
          asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc file.")) -> None:
     """Summarise a motion, skeleton or pose dataset."""

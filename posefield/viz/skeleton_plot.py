@@ -7,22 +7,22 @@ from typing import Sequence
 import numpy as np
 
 from posefield.io.atomic import atomic_path
+from posefield.mesh.bones import bone_segments as skeleton_segments
 from posefield.motion import Motion
-
-COLOURS = ("#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#9467bd")
+from posefield.viz.scene import COLOURS
 
 
 def bone_segments(motion: Motion) -> list[tuple[int, int]]:
-    """(parent, child) index pairs into ``joint_positions(with_end_sites=True)``."""
-    sk = motion.skeleton
-    pairs = [(p, j) for j, p in enumerate(sk.parents) if p >= 0]
-    pairs += [(j, sk.num_joints + i) for i, j in enumerate(sorted(sk.end_sites))]
-    return pairs
+    """(near, far) index pairs into ``joint_positions(with_end_sites=True)``, one per distinct bone."""
+    segments = skeleton_segments(motion.skeleton)
+    return list(zip(segments.start.tolist(), segments.end.tolist()))
 
 
 def plot_motions(motions: Sequence[Motion], labels: Sequence[str], path: str | Path, frames: Sequence[int] | None = None,
                  title: str = "", curves: dict[str, np.ndarray] | None = None, up_axis: int = 1) -> Path:
-    """Save a PNG: front and side views of each motion's skeleton at ``frames``, overlaid.
+    """Save a PNG: front and side views of each motion's skeleton at ``frames``, overlaid
+    (world-fixed axes, with per-frame curves below; :func:`posefield.viz.render.render_motions`
+    draws meshes, more views and animations).
 
     Args:
         motions: motions of the same length and skeleton topology (e.g. noisy, denoised, clean).
