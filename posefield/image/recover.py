@@ -45,10 +45,13 @@ def prior_for(skeleton: Skeleton, spec: str, notify: Callable[[str], None]) -> P
 
 def regress_body(keypoints: Keypoints, prior: str, notify: Callable[[str], None]) -> Motion:
     """HKMR on the keypoints, then refinement with the prior; raises :class:`CheckpointError`
-    when no regressor is shipped."""
-    from posefield.regress.checkpoint import model_for
-    from posefield.regress.predict import regress_keypoints
-    from posefield.regress.refine import refine_motion
+    when no regressor is shipped (or this install has no :mod:`posefield.regress`)."""
+    try:
+        from posefield.regress.checkpoint import model_for
+        from posefield.regress.predict import regress_keypoints
+        from posefield.regress.refine import refine_motion
+    except ImportError as exc:
+        raise CheckpointError(f"HKMR is not part of this install ({exc})") from None
 
     motion = regress_keypoints(model_for("hkmr", keypoints.joint_names), keypoints)
     return refine_motion(motion, keypoints, prior_for(motion.skeleton, prior, notify))
@@ -81,7 +84,7 @@ def recover_body(keypoints: Keypoints, method: str = "auto", skeleton: Skeleton 
     if method == "hkmr" or (method == "auto" and skeleton is None):
         try:
             return regress_body(keypoints, prior, notify), "hkmr"
-        except (CheckpointError, ImportError) as exc:
+        except CheckpointError as exc:
             if method == "hkmr":
                 raise
             notify(f"HKMR unavailable ({' '.join(str(exc).split())}); fitting with fit2d")
