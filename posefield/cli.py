@@ -299,6 +299,79 @@ def interpolate_cmd(a: Path = typer.Argument(..., help="Motion holding the start
     echo_written(interpolate_files(a, b, frames, output, method, prior, frame_a, frame_b, asf))
 
 
+# --- 3D pose from 2D keypoints by regression (posefield/regress) ---
+
+
+@app.command("regress")
+@friendly_errors
+def regress_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: keypoints, joint_names, K)."),
+                output: Path = typer.Option(..., "-o", "--output", help="Output motion (camera frame); an .amc also "
+                                            "writes its .asf with the regressed proportions."),
+                model: str = typer.Option("hkmr", help="'hkmr', 'flat', a shipped model's name or a checkpoint path."),
+                refine: bool = typer.Option(False, "--refine", help="Refine by prior-based 2D fitting (HKMR_MF)."),
+                prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
+    """Regress 3D poses and body proportions from 2D keypoints (HKMR or the flat baseline)."""
+    from posefield.regress.jobs import regress_file
+    echo_written(regress_file(keypoints, output, model, refine, prior))
+
+
+@app.command("regress-train")
+@friendly_errors
+def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz) with validation subjects."),
+                      output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt)."),
+                      model: str = typer.Option("hkmr", help="'hkmr' or 'flat'."),
+                      steps: int = typer.Option(3000, min=1, help="Optimiser steps."),
+                      batch_size: int = typer.Option(256, min=1, help="Synthetic scenes per step."),
+                      lr: float = typer.Option(1e-3, help="Initial learning rate."),
+                      hidden: int = typer.Option(192, min=1, help="Width of each HKMR chain MLP (flat: matched)."),
+                      iterations: int = typer.Option(3, min=1, help="Outer iterations T."),
+                      inner_iterations: int = typer.Option(2, min=1, help="HKMR chain iterations per outer one."),
+                      seed: int = typer.Option(0, help="Random seed."),
+                      prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
+                                                "to none when no Pose-NDF prior fits the rig."),
+                      max_minutes: Optional[float] = typer.Option(None, help="Stop after this much training time."),
+                      threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads.")) -> None:
+    """Train a keypoint regressor (HKMR or flat) on synthetic views of a pose dataset."""
+    from posefield.regress.jobs import train_file
+    from posefield.regress.regressor import RegressorConfig
+    from posefield.regress.train import TrainConfig
+    if model not in ("hkmr", "flat"):
+        fail(f"--model must be 'hkmr' or 'flat', got {model!r}")
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
+    architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden)
+    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
+    record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
+                        notify=typer.echo)
+    typer.echo(f"trained {record['steps_done']} steps in {record['seconds'] / 60:.1f} min; wrote {output}")
+
+
+@app.command("bench-regress")
+@friendly_errors
+def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz); its validation subjects are tested."),
+                      output: Path = typer.Option(Path("benchmarks/regress.md"), "-o", "--output", help="Report (.md)."),
+                      hkmr: str = typer.Option("hkmr", help="HKMR model: 'hkmr' (shipped) or a checkpoint path."),
+                      flat: str = typer.Option("flat", help="Flat model: 'flat' (shipped) or a checkpoint path."),
+                      samples: int = typer.Option(512, min=1, help="Test frames per condition."),
+                      clip_length: int = typer.Option(32, min=1, help="Frames per person and camera."),
+                      seed: int = typer.Option(2020, help="Seed of the test scenes."),
+                      prior: str = typer.Option("ndf", help="Prior of HKMR_MF's fitting.")) -> None:
+    """MPJPE / PA-MPJPE of flat, HKMR and HKMR_MF without and with occluders (markdown report)."""
+    from posefield.io.atomic import atomic_open
+    from posefield.regress.bench import BenchConfig, format_report
+    from posefield.regress.jobs import bench_file
+    if samples % clip_length:
+        fail(f"--samples ({samples}) must be a multiple of --clip-length ({clip_length})")
+    config = BenchConfig(samples=samples, clip_length=clip_length, seed=seed)
+    result = bench_file(dataset, hkmr, flat, prior, config, notify=typer.echo)
+    report = format_report(result, config, " ".join(["posefield", *sys.argv[1:]]))
+    with atomic_open(output) as handle:
+        handle.write(report)
+    typer.echo(report)
+    typer.echo(f"wrote {output}")
+
+
 def main() -> None:
     app()
 

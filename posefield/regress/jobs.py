@@ -1,0 +1,92 @@
+"""File-level jobs behind ``posefield regress``, ``regress-train`` and ``bench-regress``."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from posefield.data.dataset import PoseDataset
+from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatchError
+from posefield.fit.keypoints import load_keypoints
+from posefield.prior.base import PosePrior
+from posefield.prior.registry import get_prior, no_prior
+from posefield.regress.bench import BenchConfig, BenchResult, run_benchmark
+from posefield.regress.checkpoint import model_for, save_model
+from posefield.regress.model import build_model
+from posefield.regress.points import default_keypoints
+from posefield.regress.predict import regress_keypoints
+from posefield.regress.refine import refine_motion
+from posefield.regress.regressor import RegressorConfig, parameter_count
+from posefield.regress.synthetic import check_poses
+from posefield.regress.train import TrainConfig, train_model
+from posefield.skeleton import Skeleton
+
+
+def prior_or_none(spec: str, skeleton: Skeleton, notify: Callable[[str], None]) -> PosePrior:
+    """The prior ``spec`` names; the ``none`` prior (with a note) when ``spec`` is ``ndf`` and no
+    shipped Pose-NDF prior fits the rig."""
+    try:
+        return get_prior(spec, skeleton)
+    except (CheckpointError, SkeletonMismatchError) as exc:
+        if spec != "ndf":
+            raise
+        notify(f"no Pose-NDF prior available ({exc}); using no prior")
+        return no_prior(skeleton)
+
+
+def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool = False,
+                 prior: str = "ndf") -> list[Path]:
+    """Regress the keypoint file with the model ``model`` names (``hkmr``, ``flat``, a shipped
+    name or a checkpoint path), optionally refine (HKMR_MF), and write the motion and its
+    proportioned skeleton (``OUT.asf`` beside an ``OUT.amc``)."""
+    from posefield.fit.jobs import native_suffix, output_path, write_motion  # (imports faiss, which training avoids)
+
+    data = load_keypoints(keypoints)
+    regressor = model_for(model, data.joint_names)
+    motion = regress_keypoints(regressor, data, keypoints)
+    if refine:
+        motion = refine_motion(motion, data, get_prior(prior, motion.skeleton), path=keypoints)
+    return write_motion(motion, output_path(out, native_suffix(motion.skeleton)), [keypoints])
+
+
+def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: TrainConfig, prior: str = "ndf",
+               keypoints: list[str] | None = None, command: str = "",
+               notify: Callable[[str], None] = print) -> dict:
+    """Train a regressor on the pose dataset's training subjects and save it to ``out`` (.pt).
+
+    Returns:
+        The training record stored in the checkpoint (with the ``command`` that ran it).
+    """
+    if out.suffix.lower() != ".pt":
+        raise CheckpointError(f"{out}: a regressor checkpoint must end in .pt")
+    data = PoseDataset.load(dataset)
+    torch.manual_seed(config.seed)
+    model = build_model(data.skeleton, keypoints or default_keypoints(data.skeleton), architecture)
+    check_poses(model.body, list(data.joint_index))
+    train, val = data.split(False), data.split(True)
+    if len(train) == 0 or len(val) == 0:
+        raise MotionFormatError(dataset, "the dataset needs training and validation poses")
+    model_prior = prior_or_none(prior, data.skeleton, notify)
+    notify(f"{architecture.kind}: {parameter_count(model.regressor)} parameters "
+           f"({model.regressor.regressor_size()} in the regressor); {len(train)} training poses, {len(val)} validation")
+    record = train_model(model, train, val, config, None if model_prior.name == "none" else model_prior,
+                         lambda step, r: notify(f"step {step}: loss {r['loss']:.4f}, validation MPJPE "
+                                                f"{r['val_mpjpe_mm']:.1f} mm ({r['seconds']:.0f} s)"))
+    record.update(command=command, dataset=dataset.name, architecture=dataclasses.asdict(architecture),
+                  parameters=parameter_count(model.regressor))
+    save_model(out, model, record)
+    return record
+
+
+def bench_file(dataset: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf",
+               config: BenchConfig = BenchConfig(), notify: Callable[[str], None] = print) -> BenchResult:
+    """Benchmark the two regressors (and HKMR_MF) on the dataset's validation subjects."""
+    data = PoseDataset.load(dataset)
+    models = {"flat": model_for(flat, []), "HKMR": model_for(hkmr, [])}
+    for model in models.values():
+        if model.body.skeleton.signature() != data.skeleton.signature():
+            raise SkeletonMismatchError(f"{dataset}: the dataset's skeleton is not the regressors' rig")
+        check_poses(model.body, list(data.joint_index))
+    return run_benchmark(models, data.split(True), prior_or_none(prior, data.skeleton, notify), config)

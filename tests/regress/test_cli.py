@@ -1,0 +1,124 @@
+"""``posefield regress`` and ``regress-train`` on small files; bad inputs give one-line errors."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import roma
+import torch
+from typer.testing import CliRunner
+
+from posefield.cli import app
+from posefield.data.dataset import PoseDataset
+from posefield.fit.keypoints import project_motion, save_keypoints
+from posefield.io import load_motion
+from posefield.motion import Motion
+from posefield.regress.checkpoint import load_model, save_model
+from posefield.regress.synthetic import SyntheticConfig
+from posefield.regress.train import initial_parameters
+
+from conftest import tiny_model
+
+K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def in_camera(motion: Motion, depth: float = 4.0) -> Motion:
+    """The motion seen by a camera at the origin (y down, z forward), ``depth`` metres away."""
+    flip = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64).expand(motion.num_frames, 4)
+    rot = motion.rotations.copy()
+    rot[:, 0] = roma.quat_product(flip, torch.as_tensor(rot[:, 0])).numpy()
+    trans = (motion.root_translation - motion.root_translation.mean(axis=0)) * [1, -1, -1] + [0.0, 0.0, depth]
+    return Motion(motion.skeleton, rot, trans, motion.fps)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory, cmu_skeleton, cmu_poses) -> Path:
+    model = tiny_model(cmu_skeleton)
+    initial_parameters(model, cmu_poses, SyntheticConfig(), torch.Generator().manual_seed(0))
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    save_model(path, model, {"command": "test"})
+    return path
+
+
+@pytest.fixture(scope="module")
+def keypoint_file(tmp_path_factory, cmu_motion) -> Path:
+    names = ["root", "lfemur", "ltibia", "rfemur", "rtibia", "head", "lhumerus", "lradius", "rhumerus", "rradius",
+             "lfingers"]  # a subset of the model's points plus one it does not read
+    keypoints = project_motion(in_camera(cmu_motion.slice(slice(0, 6))), names, K)
+    keypoints.confidence[2, 5] = 0.0
+    path = tmp_path_factory.mktemp("kp") / "clip.npz"
+    save_keypoints(keypoints, path)
+    return path
+
+
+def test_checkpoint_round_trip(checkpoint, cmu_skeleton):
+    model = load_model(checkpoint)
+    assert model.kind == "hkmr" and model.body.skeleton.signature() == cmu_skeleton.signature()
+    assert model.keypoint_names[0] == "root"
+
+
+def test_regress_writes_amc_and_asf(tmp_path, checkpoint, keypoint_file):
+    out = tmp_path / "out" / "clip.amc"
+    result = run("regress", keypoint_file, "-o", out, "--model", checkpoint)
+    assert result.exit_code == 0, result.output
+    assert out.exists() and out.with_suffix(".asf").exists()
+    motion = load_motion(out)
+    assert motion.num_frames == 6 and motion.skeleton.names[0] == "root"
+    assert np.isfinite(motion.root_translation).all() and (motion.root_translation[:, 2] > 0).all()
+
+
+def test_regress_without_extension_writes_the_rigs_format(tmp_path, checkpoint, keypoint_file):
+    result = run("regress", keypoint_file, "-o", tmp_path / "clip", "--model", checkpoint)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "clip.amc").exists() and (tmp_path / "clip.asf").exists()
+
+
+def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    kp = np.zeros((2, 3, 3))
+    kp[..., 2] = 1.0
+    files = {}
+    (tmp_path / "text.npz").write_text("not a zip")
+    files["garbage"] = (tmp_path / "text.npz", "not a keypoint")
+    np.savez(tmp_path / "nok.npz", keypoints=kp, joint_names=np.array(["root", "head", "lfemur"]))
+    files["missing K"] = (tmp_path / "nok.npz", "missing key")
+    np.savez(tmp_path / "foreign.npz", keypoints=kp, joint_names=np.array(["a", "b", "c"]), K=K)
+    files["foreign names"] = (tmp_path / "foreign.npz", "none of the keypoints")
+    np.savez(tmp_path / "nan.npz", keypoints=kp * np.nan, joint_names=np.array(["root", "head", "lfemur"]), K=K)
+    files["nan"] = (tmp_path / "nan.npz", "NaN")
+    files["absent"] = (tmp_path / "absent.npz", "no such file")
+    return files
+
+
+def test_bad_keypoint_files_give_one_line_errors(tmp_path, checkpoint):
+    for label, (path, message) in bad_files(tmp_path).items():
+        result = run("regress", path, "-o", tmp_path / "out.amc", "--model", checkpoint)
+        assert result.exit_code == 2, (label, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("posefield: error:") and message in lines[0], (label, lines)
+
+
+def test_bad_model_gives_one_line_error(tmp_path, keypoint_file):
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    for spec in (tmp_path / "junk.pt", tmp_path / "none.pt"):
+        result = run("regress", keypoint_file, "-o", tmp_path / "out.amc", "--model", spec)
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_regress_train_cli(tmp_path, cmu_motion, cmu_poses):
+    n = len(cmu_poses)
+    dataset = PoseDataset(quats=cmu_poses.numpy(), skeleton=cmu_motion.skeleton,
+                          joint_index=np.array(cmu_motion.skeleton.rotation_joints()), source=np.zeros(n, np.int32),
+                          files=["05_17.amc"], subjects=["05"], frame=np.arange(n), is_val=np.arange(n) % 4 == 0,
+                          fps=30.0)
+    dataset.save(tmp_path / "poses.npz")
+    out = tmp_path / "flat.pt"
+    result = run("regress-train", tmp_path / "poses.npz", "-o", out, "--model", "flat", "--steps", 3,
+                 "--batch-size", 8, "--hidden", 8, "--prior", "none")
+    assert result.exit_code == 0, result.output
+    assert load_model(out).kind == "flat"
+    bad = run("regress-train", tmp_path / "poses.npz", "-o", out, "--model", "deep")
+    assert bad.exit_code == 2 and "hkmr" in bad.output
