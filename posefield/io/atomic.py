@@ -22,6 +22,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -35,3 +36,9 @@ def atomic_open(path: str | Path, mode: str = "w", newline: str | None = "\n") -
         kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": newline}
         with open(tmp, mode, **kwargs) as handle:
             yield handle
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
