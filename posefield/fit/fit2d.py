@@ -29,6 +29,7 @@ import numpy as np
 import roma
 import torch
 
+from posefield.errors import SkeletonMismatchError
 from posefield.fit.keypoints import Keypoints, keypoint_points, project_points
 from posefield.fit.limbs import Hinge, find_hinges
 from posefield.fit.optimize import minimise
@@ -196,7 +197,7 @@ def fit_pose(problem: _Problem, rotations: torch.Tensor, translation: torch.Tens
 
 
 def fit_keypoints(keypoints: Keypoints, skeleton: Skeleton, prior: PosePrior, config: Fit2DConfig = Fit2DConfig(),
-                  path: str | None = None) -> Motion:
+                  path: str | None = None, init: Motion | None = None) -> Motion:
     """A motion of ``skeleton`` in camera coordinates whose projection matches ``keypoints``.
 
     Args:
@@ -205,6 +206,8 @@ def fit_keypoints(keypoints: Keypoints, skeleton: Skeleton, prior: PosePrior, co
         prior: pose prior of the skeleton's rig.
         config: weights and optimiser settings.
         path: the keypoint file, for error messages.
+        init: a T-frame motion of ``skeleton`` in camera coordinates to start the second stage
+            from, in place of the first stage's heading search (e.g. a regressor's guess).
     Returns:
         A motion of T frames at the keypoints' frame rate.
     """
@@ -213,6 +216,14 @@ def fit_keypoints(keypoints: Keypoints, skeleton: Skeleton, prior: PosePrior, co
                        torch.as_tensor(keypoints.pixels, dtype=torch.float32),
                        torch.as_tensor(keypoints.confidence, dtype=torch.float32),
                        torch.as_tensor(keypoints.intrinsics, dtype=torch.float32), keypoints.fps)
-    rotations, translation = fit_pose(problem, *fit_orientation(problem, config), prior, config)
+    if init is None:
+        start = fit_orientation(problem, config)
+    elif init.num_frames != keypoints.num_frames or init.skeleton.signature() != skeleton.signature():
+        raise SkeletonMismatchError(f"the starting motion ({init.num_frames} frames) does not fit the "
+                                    f"{keypoints.num_frames} keypoint frames and the skeleton")
+    else:
+        start = (torch.as_tensor(init.rotations, dtype=torch.float32),
+                 torch.as_tensor(init.root_translation, dtype=torch.float32))
+    rotations, translation = fit_pose(problem, *start, prior, config)
     return Motion(skeleton, rotations.double().numpy(), translation.double().numpy(), keypoints.fps,
                   {"format": "fit2d", "prior": prior.name})

@@ -6,7 +6,7 @@ import pytest
 import roma
 import torch
 
-from posefield.errors import MotionFormatError
+from posefield.errors import MotionFormatError, SkeletonMismatchError
 from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.keypoints import keypoint_points, load_keypoints, point_index, project_motion, save_keypoints
 from posefield.fit.metrics import root_aligned_error
@@ -94,3 +94,12 @@ def test_asf_names_mean_bone_ends():
     for name, index in point_index(motion.skeleton).items():
         expected = np.stack([reference[f"{name}_{c}"] for c in "xyz"], axis=1) * metres_per_unit
         assert np.abs(points[:, index] - expected[:len(points)]).max() < 1e-3, name
+
+
+def test_fit2d_from_a_starting_motion(walk, stand_in_prior):
+    truth = in_camera(walk.slice(slice(0, 4)))
+    keypoints = project_motion(truth, list(walk.skeleton.names), K)
+    fit = fit_keypoints(keypoints, walk.skeleton, stand_in_prior, init=truth)
+    assert root_aligned_error(fit, truth) < 2.0
+    with pytest.raises(SkeletonMismatchError, match="starting motion"):
+        fit_keypoints(keypoints, walk.skeleton, stand_in_prior, init=truth.slice(slice(0, 2)))
