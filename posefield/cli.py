@@ -44,6 +44,37 @@ def friendly_errors(func: Callable) -> Callable:
 # (each command: @app.command() / @dataset_app.command() / @prior_app.command(), then @friendly_errors)
 
 
+# --- benchmark: ndf vs vae vs gmm vs none (posefield/bench) ---
+
+
+@app.command("bench")
+@friendly_errors
+def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. the CMU ASF/AMC clips)."),
+              subjects: str = typer.Option("09,13", help="Held-out (test) subjects, comma-separated."),
+              quick: bool = typer.Option(False, "--quick", help="The quick protocol (fewer windows, samples, steps)."),
+              output: Path = typer.Option(Path("benchmarks/results.md"), "-o", "--output", help="Report (.md); plots go next to it."),
+              ndf: str = typer.Option("ndf", help="The ndf prior: 'ndf' (shipped) or a checkpoint path."),
+              vae: str = typer.Option("vae", help="The vae prior: 'vae' (shipped) or a checkpoint path."),
+              gmm: str = typer.Option("gmm", help="The gmm prior: 'gmm' (shipped) or a checkpoint path."),
+              hkmr_dataset: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) for the HKMR rows (its validation subjects)."),
+              hkmr_samples: int = typer.Option(512, min=1, help="HKMR test frames per condition."),
+              setting: list[str] = typer.Option([], "--set", help="Override a protocol setting, NAME=VALUE (repeatable)."),
+              threads: int = typer.Option(1, min=1, help="Torch CPU threads.")) -> None:
+    """Benchmark the priors side by side on held-out subjects (protocol: posefield/bench/protocol.py)."""
+    import torch
+    from posefield.bench.jobs import bench_to_file
+    from posefield.bench.protocol import FULL, QUICK, with_overrides
+    torch.set_num_threads(threads)
+    try:
+        protocol = with_overrides(QUICK if quick else FULL, setting)
+    except ValueError as exc:
+        fail(str(exc))
+    held_out = {s.strip() for s in subjects.split(",") if s.strip()}
+    bench_to_file(data, held_out, protocol, {"ndf": ndf, "vae": vae, "gmm": gmm, "none": "none"}, output,
+                  " ".join(["posefield", *sys.argv[1:]]), hkmr_dataset, hkmr_samples, log=typer.echo)
+    typer.echo(f"wrote {output}")
+
+
 @app.command()
 @friendly_errors
 def demo(output: Path = typer.Option(Path("posefield-demo"), "-o", "--output", help="Folder for the demo's files."),

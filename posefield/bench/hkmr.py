@@ -1,0 +1,26 @@
+"""The HKMR rows of the benchmark: flat / HKMR / HKMR_MF via :mod:`posefield.regress.bench`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from posefield.errors import PosefieldError
+
+
+def hkmr_section(dataset: Path | None, samples: int, clip_length: int, log: Callable[[str], None]) -> str:
+    """A markdown section with the MPJPE / PA-MPJPE (mm) table of the shipped regressors on the
+    validation subjects of the pose ``dataset`` (HKMR_MF refined with the shipped ndf prior), or
+    one line saying why it was not run."""
+    from posefield.regress.bench import BenchConfig, format_table
+    from posefield.regress.jobs import bench_file
+
+    title = "### HKMR: 3D pose from 2D keypoints (MPJPE P1 / PA-MPJPE P2, mm)\n\n"
+    if dataset is None:
+        return title + "Not run: no pose dataset given (`--hkmr-dataset`).\n"
+    try:
+        result = bench_file(dataset, "hkmr", "flat", "ndf", True, BenchConfig(samples=samples, clip_length=clip_length),
+                            notify=log)
+    except PosefieldError as exc:
+        return title + f"Not run: {' '.join(str(exc).split())}.\n"
+    return (title + f"{samples} synthetic test frames per condition from the validation subjects of `{dataset.name}`; "
+            f"HKMR_MF refined with the {result.prior!r} prior.\n\n" + format_table(result) + "\n")

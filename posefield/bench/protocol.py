@@ -1,0 +1,133 @@
+"""The fixed benchmark protocol (``posefield bench``): what is measured, on which data, how.
+
+Data: the motion files of a folder (``--data``), resampled to 30 fps. Clips of the held-out
+subjects (``--subjects``; the shipped CMU priors were trained with subjects 09 and 13 held
+out) are the test set; every other subject is the training split, used only for reference
+statistics (mean pose and σ, realism's nearest poses), every ``train_stride``-th frame.
+Test windows are non-overlapping 60/120/240-frame windows (the paper's layout) drawn with a
+fixed seed. Every experiment runs every prior (ndf, vae, gmm, none) on the same inputs.
+
+* denoising: N(0, σ²) degrees (σ = 3°, 6°) on every non-root rotation channel; error of the
+  input and of each prior's denoising, per window length;
+* completion: the left_leg, left_arm_hand and right_shoulder_upper_arm groups unobserved in
+  the 60-frame windows; error on the points the hidden group moves;
+* 2D fitting: short clips seen by a pinhole camera (1000 px focal length) with a uniformly
+  random yaw and distance and Gaussian pixel noise on every named point; 3D error;
+* generation: poses drawn from vae and gmm by their own samplers, and for ndf (none) random
+  rotations projected onto its manifold (left as they are): APD (cm), realism (radians to the nearest
+  training pose), FID on root-aligned joint positions against the held-out poses (cm²) and the
+  share of samples with self-penetrating limbs (capsule body, %);
+* interpolation: between frames s and s + gap of a held-out clip (each prior's projected
+  scheme; ``none``: slerp): error of the in-between frames against the real ones and their mean
+  Pose-NDF distance (energy of the ndf prior);
+* σ table: 6° denoising error of the test frames within kσ (k = 1, 2, 3) of the mean training
+  pose (cumulative; see :mod:`posefield.bench.sigma`).
+
+Errors are root-aligned mean distances over all joints and end sites, in millimetres.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from posefield.data.build import find_motion_files, subject_of
+from posefield.data.resample import resample
+from posefield.io import load_motion
+from posefield.motion import Motion
+
+GROUPS = ("left_leg", "left_arm_hand", "right_shoulder_upper_arm")
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """Sizes and settings of one benchmark run (see the module docstring).
+
+    Attributes:
+        fps: frame rate every clip is resampled to (frames/s).
+        window_lengths: denoising window lengths (frames).
+        windows: test windows drawn per length.
+        noise_deg: denoising noise levels (degrees per rotation channel).
+        sigma_noise_deg: the noise level of the σ table (degrees).
+        complete_length: length of the completion windows (frames, one of ``window_lengths``).
+        fit2d_clips, fit2d_length: 2D-fitting clips and their length (frames).
+        yaw_deg, depth_m: ranges of the random camera yaw (degrees) and distance (metres).
+        pixel_noise: standard deviation of the keypoint noise (pixels).
+        samples: generated poses per prior.
+        interp_pairs, interp_gap: interpolated pose pairs and their distance (frames).
+        train_stride: training frames kept (every n-th) for reference statistics.
+        denoise_steps, complete_steps, fit2d_steps: optimiser steps (fit2d: per stage and scale).
+        seed: seed of every random choice.
+    """
+
+    fps: float = 30.0
+    window_lengths: tuple[int, ...] = (60, 120, 240)
+    windows: int = 4
+    noise_deg: tuple[float, ...] = (3.0, 6.0)
+    sigma_noise_deg: float = 6.0
+    complete_length: int = 60
+    fit2d_clips: int = 6
+    fit2d_length: int = 30
+    yaw_deg: tuple[float, float] = (-180.0, 180.0)
+    depth_m: tuple[float, float] = (3.0, 6.0)
+    pixel_noise: float = 2.0
+    samples: int = 1000
+    interp_pairs: int = 10
+    interp_gap: int = 15
+    train_stride: int = 4
+    denoise_steps: int = 60
+    complete_steps: int = 200
+    fit2d_steps: int = 100
+    seed: int = 0
+
+
+FULL = Protocol()
+QUICK = Protocol(windows=2, fit2d_clips=3, fit2d_length=30, samples=300, interp_pairs=6, train_stride=8,
+                 fit2d_steps=60)
+
+
+@dataclasses.dataclass
+class Split:
+    """Held-out (``test``) and training clips at the protocol's frame rate, and the file count."""
+
+    test: list[Motion]
+    train: list[Motion]
+    files: int
+
+
+def load_split(data: Path, subjects: set[str], fps: float) -> Split:
+    """Every motion file under ``data`` resampled to ``fps``, split by subject (``subjects``: held out)."""
+    split = Split([], [], 0)
+    for path in find_motion_files([data]):
+        motion = resample(load_motion(path), fps)
+        (split.test if subject_of(motion, path) in subjects else split.train).append(motion)
+        split.files += 1
+    return split
+
+
+def draw_windows(clips: list[Motion], length: int, count: int, rng: np.random.Generator) -> list[Motion]:
+    """``count`` (or all, if fewer) distinct non-overlapping ``length``-frame windows of ``clips``."""
+    slots = [(c, s) for c, clip in enumerate(clips) for s in range(0, clip.num_frames - length + 1, length)]
+    chosen = sorted(rng.choice(len(slots), size=min(count, len(slots)), replace=False)) if slots else []
+    return [clips[slots[i][0]].slice(slice(slots[i][1], slots[i][1] + length)) for i in chosen]
+
+
+def with_overrides(protocol: Protocol, settings: list[str]) -> Protocol:
+    """``protocol`` with ``NAME=VALUE`` settings applied (tuples as comma-separated values).
+
+    Raises:
+        ValueError: unknown name or unparsable value.
+    """
+    fields = {f.name: getattr(protocol, f.name) for f in dataclasses.fields(protocol)}
+    changes = {}
+    for setting in settings:
+        name, _, text = setting.partition("=")
+        if name not in fields:
+            raise ValueError(f"unknown protocol setting {name!r} (one of {', '.join(fields)})")
+        default = fields[name]
+        if isinstance(default, tuple):
+            changes[name] = tuple(type(default[0])(v) for v in text.split(","))
+        else:
+            changes[name] = type(default)(text)
+    return dataclasses.replace(protocol, **changes)
