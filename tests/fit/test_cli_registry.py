@@ -10,8 +10,8 @@ from posefield.io import load_motion, save_motion
 from posefield.prior.base import NoPrior
 from posefield.prior.registry import get_prior
 
-from conftest import make_skeleton
-from test_fit2d import K, in_camera
+from tests.fit.conftest import make_skeleton
+from tests.fit.test_fit2d import K, in_camera
 
 runner = CliRunner()
 

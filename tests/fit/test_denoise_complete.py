@@ -14,7 +14,7 @@ from posefield.fit.metrics import root_aligned_error
 from posefield.motion import Motion
 from posefield.prior.registry import no_prior
 
-from conftest import NearestPosePrior, make_motion, walk_rotations
+from tests.fit.conftest import NearestPosePrior, make_motion, walk_rotations
 
 
 def noisy_copy(motion: Motion, sigma_deg: float, seed: int = 0) -> Motion:

@@ -10,7 +10,7 @@ from posefield.regress.regressor import parameter_count
 from posefield.regress.synthetic import SyntheticConfig
 from posefield.regress.train import TrainConfig, batch_loss, initial_parameters, synthetic_batch, train_model
 
-from conftest import tiny_model
+from tests.regress.conftest import tiny_model
 
 
 @pytest.mark.parametrize("kind", ["hkmr", "flat"])

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from posefield.regress.occluders import KINDS, Occluders, covered, inside_box, inside_circle, random_occluders
 from posefield.regress.synthetic import SyntheticConfig, detect, observe, occlude, random_kinds, sample_scenes
 
-from conftest import tiny_model
+from tests.regress.conftest import tiny_model
 
 
 def test_box_and_circle_membership():
