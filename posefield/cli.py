@@ -75,6 +75,94 @@ def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. 
     typer.echo(f"wrote {output}")
 
 
+# --- Pose-NDF: train, evaluate, project, score (posefield/prior) ---
+
+NDF_PRIOR_HELP = "Prior: a shipped name (cmu-asf, daz-bvh), 'ndf' (the shipped prior of the motion's rig) or a checkpoint path."
+
+
+@prior_app.command("train")
+@friendly_errors
+def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz) from 'posefield dataset build'."),
+                    output: Path = typer.Option(..., "-o", "--output", help="Checkpoint (.pt), rewritten after every epoch."),
+                    epochs: Optional[int] = typer.Option(None, min=1, help="Train until this epoch (library default)."),
+                    batch_size: Optional[int] = typer.Option(None, min=1, help="Pairs per step and process (library default)."),
+                    seed: int = typer.Option(0, help="Seed of initialisation, pairs and batch order."),
+                    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --output."),
+                    device: str = typer.Option("cpu", help="'cpu' or 'cuda' (under torchrun: one GPU per process)."),
+                    kind: str = typer.Option("ndf", help="Prior kind."),
+                    pairs: Optional[int] = typer.Option(None, min=1, help="Labelled training pairs (library default)."),
+                    cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
+                    threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
+    """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)."""
+    import torch
+    from posefield.data import PoseDataset
+    from posefield.prior.train import train, train_config
+    torch.set_num_threads(threads)
+    config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs)
+    train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo)
+    typer.echo(f"wrote {output}")
+
+
+@prior_app.command("eval")
+@friendly_errors
+def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shipped prior name."),
+                   dataset: Path = typer.Argument(..., help="Pose dataset (.npz); its validation split is used."),
+                   output: Optional[Path] = typer.Option(None, "-o", "--output", help="Markdown file to put the results in."),
+                   title: Optional[str] = typer.Option(None, help="Section title [default: prior and dataset names]."),
+                   poses: int = typer.Option(2000, min=1, help="Held-out poses to evaluate on."),
+                   threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss.")) -> None:
+    """Evaluate a prior on held-out subjects: AUC vs noise, correlation, projection error and speed."""
+    import torch
+    from posefield.data import PoseDataset
+    from posefield.prior.checkpoint import load_prior
+    from posefield.prior.evaluate import EvalConfig, evaluate, report_markdown, write_report
+    torch.set_num_threads(threads)
+    config = EvalConfig(num_poses=poses)
+    title = title or f"{Path(prior).stem} on {dataset.name}"
+    section = report_markdown(title, evaluate(load_prior(prior), PoseDataset.load(dataset), config), config)
+    typer.echo(section)
+    if output is not None:
+        write_report(output, title, section)
+        typer.echo(f"wrote {output}")
+
+
+@app.command("project")
+@friendly_errors
+def project_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
+                output: Path = typer.Option(..., "-o", "--output", help="Projected motion; format by extension (none: the input's)."),
+                prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
+                asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
+    """Project every frame onto the pose manifold (the prior's joints only; same skeleton out)."""
+    from posefield.fit.jobs import output_path, read_motion, write_motion
+    from posefield.prior.apply import project_motion
+    from posefield.prior.registry import get_prior
+    motion = read_motion(src, asf)
+    projected, result = project_motion(motion, get_prior(prior, motion.skeleton))
+    typer.echo(f"{motion.num_frames} frames: mean distance {float(result.distance.mean()):.4f} rad after "
+               f"{float(result.steps.float().mean()):.1f} steps on average")
+    for path in write_motion(projected, output_path(output, src.suffix.lower()), [src]):
+        typer.echo(f"wrote {path}")
+
+
+@app.command("score")
+@friendly_errors
+def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
+              output: Optional[Path] = typer.Option(None, "-o", "--output", help="CSV of frame,distance [default: stdout]."),
+              prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
+              asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
+    """Score every frame with the prior (distance to the pose manifold, radians)."""
+    from posefield.fit.jobs import read_motion
+    from posefield.prior.apply import score_motion, scores_csv, write_scores
+    from posefield.prior.registry import get_prior
+    motion = read_motion(src, asf)
+    scores = score_motion(motion, get_prior(prior, motion.skeleton))
+    if output is None:
+        typer.echo(scores_csv(scores), nl=False)
+        return
+    write_scores(output, scores)
+    typer.echo(f"wrote {output} ({len(scores)} frames, mean distance {scores.mean():.4f} rad)")
+
+
 @app.command()
 @friendly_errors
 def demo(output: Path = typer.Option(Path("posefield-demo"), "-o", "--output", help="Folder for the demo's files."),

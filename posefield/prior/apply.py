@@ -1,0 +1,58 @@
+"""A prior applied to motions frame by frame: scoring and projecting every pose."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from posefield.errors import PosefieldError
+from posefield.io.atomic import atomic_open
+from posefield.motion import Motion
+from posefield.prior.base import PosePrior
+from posefield.prior.model import PoseNDF
+from posefield.prior.projection import Projection, project
+from posefield.prior.registry import check_compatible
+
+
+def prior_poses(motion: Motion, prior: PosePrior) -> torch.Tensor:
+    """(T, K, 4) float32 rotations of the prior's joints; raises SkeletonMismatchError for another rig."""
+    check_compatible(prior, motion.skeleton)
+    return torch.as_tensor(motion.rotations[:, prior.joint_index], dtype=torch.float32)
+
+
+@torch.no_grad()
+def score_motion(motion: Motion, prior: PosePrior, chunk: int = 8192) -> np.ndarray:
+    """(T,) prior energy of every frame (Pose-NDF: distance to the pose manifold, radians)."""
+    quats = prior_poses(motion, prior)
+    return torch.cat([prior.energy(quats[i:i + chunk]) for i in range(0, len(quats), chunk)]).double().numpy()
+
+
+def scores_csv(scores: np.ndarray) -> str:
+    """``frame,distance`` CSV text (frame numbers from 0) of (T,) scores."""
+    return "frame,distance\n" + "".join(f"{t},{d:.6f}\n" for t, d in enumerate(scores))
+
+
+def write_scores(path: str | Path, scores: np.ndarray) -> None:
+    """Write :func:`scores_csv` atomically to ``path``."""
+    with atomic_open(path) as handle:
+        handle.write(scores_csv(scores))
+
+
+def project_motion(motion: Motion, prior: PosePrior, **options) -> tuple[Motion, Projection]:
+    """Project every frame onto the prior's manifold; other joints, root and skeleton stay as they are.
+
+    Args:
+        motion: the motion (its rig must be the prior's).
+        prior: a Pose-NDF prior.
+        options: passed to :func:`posefield.prior.projection.project` (step_size, max_steps, tol, method).
+    Returns:
+        the projected motion and the per-frame projection result.
+    """
+    if not isinstance(prior, PoseNDF):
+        raise PosefieldError(f"projection needs a Pose-NDF prior, got the {prior.name!r} prior")
+    result = project(prior, prior_poses(motion, prior), **options)
+    rotations = motion.rotations.copy()
+    rotations[:, prior.joint_index] = result.quats.detach().double().numpy()
+    return dataclasses.replace(motion, rotations=rotations), result

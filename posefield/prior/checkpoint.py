@@ -1,0 +1,113 @@
+"""Prior checkpoints: one ``.pt`` file holding config, weights, skeleton and joint set.
+
+Layout (a dict read with ``torch.load(weights_only=True)``, so loading runs no pickled code)::
+
+    format: "posefield-prior", format_version: 1, kind: "ndf" | "vae" | "gmm",
+    config: {...}, skeleton: skeleton_to_dict(...), joint_index: [...], model: state_dict,
+    training: {...}   # optional: optimizer, scheduler, epoch, RNG, history (see train.py)
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from posefield.errors import CheckpointError
+from posefield.io.atomic import atomic_path
+from posefield.prior.base import PosePrior
+from posefield.skeleton import Skeleton
+from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
+
+FORMAT = "posefield-prior"
+FORMAT_VERSION = 1
+# kind -> (module, prior class, config dataclass); a module is imported when its kind is built.
+PRIOR_KINDS: dict[str, tuple[str, str, str]] = {
+    "ndf": ("posefield.prior.model", "PoseNDF", "NDFConfig"),
+    "vae": ("posefield.prior.vae", "VAEPrior", "VAEConfig"),
+    "gmm": ("posefield.prior.gmm", "GMMPrior", "GMMConfig"),
+}
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assets" / "priors"
+DEFAULT_PRIOR = "cmu-asf"
+
+
+def build_prior(kind: str, skeleton: Skeleton, joint_index: list[int], config: dict[str, Any]) -> PosePrior:
+    """A fresh prior of ``kind`` (a key of :data:`PRIOR_KINDS`) with ``config`` fields overriding the defaults."""
+    if kind not in PRIOR_KINDS:
+        raise CheckpointError(f"unknown prior kind {kind!r} (expected one of {', '.join(PRIOR_KINDS)})")
+    module_name, model_name, config_name = PRIOR_KINDS[kind]
+    module = importlib.import_module(module_name)
+    return getattr(module, model_name)(skeleton, joint_index, getattr(module, config_name)(**config))
+
+
+def checkpoint_dict(model: PosePrior, training: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything needed to rebuild ``model`` (and, with ``training``, to resume training)."""
+    out = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": model.name,
+           "config": dataclasses.asdict(model.config), "skeleton": skeleton_to_dict(model.skeleton),
+           "joint_index": list(model.joint_index), "model": model.state_dict()}
+    if training is not None:
+        out["training"] = training
+    return out
+
+
+def save_checkpoint(path: str | Path, model: PosePrior, training: dict[str, Any] | None = None) -> None:
+    """Write ``model`` (and optional training state) atomically to ``path``."""
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint_dict(model, training), tmp)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The raw checkpoint dict; raises :class:`CheckpointError` naming the file if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, foreign pickle, random bytes ...
+        raise CheckpointError(f"{path}: not a readable posefield checkpoint ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a posefield prior checkpoint")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version {data.get('format_version')} "
+                              f"is not supported (expected {FORMAT_VERSION})")
+    return data
+
+
+def prior_from_checkpoint(data: dict[str, Any], path: str | Path) -> PosePrior:
+    """Rebuild the prior stored in ``data`` (read from ``path``, named in errors)."""
+    try:
+        model = build_prior(data["kind"], skeleton_from_dict(data["skeleton"]), data["joint_index"], data["config"])
+        model.load_state_dict(data["model"])
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    except Exception as exc:  # missing keys, wrong shapes, bad skeleton
+        raise CheckpointError(f"{path}: corrupt prior checkpoint ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+    return model.eval()
+
+
+def load_checkpoint(path: str | Path) -> PosePrior:
+    """The prior saved at ``path`` (in eval mode, on the CPU)."""
+    return prior_from_checkpoint(read_checkpoint(path), path)
+
+
+def shipped_priors() -> list[str]:
+    """Names of the priors shipped with posefield (``posefield/assets/priors/NAME.pt``)."""
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt"))
+
+
+def load_prior(name_or_path: str | Path = DEFAULT_PRIOR) -> PosePrior:
+    """A shipped prior by name (``"cmu-asf"``, ``"daz-bvh"``) or a checkpoint by path.
+
+    Raises:
+        CheckpointError: unknown name, missing, corrupt or foreign file (one line).
+    """
+    shipped = SHIPPED_DIR / f"{name_or_path}.pt"
+    if isinstance(name_or_path, str) and "/" not in name_or_path and shipped.is_file():
+        return load_checkpoint(shipped)
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise CheckpointError(f"no prior named {str(name_or_path)!r}: not a shipped prior "
+                              f"({', '.join(shipped_priors()) or 'none installed'}) nor a checkpoint file")
+    return load_checkpoint(path)

@@ -1,0 +1,168 @@
+"""Evaluating a Pose-NDF prior on the held-out subjects of a dataset.
+
+* separation: f on real poses vs poses with "σ° Gaussian per dof" noise (:func:`noise.perturb`):
+  AUC (probability that a noisy pose scores above a real one) and mean f per level;
+* accuracy: Pearson / Spearman correlation of f with the true distance (exact nearest
+  training pose, :func:`labels.exact_distance`) over the real and noisy poses;
+* projection of the ``projection_noise_deg`` poses: success rate (f < tol), mean root-aligned
+  joint-position error to the clean pose before and after (forward kinematics with the
+  dataset's skeleton, root at the origin without rotation; joints and end sites; mm), and
+  wall-clock throughput.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from posefield.data import PoseDataset
+from posefield.io.atomic import atomic_open
+from posefield.prior.labels import exact_distance
+from posefield.prior.model import PoseNDF
+from posefield.prior.noise import perturb
+from posefield.prior.projection import project
+from posefield.skeleton import Skeleton, forward_kinematics
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """noise_deg: σ levels compared with real poses; projection_noise_deg: σ of projected poses;
+    num_poses: held-out poses used (a seeded random subset); tol, max_steps, method: projection."""
+
+    noise_deg: tuple[float, ...] = (2.5, 5.0, 10.0, 15.0)
+    projection_noise_deg: float = 15.0
+    num_poses: int = 2000
+    tol: float = 0.05
+    max_steps: int = 20
+    method: str = "euclidean"
+    seed: int = 0
+
+
+def auc(negative: torch.Tensor, positive: torch.Tensor) -> float:
+    """P(positive > negative) over all pairs, ties counting ½ (Mann–Whitney U / (n·m)).
+
+    Args:
+        negative: (N,) scores that should be low; positive: (M,) scores that should be high.
+    """
+    scores = torch.cat([negative, positive]).double()
+    ranks = _average_ranks(scores)
+    n, m = len(negative), len(positive)
+    return float((ranks[n:].sum() - m * (m + 1) / 2) / (n * m))
+
+
+def _average_ranks(x: torch.Tensor) -> torch.Tensor:
+    """(N,) values -> (N,) 1-based ranks, tied values sharing their mean rank."""
+    values, inverse, counts = torch.unique(x, return_inverse=True, return_counts=True)
+    last = counts.cumsum(0).double()
+    return (last - (counts.double() - 1) / 2)[inverse]
+
+
+def pearson(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Pearson correlation of two (N,) tensors."""
+    x, y = x.double() - x.double().mean(), y.double() - y.double().mean()
+    return float((x * y).sum() / (x.norm() * y.norm()).clamp(min=1e-300))
+
+
+def spearman(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Spearman rank correlation of two (N,) tensors."""
+    return pearson(_average_ranks(x.double()), _average_ranks(y.double()))
+
+
+def root_aligned_error(skeleton: Skeleton, joint_index: Sequence[int], quats_a: torch.Tensor,
+                       quats_b: torch.Tensor) -> torch.Tensor:
+    """Mean joint-position distance between two poses of the prior's joints, other joints at rest.
+
+    Args:
+        skeleton: the rig (J joints); joint_index: (K,) the posed joints.
+        quats_a, quats_b: (B, K, 4) unit quaternions.
+    Returns:
+        (B,) mean over joints and end sites of ‖p_a - p_b‖, metres (root at the origin, unrotated).
+    """
+    def positions(q: torch.Tensor) -> torch.Tensor:
+        rot = torch.zeros(len(q), skeleton.num_joints, 4, dtype=torch.float64)
+        rot[..., 3] = 1
+        rot[:, list(joint_index)] = q.double()
+        return forward_kinematics(skeleton, rot, torch.zeros(len(q), 3, dtype=torch.float64), with_end_sites=True)
+
+    return (positions(quats_a) - positions(quats_b)).norm(dim=-1).mean(dim=-1)
+
+
+@torch.no_grad()
+def _energy(prior: PoseNDF, quats: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    return torch.cat([prior.energy(quats[i:i + chunk]) for i in range(0, len(quats), chunk)])
+
+
+def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConfig()) -> dict[str, float]:
+    """Measure ``prior`` on ``dataset``'s validation split (see module docstring).
+
+    Returns:
+        flat dict: ``poses``, ``f_real``, per σ ``f_noise{σ}`` and ``auc{σ}``, ``pearson``,
+        ``spearman``, ``success``, ``error_before_mm``, ``error_after_mm``, ``error_ratio``,
+        ``steps``, ``poses_per_s``.
+    """
+    prior.check_skeleton(dataset.skeleton)
+    generator = torch.Generator().manual_seed(config.seed)
+    val = dataset.split(True)
+    real = val[torch.randperm(len(val), generator=generator)[: config.num_poses]]
+    f_real = _energy(prior, real)
+    out: dict[str, float] = {"poses": float(len(real)), "f_real": float(f_real.mean())}
+    fs, queries = [f_real], [real]
+    for sigma in config.noise_deg:
+        noisy = perturb(real, sigma, generator)
+        f = _energy(prior, noisy)
+        out[f"f_noise{sigma:g}"], out[f"auc{sigma:g}"] = float(f.mean()), auc(f_real, f)
+        fs.append(f)
+        queries.append(noisy)
+    truth = exact_distance(dataset.split(False), torch.cat(queries), prior.weights)
+    out["pearson"], out["spearman"] = pearson(torch.cat(fs), truth), spearman(torch.cat(fs), truth)
+
+    noisy = perturb(real, config.projection_noise_deg, generator)
+    start = time.perf_counter()
+    result = project(prior, noisy, max_steps=config.max_steps, tol=config.tol, method=config.method)
+    seconds = time.perf_counter() - start
+    before = root_aligned_error(dataset.skeleton, prior.joint_index, noisy, real)
+    after = root_aligned_error(dataset.skeleton, prior.joint_index, result.quats.detach(), real)
+    out.update(success=float((result.distance < config.tol).float().mean()),
+               error_before_mm=1000 * float(before.mean()), error_after_mm=1000 * float(after.mean()),
+               error_ratio=float(after.mean() / before.mean()), steps=float(result.steps.float().mean()),
+               poses_per_s=len(real) / seconds)
+    return out
+
+
+def report_markdown(title: str, results: dict[str, float], config: EvalConfig = EvalConfig()) -> str:
+    """A markdown section (``## title``) with the results of :func:`evaluate` as tables."""
+    rows = [f"| real (held-out) | {results['f_real']:.4f} | |"]
+    rows += [f"| {s:g}° per dof | {results[f'f_noise{s:g}']:.4f} | {results[f'auc{s:g}']:.4f} |" for s in config.noise_deg]
+    p = config.projection_noise_deg
+    return "\n".join([
+        f"## {title}", "",
+        f"{results['poses']:.0f} held-out poses. Distances f in radians of the weighted geodesic distance.", "",
+        "| poses | mean f | AUC vs real |", "|---|---|---|", *rows, "",
+        "| metric | value |", "|---|---|",
+        f"| Pearson r (f, true distance) | {results['pearson']:.4f} |",
+        f"| Spearman ρ (f, true distance) | {results['spearman']:.4f} |",
+        f"| projection of {p:g}° noise: success (f < {config.tol:g}) | {100 * results['success']:.1f}% |",
+        f"| mean steps ({config.method}, at most {config.max_steps}) | {results['steps']:.2f} |",
+        f"| root-aligned joint error before projection | {results['error_before_mm']:.1f} mm |",
+        f"| root-aligned joint error after projection | {results['error_after_mm']:.1f} mm |",
+        f"| after / before | {results['error_ratio']:.3f} |",
+        f"| projection throughput | {results['poses_per_s']:,.0f} poses/s |", ""])
+
+
+def write_report(path: str | Path, title: str, section: str) -> None:
+    """Put ``section`` into the markdown file at ``path`` (atomically), replacing the section
+    with the same ``## title`` if there is one, appending otherwise."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Pose-NDF prior benchmarks\n\n"
+    head = f"## {title}\n"
+    if head in text:
+        start = text.index(head)
+        end = text.find("\n## ", start + len(head))
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with atomic_open(path) as handle:
+        handle.write(text)

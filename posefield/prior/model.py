@@ -1,0 +1,171 @@
+"""Pose-NDF: a neural (unsigned) distance field over the poses of a joint set.
+
+f(θ) approximates the weighted geodesic distance (:func:`posefield.rotations.pose_distance`,
+radians) from pose θ ∈ (S³)^K / ±1 to the manifold of plausible poses; the manifold is its
+zero level set.
+
+Architecture (Tiwari et al., ECCV 2022):
+
+* hierarchical encoder: one two-layer MLP per joint maps (θ_k, v_parent(k)) to a feature v_k,
+  following the kinematic tree of the modelled joints (a joint without a modelled ancestor
+  gets a zero parent feature). Joints of one tree depth are evaluated together with one
+  batched matmul, so a forward pass costs one ``bmm`` per depth level, not per joint;
+* distance MLP on the concatenated features [v_1 ‖ … ‖ v_K], followed by ``abs`` so that
+  f ≥ 0 while f·∇f stays smooth across the zero level set.
+
+Inputs are mapped to the w ≥ 0 hemisphere and re-normalised inside, so f(q) = f(-q) and
+∇_q f is tangent to each joint's sphere.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Sequence
+
+import roma
+import torch
+from torch import nn
+
+from posefield.data.dataset import joint_subset
+from posefield.errors import InvalidPoseError
+from posefield.prior.base import PosePrior
+from posefield.prior.registry import check_compatible
+from posefield.rotations import canonical_hemisphere, check_unit_quaternions, joint_weights
+from posefield.skeleton import Skeleton
+
+ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU, "softplus": nn.Softplus}
+
+
+@dataclasses.dataclass(frozen=True)
+class NDFConfig:
+    """Sizes of a :class:`PoseNDF`. The defaults keep a projection step at ~0.1 ms per pose
+    on two CPU cores while fitting the CMU/DAZ manifolds well (see ``benchmarks/prior.md``).
+
+    Attributes:
+        feature_dim: F, size of each joint's feature v_k.
+        encoder_hidden: hidden width of each joint's two-layer encoder MLP.
+        hidden: widths of the distance MLP's hidden layers.
+        activation: ``"silu"`` (smooth, so ∇f is continuous for projection), ``"relu"`` or ``"softplus"``.
+        weight_scheme: joint weights w_i of the distance (:func:`posefield.rotations.joint_weights`).
+    """
+
+    feature_dim: int = 8
+    encoder_hidden: int = 32
+    hidden: tuple[int, ...] = (256, 256, 128)
+    activation: str = "silu"
+    weight_scheme: str = "subtree"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r} (expected one of {', '.join(ACTIVATIONS)})")
+
+
+def depth_levels(parents: Sequence[int]) -> list[list[int]]:
+    """Group joints by tree depth: level 0 holds joints without a parent (-1).
+
+    Args:
+        parents: (K,) parent position of each joint, -1 for none; parents precede children.
+    Returns:
+        lists of joint positions, one per depth.
+    """
+    depth: list[int] = []
+    for k, p in enumerate(parents):
+        if p >= k:
+            raise ValueError("parents must list every parent before its children")
+        depth.append(0 if p < 0 else depth[p] + 1)
+    return [[k for k, d in enumerate(depth) if d == level] for level in range(max(depth, default=-1) + 1)]
+
+
+def _uniform(shape: tuple[int, ...], fan_in: int) -> nn.Parameter:
+    """nn.Linear's default initialisation U(-1/√fan_in, 1/√fan_in)."""
+    bound = 1.0 / math.sqrt(fan_in)
+    return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+
+
+class HierarchicalEncoder(nn.Module):
+    """Per-joint two-layer MLPs (θ_k, v_parent) -> v_k, evaluated one depth level at a time."""
+
+    def __init__(self, parents: Sequence[int], feature_dim: int, hidden: int, activation: str):
+        super().__init__()
+        k, f = len(parents), feature_dim
+        self.num_joints, self.feature_dim = k, f
+        self.w1, self.b1 = _uniform((k, 4 + f, hidden), 4 + f), _uniform((k, 1, hidden), 4 + f)
+        self.w2, self.b2 = _uniform((k, hidden, f), hidden), _uniform((k, 1, f), hidden)
+        self.act = ACTIVATIONS[activation]()
+        # Parent slot k is an all-zero feature for joints without a modelled parent.
+        parent_slot = torch.tensor([p if p >= 0 else k for p in parents])
+        self.num_levels = 0
+        for i, level in enumerate(depth_levels(parents)):
+            self.register_buffer(f"level{i}", torch.tensor(level), persistent=False)
+            self.register_buffer(f"level{i}_parent", parent_slot[level], persistent=False)
+            self.num_levels += 1
+
+    def forward(self, quats: torch.Tensor) -> torch.Tensor:
+        """(B, K, 4) quaternions -> (B, K·F) concatenated joint features."""
+        q = quats.transpose(0, 1)  # (K, B, 4): joint-major for bmm
+        feats = q.new_zeros(self.num_joints + 1, q.shape[1], self.feature_dim)
+        for i in range(self.num_levels):
+            level, parent = getattr(self, f"level{i}"), getattr(self, f"level{i}_parent")
+            x = torch.cat([q[level], feats[parent]], dim=-1)
+            h = self.act(torch.baddbmm(self.b1[level], x, self.w1[level]))
+            feats = feats.index_copy(0, level, torch.baddbmm(self.b2[level], h, self.w2[level]))
+        return feats[:-1].transpose(0, 1).flatten(1)
+
+
+class PoseNDF(PosePrior):
+    """The Pose-NDF prior of one skeleton's joint set; ``energy`` is the distance f(θ) ≥ 0 (radians).
+
+    Args:
+        skeleton: the rig whose poses are modelled.
+        joint_index: (K,) skeleton indices of the modelled joints (increasing, root excluded).
+        config: network sizes and distance weights.
+    """
+
+    name = "ndf"
+
+    def __init__(self, skeleton: Skeleton, joint_index: Sequence[int], config: NDFConfig = NDFConfig()):
+        super().__init__()
+        self.skeleton = skeleton
+        self.joint_index = [int(j) for j in joint_index]
+        self.config = config
+        self.parents = joint_subset(skeleton, self.joint_index)
+        self.register_buffer("weights", joint_weights(self.parents, config.weight_scheme))
+        self.encoder = HierarchicalEncoder(self.parents, config.feature_dim, config.encoder_hidden, config.activation)
+        layers: list[nn.Module] = []
+        width = len(self.joint_index) * config.feature_dim
+        for h in config.hidden:
+            layers += [nn.Linear(width, h), ACTIVATIONS[config.activation]()]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.distance = nn.Sequential(*layers)
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.joint_index)
+
+    def forward(self, quats: torch.Tensor) -> torch.Tensor:
+        """Distance without input checks (training, projection).
+
+        Args:
+            quats: (B, K, 4) unit quaternions (xyzw), either hemisphere.
+        Returns:
+            (B,) distances f ≥ 0 in radians.
+        """
+        q = roma.quat_normalize(canonical_hemisphere(quats))
+        return self.distance(self.encoder(q)).squeeze(-1).abs()
+
+    def validate(self, quats: torch.Tensor) -> None:
+        """Raise :class:`InvalidPoseError` (one line) unless ``quats`` is (B, K, 4) finite unit quaternions."""
+        if quats.ndim != 3 or quats.shape[1] != self.num_joints:
+            raise InvalidPoseError(f"prior expects poses of shape (B, {self.num_joints}, 4), got {tuple(quats.shape)}")
+        check_unit_quaternions(quats, what="pose")
+
+    def energy(self, quats: torch.Tensor) -> torch.Tensor:
+        """(B, K, 4) unit quaternions -> (B,) distances to the pose manifold (radians)."""
+        self.validate(quats)
+        return self(quats.to(self.weights.dtype))
+
+    def check_skeleton(self, skeleton: Skeleton) -> None:
+        """Raise :class:`SkeletonMismatchError` (one line) unless ``skeleton`` is this prior's rig."""
+        check_compatible(self, skeleton)

@@ -1,0 +1,172 @@
+"""Labelled training pairs (off-manifold pose, distance to the clean training poses), cached on disk.
+
+Training pairs perturb training-split poses, validation pairs perturb the held-out subjects'
+poses; both are labelled against the training split (the manifold the prior learns).
+The cache file is keyed by a hash of the dataset and of every setting that changes the pairs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from posefield.data import PoseDataset
+from posefield.io.atomic import atomic_path
+from posefield.prior.labels import NearestPoseIndex, exact_distance, label_recall
+from posefield.prior.noise import NoiseSchedule, sample_off_manifold
+
+CACHE_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class PairSettings:
+    """What labelled pairs to make.
+
+    Attributes:
+        num_train, num_val: pairs from the training and the validation split.
+        schedule: noise scales (see :class:`NoiseSchedule`).
+        k, nprobe, far, far_k: candidate search (see :class:`NearestPoseIndex`).
+        recall_sample: training pairs checked against exact brute force.
+        seed: seed of noise, index and recall sample.
+    """
+
+    num_train: int = 400_000
+    num_val: int = 20_000
+    schedule: NoiseSchedule = NoiseSchedule()
+    k: int = 16
+    nprobe: int = 16
+    far: float = 1.2
+    far_k: int = 256
+    recall_sample: int = 1000
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class LabelledPairs:
+    """quats (N, K, 4) float32 unit quaternions; distance (N,) float32 radians;
+    level (N,) int64 noise-scale index (``len(sigmas_deg)``: uniformly random pose)."""
+
+    quats: torch.Tensor
+    distance: torch.Tensor
+    level: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.distance)
+
+
+@dataclasses.dataclass
+class PairSet:
+    """Training and validation pairs with how well and how fast they were labelled."""
+
+    train: LabelledPairs
+    val: LabelledPairs
+    recall: float
+    poses_per_second: float
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/posefield/pairs`` (``~/.cache/...`` when unset)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "posefield" / "pairs"
+
+
+def dataset_hash(dataset: PoseDataset) -> str:
+    """Hex digest of the poses, joint set, split and rig of ``dataset``."""
+    h = hashlib.sha1()
+    for arr in (dataset.quats, np.asarray(dataset.joint_index, np.int64), np.asarray(dataset.is_val, bool)):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(dataset.skeleton.signature().encode())
+    return h.hexdigest()
+
+
+def cache_path(cache_dir: str | Path, dataset: PoseDataset, weights: torch.Tensor, settings: PairSettings) -> Path:
+    """Cache file of the pairs for ``dataset`` made with ``weights`` and ``settings``."""
+    key = json.dumps({"version": CACHE_VERSION, "data": dataset_hash(dataset), "weights": weights.tolist(),
+                      "settings": dataclasses.asdict(settings)}, sort_keys=True)
+    return Path(cache_dir) / f"pairs-{hashlib.sha1(key.encode()).hexdigest()[:20]}.npz"
+
+
+def make_pairs(index: NearestPoseIndex, clean: torch.Tensor, n: int, schedule: NoiseSchedule,
+               generator: torch.Generator, progress: bool = False) -> LabelledPairs:
+    """Perturb ``clean`` poses following ``schedule`` and label them with ``index``.
+
+    Args:
+        index: nearest-pose search over the training poses.
+        clean: (N, K, 4) poses to perturb.
+        n: number of pairs.
+        schedule: noise scales.
+        generator: random source.
+        progress: show a progress bar.
+    """
+    quats, level = sample_off_manifold(clean, n, schedule, generator)
+    return LabelledPairs(quats, index.distance(quats, progress=progress), level)
+
+
+def build_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSettings, progress: bool = False,
+                log: Callable[[str], None] = lambda _: None) -> PairSet:
+    """Make training and validation pairs and measure label recall on a sample of the training pairs.
+
+    Args:
+        dataset: the clean poses (its ``is_val`` split gives the validation subjects).
+        weights: (K,) joint weights of the distance.
+        settings: counts, noise and search settings.
+        progress: show progress bars.
+        log: receives one line per finding (recall, throughput).
+    """
+    generator = torch.Generator().manual_seed(settings.seed)
+    train_clean, val_clean = dataset.split(False), dataset.split(True)
+    index = NearestPoseIndex(train_clean, weights, settings.k, settings.nprobe, settings.far, settings.far_k, settings.seed)
+    start = time.perf_counter()
+    train = make_pairs(index, train_clean, settings.num_train, settings.schedule, generator, progress)
+    rate = settings.num_train / max(time.perf_counter() - start, 1e-9)
+    val = make_pairs(index, val_clean if len(val_clean) else train_clean, settings.num_val, settings.schedule,
+                     generator, progress)
+    sample = torch.randperm(len(train), generator=generator)[: settings.recall_sample]
+    recall = label_recall(train.distance[sample], exact_distance(train_clean, train.quats[sample], weights))
+    log(f"labels: {len(train)} training + {len(val)} validation pairs, {rate:,.0f} poses/s, "
+        f"recall vs exact brute force {100 * recall:.2f}% on {len(sample)} pairs")
+    return PairSet(train, val, recall, rate)
+
+
+def save_pairs(path: str | Path, pairs: PairSet) -> None:
+    """Write ``pairs`` atomically to ``path`` (.npz)."""
+    arrays = {f"{split}_{field}": getattr(getattr(pairs, split), field).numpy()
+              for split in ("train", "val") for field in ("quats", "distance", "level")}
+    with atomic_path(path) as tmp:
+        np.savez(tmp, recall=np.float64(pairs.recall), poses_per_second=np.float64(pairs.poses_per_second), **arrays)
+
+
+def load_pairs(path: str | Path) -> PairSet:
+    """Read pairs written by :func:`save_pairs`."""
+    with np.load(path) as data:
+        splits = {split: LabelledPairs(*(torch.from_numpy(data[f"{split}_{field}"])
+                                         for field in ("quats", "distance", "level"))) for split in ("train", "val")}
+        return PairSet(splits["train"], splits["val"], float(data["recall"]), float(data["poses_per_second"]))
+
+
+def cached_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSettings,
+                 cache_dir: str | Path | None = None, progress: bool = False,
+                 log: Callable[[str], None] = lambda _: None) -> PairSet:
+    """Pairs from the cache when present (and readable), else built and cached.
+
+    Args:
+        dataset, weights, settings, progress, log: as for :func:`build_pairs`.
+        cache_dir: cache folder (default :func:`default_cache_dir`).
+    """
+    path = cache_path(cache_dir or default_cache_dir(), dataset, weights, settings)
+    try:
+        pairs = load_pairs(path)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # missing or unreadable
+        pairs = build_pairs(dataset, weights, settings, progress, log)
+        save_pairs(path, pairs)
+        return pairs
+    log(f"labels: {len(pairs.train)} + {len(pairs.val)} pairs from cache {path.name} "
+        f"(recall {100 * pairs.recall:.2f}%, {pairs.poses_per_second:,.0f} poses/s when built)")
+    return pairs

@@ -1,0 +1,100 @@
+"""Projection onto the pose manifold by following the distance field: θ ← θ - α f(θ) grad f(θ).
+
+grad f is the Riemannian gradient in the distance's metric (see :mod:`posefield.prior.losses`),
+so with an exact distance field α = 1 jumps onto the zero level set in one step; a learned
+field needs a few. Two ways to move along -α f grad f:
+
+* ``"euclidean"`` (the paper's): add the step to the quaternions, then re-normalise;
+* ``"riemannian"``: follow each joint's great circle, q_i ← q_i ⊗ exp(q_i⁻¹ ⊗ v_i) (roma's
+  exponential map), which stays exactly on the sphere for any step length.
+
+A pose stops once f < ``tol``; the loop stops when every pose has or after ``max_steps``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import roma
+import torch
+
+from posefield.prior.losses import metric_gradient
+from posefield.prior.model import PoseNDF
+
+
+def euclidean_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """(B, K, 4) unit quaternions + (B, K, 4) step -> re-normalised (B, K, 4) quaternions."""
+    return roma.quat_normalize(quats + step)
+
+
+def riemannian_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """Exponential map on each joint's sphere.
+
+    Args:
+        quats: (B, K, 4) unit quaternions q.
+        step: (B, K, 4) vectors at q (the part along q is dropped).
+    Returns:
+        (B, K, 4) unit quaternions q ⊗ exp(u), u = (q⁻¹ ⊗ v).xyz, i.e. a move of |v| radians
+        along the great circle of S³ (rotation angle 2|v|).
+    """
+    tangent = step - (step * quats).sum(-1, keepdim=True) * quats
+    local = roma.quat_product(roma.quat_conjugation(quats), tangent)[..., :3]
+    return roma.quat_product(quats, roma.rotvec_to_unitquat(2 * local))
+
+
+STEPS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "euclidean": euclidean_step, "riemannian": riemannian_step}
+
+
+@dataclasses.dataclass
+class Projection:
+    """quats: (B, K, 4) projected unit quaternions; distance: (B,) final f (radians);
+    steps: (B,) int64 steps taken per pose."""
+
+    quats: torch.Tensor
+    distance: torch.Tensor
+    steps: torch.Tensor
+
+
+def _project_batch(prior: PoseNDF, quats: torch.Tensor, step_size: float, max_steps: int, tol: float,
+                   move: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Projection:
+    q = quats.clone()
+    distance = torch.empty(len(q), dtype=q.dtype, device=q.device)
+    steps = torch.zeros(len(q), dtype=torch.int64, device=q.device)
+    active = torch.arange(len(q), device=q.device)
+    for step in range(max_steps + 1):
+        x = q[active].requires_grad_(True)
+        f = prior(x)
+        distance[active] = f.detach()
+        keep = f.detach() >= tol
+        if step == max_steps or not keep.any():
+            break
+        grad = metric_gradient(f, x, prior.weights)
+        active, x, f, grad = active[keep], x.detach()[keep], f.detach()[keep], grad[keep]
+        q[active] = move(x, -step_size * f[:, None, None] * grad)
+        steps[active] += 1
+    return Projection(q, distance, steps)
+
+
+def project(prior: PoseNDF, quats: torch.Tensor, step_size: float = 1.0, max_steps: int = 20, tol: float = 0.05,
+            method: str = "euclidean", chunk: int = 8192) -> Projection:
+    """Project poses onto the prior's manifold.
+
+    Args:
+        prior: a Pose-NDF prior.
+        quats: (B, K, 4) unit quaternions (xyzw) of the prior's joints.
+        step_size: α (1 = the full distance along the gradient).
+        max_steps: most steps per pose.
+        tol: stop a pose once f < tol (radians).
+        method: ``"euclidean"`` or ``"riemannian"`` (see module docstring).
+        chunk: poses per batch (bounds memory).
+    Returns:
+        the projected poses, their final distances and step counts.
+    """
+    if method not in STEPS:
+        raise ValueError(f"unknown projection method {method!r} (expected one of {', '.join(STEPS)})")
+    prior.validate(quats)
+    quats = quats.to(prior.weights)
+    parts = [_project_batch(prior, quats[i:i + chunk], step_size, max_steps, tol, STEPS[method])
+             for i in range(0, max(len(quats), 1), chunk)]
+    return Projection(*(torch.cat([getattr(p, field) for p in parts]) for field in ("quats", "distance", "steps")))

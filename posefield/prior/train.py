@@ -1,0 +1,231 @@
+"""Training a Pose-NDF prior on a :class:`PoseDataset`, on the CPU, one GPU or many (DDP).
+
+Single process: ``posefield prior train poses.npz -o prior.pt``. Several processes (GPUs, or
+CPU processes with the gloo backend) are launched by torchrun, which sets ``WORLD_SIZE``::
+
+    torchrun --standalone --nproc_per_node=4 -m posefield.cli prior train poses.npz -o prior.pt --device cuda
+
+With ``WORLD_SIZE`` > 1 each process trains on its :class:`DistributedSampler` share of the
+pairs, gradients are averaged by :class:`DistributedDataParallel`, and rank 0 labels the pairs
+(the others read its cache) and writes the checkpoints.
+
+Determinism: every random draw of an epoch comes from a generator seeded by (seed, epoch),
+the learning rate decays by a constant factor per epoch (independent of ``epochs``), and the
+checkpoint written after each epoch holds model, optimizer, scheduler and RNG state, so
+training N epochs equals training M < N epochs and resuming to N, bit for bit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
+from tqdm import tqdm
+
+from posefield.data import PoseDataset
+from posefield.errors import CheckpointError, PosefieldError
+from posefield.prior.checkpoint import build_prior, prior_from_checkpoint, read_checkpoint, save_checkpoint
+from posefield.prior.losses import LossWeights, distance_loss, ndf_loss
+from posefield.prior.model import NDFConfig, PoseNDF
+from posefield.prior.noise import NoiseSchedule
+from posefield.prior.pairs import LabelledPairs, PairSettings, cached_pairs
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (stored in the checkpoint).
+
+    Attributes:
+        epochs: passes over the training pairs.
+        batch_size: off-manifold pairs per step (per process).
+        clean_fraction: clean poses per step, as a fraction of ``batch_size`` (zero-level loss).
+        lr: Adam learning rate of the first epoch; lr_decay: its factor per epoch.
+        seed: seed of initialisation, pairs and batch order.
+        kind: prior kind (``"ndf"``).
+        model, losses, pairs: network, loss weights and pair settings.
+    """
+
+    epochs: int = 30
+    batch_size: int = 4096
+    clean_fraction: float = 0.25
+    lr: float = 3e-3
+    lr_decay: float = 0.88
+    seed: int = 0
+    kind: str = "ndf"
+    model: NDFConfig = NDFConfig()
+    losses: LossWeights = LossWeights()
+    pairs: PairSettings = PairSettings()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Inverse of ``dataclasses.asdict``."""
+        pairs = dict(data["pairs"], schedule=NoiseSchedule(**data["pairs"]["schedule"]))
+        return cls(**dict(data, model=NDFConfig(**data["model"]), losses=LossWeights(**data["losses"]),
+                          pairs=PairSettings(**pairs)))
+
+
+def train_config(epochs: int | None = None, batch_size: int | None = None, seed: int = 0, kind: str = "ndf",
+                 num_train: int | None = None) -> TrainConfig:
+    """The default :class:`TrainConfig` with the given fields replaced (``None`` keeps the default)."""
+    config = dataclasses.replace(TrainConfig(), seed=seed, kind=kind)
+    if epochs is not None:
+        config = dataclasses.replace(config, epochs=epochs)
+    if batch_size is not None:
+        config = dataclasses.replace(config, batch_size=batch_size)
+    if num_train is not None:
+        config = dataclasses.replace(config, pairs=dataclasses.replace(config.pairs, num_train=num_train))
+    return config
+
+
+@dataclasses.dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (world 1, rank 0 without one)."""
+
+    world: int = 1
+    rank: int = 0
+    local_rank: int = 0
+
+    @classmethod
+    def from_env(cls) -> "Distributed":
+        return cls(int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("RANK", 0)),
+                   int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 1009 + rank)
+
+
+def epoch_order(n: int, seed: int, epoch: int, ddp: Distributed) -> torch.Tensor:
+    """(n',) indices of the pairs this process visits in ``epoch`` (all n, shuffled, without DDP)."""
+    if ddp.world > 1:
+        sampler = DistributedSampler(range(n), num_replicas=ddp.world, rank=ddp.rank, shuffle=True, seed=seed)
+        sampler.set_epoch(epoch)
+        return torch.tensor(list(sampler))
+    return torch.randperm(n, generator=_epoch_generator(seed, epoch, 0))
+
+
+@torch.no_grad()
+def validate(model: PoseNDF, val: LabelledPairs, val_clean: torch.Tensor, chunk: int = 16384) -> dict[str, float]:
+    """Validation metrics: L1 distance error on held-out pairs, mean f on held-out clean poses (radians)."""
+    device = model.weights.device
+    f = torch.cat([model(val.quats[i:i + chunk].to(device)) for i in range(0, len(val), chunk)])
+    f0 = torch.cat([model(val_clean[i:i + chunk].to(device)) for i in range(0, max(len(val_clean), 1), chunk)])
+    return {"val_distance": float(distance_loss(f, val.distance.to(device))), "val_f_clean": float(f0.mean())}
+
+
+def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConfig(), resume: bool = False,
+          device: str = "cpu", cache_dir: str | Path | None = None, progress: bool = True,
+          log: Callable[[str], None] = print) -> PoseNDF:
+    """Train a prior on ``dataset`` and write a checkpoint to ``out`` after every epoch.
+
+    Args:
+        dataset: clean poses; its validation split gives the per-epoch validation metrics.
+        out: checkpoint path (written atomically by rank 0).
+        config: the run's settings; with ``resume`` only ``epochs`` is taken from it, the rest
+            comes from the checkpoint.
+        resume: continue from the checkpoint at ``out`` (its epoch, optimizer, RNG ...).
+        device: ``"cpu"`` or ``"cuda"`` (with DDP: each process uses ``cuda:LOCAL_RANK``).
+        cache_dir: labelled-pair cache folder (default: see :func:`pairs.default_cache_dir`).
+        progress: show progress bars (rank 0).
+        log: receives one line per event (labels, epoch summaries).
+    Returns:
+        the trained prior (unwrapped, in eval mode).
+    """
+    if config.kind != PoseNDF.name:
+        raise PosefieldError(f"this trainer trains Pose-NDF priors (kind 'ndf'), not {config.kind!r}")
+    ddp = Distributed.from_env()
+    dev = torch.device(f"cuda:{ddp.local_rank}" if device == "cuda" and ddp.world > 1 else device)
+    if ddp.world > 1:
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    try:
+        return _train(dataset, Path(out), config, resume, dev, ddp, cache_dir, progress and ddp.rank == 0,
+                      log if ddp.rank == 0 else (lambda _: None))
+    finally:
+        if ddp.world > 1:
+            dist.destroy_process_group()
+
+
+def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, dev: torch.device, ddp: Distributed,
+           cache_dir: str | Path | None, progress: bool, log: Callable[[str], None]) -> PoseNDF:
+    checkpoint = read_checkpoint(out) if resume else None
+    if checkpoint is not None:
+        if "training" not in checkpoint:
+            raise CheckpointError(f"{out}: holds no training state to resume from")
+        config = dataclasses.replace(TrainConfig.from_dict(checkpoint["training"]["config"]), epochs=config.epochs)
+        model = prior_from_checkpoint(checkpoint, out)
+        model.check_skeleton(dataset.skeleton)
+    else:
+        torch.manual_seed(config.seed)
+        model = build_prior(config.kind, dataset.skeleton, list(dataset.joint_index), dataclasses.asdict(config.model))
+    model = model.to(dev).train()
+    weights = model.weights
+
+    if ddp.rank != 0:
+        dist.barrier()  # rank 0 labels and caches the pairs first
+    pairs = cached_pairs(dataset, weights.cpu(), config.pairs, cache_dir, progress, log)
+    if ddp.rank == 0 and ddp.world > 1:
+        dist.barrier()
+    train_pairs = LabelledPairs(pairs.train.quats.to(dev), pairs.train.distance.to(dev), pairs.train.level)
+    clean, val_clean = dataset.split(False).to(dev), dataset.split(True)
+
+    net = DistributedDataParallel(model) if ddp.world > 1 else model
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+    history: list[dict[str, float]] = []
+    start = 0
+    if checkpoint is not None:
+        state = checkpoint["training"]
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        _set_rng_state(state["rng"], dev)
+        history, start = list(state["history"]), int(state["epoch"])
+        log(f"resuming {out} after epoch {start}")
+
+    n_clean = max(1, round(config.batch_size * config.clean_fraction))
+    for epoch in range(start, config.epochs):
+        order = epoch_order(len(train_pairs), config.seed, epoch, ddp).to(dev)
+        clean_ids = torch.randint(len(clean), (len(order) // config.batch_size + 1, n_clean),
+                                  generator=_epoch_generator(config.seed, epoch, ddp.rank)).to(dev)
+        totals = {"distance": 0.0, "eikonal": 0.0, "zero": 0.0}
+        batches = range(0, len(order), config.batch_size)
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=False)
+        for step, begin in enumerate(bar):
+            idx = order[begin:begin + config.batch_size]
+            loss, parts = ndf_loss(net, train_pairs.quats[idx], train_pairs.distance[idx], clean[clean_ids[step]],
+                                   weights, config.losses)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            totals = {k: totals[k] + v for k, v in parts.items()}
+            bar.set_postfix({k: f"{v:.4f}" for k, v in parts.items()})
+        bar.close()
+        scheduler.step()
+        model.eval()
+        metrics = {"epoch": epoch + 1, **{k: v / len(batches) for k, v in totals.items()},
+                   **validate(model, pairs.val, val_clean)}
+        model.train()
+        history.append(metrics)
+        log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+        if ddp.rank == 0:
+            save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
+                                         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                                         "rng": _rng_state(dev), "history": history})
+    return model.eval()

@@ -1,0 +1,72 @@
+"""posefield prior train / prior eval / project / score."""
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from .ndf_data import random_tree, tree, trained, one_thread  # noqa: F401  (fixtures)
+from posefield.cli import app
+from posefield.io import load_motion, save_motion
+from posefield.motion import Motion
+from posefield.prior.noise import perturb
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def motion_of(skeleton, quats) -> Motion:
+    rotations = np.zeros((len(quats), skeleton.num_joints, 4))
+    rotations[..., 3] = 1
+    rotations[:, skeleton.rotation_joints()] = np.asarray(quats, dtype=np.float64)
+    return Motion(skeleton, rotations, np.zeros((len(quats), 3)), 30.0)
+
+
+@pytest.fixture
+def noisy_bvh(tree, tmp_path):
+    quats = perturb(tree.split(True)[:20], 15.0, torch.Generator().manual_seed(0))
+    save_motion(motion_of(tree.skeleton, quats), tmp_path / "noisy.bvh")
+    return tmp_path / "noisy.bvh"
+
+
+def test_train_command(tree, tmp_path):
+    tree.save(tmp_path / "poses.npz")
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", "--epochs", 1, "--pairs", 500,
+                 "--batch-size", 128, "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    assert "recall" in result.output and "val_distance" in result.output and (tmp_path / "p.pt").is_file()
+
+
+def test_score_and_project(trained, noisy_bvh, tmp_path):
+    path, _ = trained
+    result = run("score", noisy_bvh, "--prior", path, "-o", tmp_path / "scores.csv")
+    assert result.exit_code == 0, result.output
+    before = np.loadtxt(tmp_path / "scores.csv", delimiter=",", skiprows=1)
+    assert before.shape == (20, 2) and (before[:, 0] == np.arange(20)).all()
+    result = run("project", noisy_bvh, "--prior", path, "-o", tmp_path / "clean.bvh")
+    assert result.exit_code == 0, result.output
+    projected = load_motion(tmp_path / "clean.bvh")
+    assert projected.skeleton.names == load_motion(noisy_bvh).skeleton.names and projected.num_frames == 20
+    stdout = run("score", tmp_path / "clean.bvh", "--prior", path)
+    after = np.loadtxt(stdout.output.splitlines()[1:], delimiter=",")
+    assert after[:, 1].mean() < 0.7 * before[:, 1].mean()
+
+
+def test_other_rig_is_a_one_line_error(trained, tmp_path):
+    path, _ = trained
+    other = random_tree(prefix="other")
+    save_motion(motion_of(other, np.tile([0.0, 0.0, 0.0, 1.0], (3, other.num_joints - 1, 1))), tmp_path / "o.bvh")
+    for command in ("score", "project"):
+        result = run(command, tmp_path / "o.bvh", "--prior", path, "-o", tmp_path / "out.bvh")
+        assert result.exit_code == 2 and result.output.count("\n") == 1 and "skeleton" in result.output
+
+
+def test_eval_command_writes_markdown(trained, tree, tmp_path):
+    path, _ = trained
+    tree.save(tmp_path / "poses.npz")
+    result = run("prior", "eval", path, tmp_path / "poses.npz", "-o", tmp_path / "bench.md", "--poses", 50,
+                 "--title", "tiny")
+    assert result.exit_code == 0, result.output
+    assert "## tiny" in (tmp_path / "bench.md").read_text() and "AUC" in result.output

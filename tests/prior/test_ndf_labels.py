@@ -1,0 +1,63 @@
+"""Distance labels: embedding, approximate search vs brute force, noise, pair cache."""
+import torch
+
+from .ndf_data import TINY_PAIRS, tree, one_thread  # noqa: F401  (fixtures)
+from posefield.prior.labels import NearestPoseIndex, exact_distance, label_recall, pose_embedding
+from posefield.prior.noise import NoiseSchedule, perturb, sample_off_manifold
+from posefield.prior.pairs import cache_path, cached_pairs
+from posefield.rotations import geodesic_angles, joint_weights, pose_distance, random_unit_quaternions
+
+
+def test_embedding_is_sign_invariant_and_a_lower_bound_of_the_distance():
+    g = torch.Generator().manual_seed(0)
+    a, b = random_unit_quaternions((200, 6), g), random_unit_quaternions((200, 6), g)
+    w = torch.rand(6) + 0.5
+    ea, eb = torch.from_numpy(pose_embedding(a, w)), torch.from_numpy(pose_embedding(b, w))
+    assert torch.allclose(ea, torch.from_numpy(pose_embedding(-a, w)))
+    chord = (ea - eb).norm(dim=-1)
+    assert torch.allclose(chord, (0.5 * w * geodesic_angles(a, b).sin().square()).sum(-1).sqrt(), atol=1e-5)
+    assert (chord <= pose_distance(a, b, w) + 1e-6).all()
+
+
+def test_exact_distance_is_brute_force(tree):
+    clean, w = tree.split(False), joint_weights(tree.parents, "subtree")
+    queries = perturb(clean[:40], 10.0, torch.Generator().manual_seed(1))
+    naive = torch.stack([pose_distance(q, clean, w).min() for q in queries])
+    assert torch.allclose(exact_distance(clean, queries, w), naive, atol=1e-6)
+
+
+def test_label_recall_vs_brute_force(tree):
+    clean, w = tree.split(False), joint_weights(tree.parents, "subtree")
+    queries, _ = sample_off_manifold(clean, 600, NoiseSchedule(), torch.Generator().manual_seed(2))
+    index = NearestPoseIndex(clean, w, k=8, nprobe=8, far_k=64)
+    labels, exact = index.distance(queries), exact_distance(clean, queries, w)
+    assert label_recall(labels, exact) >= 0.99
+    assert (labels >= exact - 1e-6).all()  # a label is a real pose's distance: never below the minimum
+
+
+def test_noise_schedule_counts_and_levels():
+    schedule = NoiseSchedule(sigmas_deg=(1, 5), fractions=(3, 1), uniform_fraction=0.2)
+    assert schedule.counts(100) == [60, 20, 20]
+    clean = random_unit_quaternions((10, 3), torch.Generator().manual_seed(0))
+    quats, level = sample_off_manifold(clean, 100, schedule, torch.Generator().manual_seed(0))
+    assert quats.shape == (100, 3, 4) and torch.equal(level.bincount(), torch.tensor([60, 20, 20]))
+    assert torch.allclose(quats.norm(dim=-1), torch.ones(100, 3), atol=1e-5) and (quats[..., 3] >= 0).all()
+
+
+def test_perturb_matches_its_sigma():
+    q = torch.tensor([0.0, 0.0, 0.0, 1.0]).expand(20000, 1, 4)
+    angle = 2 * geodesic_angles(perturb(q, 5.0, torch.Generator().manual_seed(0)), q)
+    # the rotation angle of N(0, σ²I₃) is Maxwell distributed: E[angle²] = 3σ²
+    assert abs(angle.square().mean().sqrt().rad2deg().item() - 5.0 * 3 ** 0.5) < 0.1
+
+
+def test_pairs_are_cached_by_dataset_and_settings(tree, tmp_path):
+    w = joint_weights(tree.parents, "subtree")
+    lines = []
+    first = cached_pairs(tree, w, TINY_PAIRS, tmp_path, log=lines.append)
+    assert "recall" in lines[0] and cache_path(tmp_path, tree, w, TINY_PAIRS).is_file()
+    second = cached_pairs(tree, w, TINY_PAIRS, tmp_path, log=lines.append)
+    assert "from cache" in lines[1]
+    assert torch.equal(first.train.quats, second.train.quats) and torch.equal(first.val.distance, second.val.distance)
+    assert first.recall >= 0.99
+    assert cache_path(tmp_path, tree, w, TINY_PAIRS) != cache_path(tmp_path, tree, torch.ones_like(w), TINY_PAIRS)

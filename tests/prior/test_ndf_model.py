@@ -1,0 +1,80 @@
+"""The Pose-NDF network: sign invariance, input checks, skeleton checks, gradients."""
+import pytest
+import torch
+
+from .ndf_data import TINY_MODEL, random_tree, tree, one_thread  # noqa: F401  (fixtures)
+from posefield.errors import InvalidPoseError, SkeletonMismatchError
+from posefield.prior.losses import metric_gradient, metric_norm, ndf_loss
+from posefield.prior.model import PoseNDF, depth_levels
+from posefield.rotations import pose_distance, random_unit_quaternions
+
+
+@pytest.fixture()
+def model(tree):
+    torch.manual_seed(0)
+    return PoseNDF(tree.skeleton, tree.joint_index, TINY_MODEL)
+
+
+def test_depth_levels():
+    assert depth_levels([-1, 0, 0, 1, -1, 4]) == [[0, 4], [1, 2, 5], [3]]
+    with pytest.raises(ValueError):
+        depth_levels([1, -1])
+
+
+def test_hemisphere_invariance(model):
+    q = random_unit_quaternions((64, model.num_joints), torch.Generator().manual_seed(0))
+    flip = torch.where(torch.rand(64, model.num_joints, 1) < 0.5, -1.0, 1.0)
+    f = model.energy(q)
+    assert (f >= 0).all() and f.shape == (64,)
+    assert torch.allclose(model.energy(-q), f) and torch.allclose(model.energy(q * flip), f)
+
+
+def test_joint_is_encoded_with_its_ancestors_only(model):
+    """Changing a leaf joint changes f only through that leaf's feature: the encoder follows the tree."""
+    q = random_unit_quaternions((1, model.num_joints), torch.Generator().manual_seed(1))
+    leaf = max(range(model.num_joints), key=lambda k: k not in model.parents)
+    feats = model.encoder(q).view(model.num_joints, -1)
+    q2 = q.clone()
+    q2[0, leaf] = random_unit_quaternions((1,), torch.Generator().manual_seed(2))[0]
+    changed = (model.encoder(q2).view(model.num_joints, -1) != feats).any(dim=1)
+    assert changed.nonzero().flatten().tolist() == [leaf]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda q: q * 1.1, "not unit"),
+    (lambda q: torch.where(torch.arange(4) == 0, torch.nan, q), "NaN"),
+    (lambda q: q[:, :-1], "shape"),
+])
+def test_invalid_poses_are_rejected_in_one_line(model, bad, message):
+    q = random_unit_quaternions((3, model.num_joints), torch.Generator().manual_seed(0))
+    with pytest.raises(InvalidPoseError, match=message) as err:
+        model.energy(bad(q))
+    assert "\n" not in str(err.value)
+
+
+def test_other_skeleton_is_rejected(model, tree):
+    model.check_skeleton(tree.skeleton)
+    with pytest.raises(SkeletonMismatchError) as err:
+        model.check_skeleton(random_tree(prefix="other"))
+    assert "\n" not in str(err.value)
+
+
+def test_metric_gradient_of_a_true_distance_has_unit_norm():
+    """f(θ) = d(θ, θ0) is an exact distance function: its gradient in the distance's metric has norm 1."""
+    g = torch.Generator().manual_seed(3)
+    w = torch.rand(5) + 0.5
+    target, q = random_unit_quaternions((1, 5), g), random_unit_quaternions((100, 5), g)
+    q = q.requires_grad_(True)
+    unit = q / q.norm(dim=-1, keepdim=True)  # as the model does: radial part of the gradient vanishes
+    grad = metric_gradient(pose_distance(unit, target, w), q, w)
+    assert torch.allclose(metric_norm(grad, w), torch.ones(100), atol=1e-4)
+    assert (grad * q).sum(-1).abs().max() < 1e-5  # tangent to every joint's sphere
+
+
+def test_loss_parts_are_finite_and_differentiable(model):
+    g = torch.Generator().manual_seed(4)
+    noisy, clean = random_unit_quaternions((32, model.num_joints), g), random_unit_quaternions((8, model.num_joints), g)
+    total, parts = ndf_loss(model, noisy, torch.rand(32), clean, model.weights)
+    total.backward()
+    assert set(parts) == {"distance", "eikonal", "zero"} and all(torch.isfinite(torch.tensor(list(parts.values()))))
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())

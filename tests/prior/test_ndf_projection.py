@@ -1,0 +1,50 @@
+"""Projection onto the learned manifold and the two step rules."""
+import pytest
+import roma
+import torch
+
+from .ndf_data import tree, trained, one_thread  # noqa: F401  (fixtures)
+from posefield.prior.noise import perturb
+from posefield.prior.projection import euclidean_step, project, riemannian_step
+from posefield.rotations import geodesic_angles, random_unit_quaternions
+
+
+def test_riemannian_step_moves_along_the_great_circle():
+    q = random_unit_quaternions((50, 3), torch.Generator().manual_seed(0))
+    v = torch.randn(50, 3, 4) * 0.1
+    v = v - (v * q).sum(-1, keepdim=True) * q  # tangent
+    moved = riemannian_step(q, v)
+    assert torch.allclose(moved.norm(dim=-1), torch.ones(50, 3), atol=1e-6)
+    assert torch.allclose(geodesic_angles(moved, q), v.norm(dim=-1), atol=1e-5)
+    assert torch.allclose(euclidean_step(q, 1e-4 * v), riemannian_step(q, 1e-4 * v), atol=1e-7)
+    assert torch.allclose(riemannian_step(q, v + 3 * q), moved, atol=1e-6)  # the radial part is dropped
+
+
+@pytest.mark.parametrize("method", ["euclidean", "riemannian"])
+def test_projection_reduces_the_distance(trained, tree, method):
+    _, model = trained
+    clean = tree.split(True)[:200]
+    noisy = perturb(clean, 15.0, torch.Generator().manual_seed(0))
+    before = model.energy(noisy).detach()
+    result = project(model, noisy, method=method, tol=0.0, max_steps=10)
+    assert result.quats.shape == noisy.shape and torch.allclose(result.quats.norm(dim=-1), torch.ones(200, noisy.shape[1]), atol=1e-5)
+    assert result.distance.mean() < 0.6 * before.mean()
+    assert torch.allclose(model.energy(result.quats.detach()).detach(), result.distance, atol=1e-5)
+    assert (result.steps == 10).all()
+
+
+def test_projection_stops_at_the_tolerance(trained, tree):
+    _, model = trained
+    noisy = perturb(tree.split(True)[:100], 15.0, torch.Generator().manual_seed(1))
+    tol = float(model.energy(noisy).detach().median())
+    result = project(model, noisy, tol=tol, max_steps=30)
+    start = model.energy(noisy).detach()
+    assert (result.steps[start < tol] == 0).all()
+    assert torch.equal(result.quats[start < tol], noisy[start < tol])
+    assert (result.distance[result.steps < 30] < tol).all()
+
+
+def test_projection_of_an_empty_batch(trained):
+    _, model = trained
+    result = project(model, torch.zeros(0, model.num_joints, 4))
+    assert result.quats.shape == (0, model.num_joints, 4) and result.distance.shape == (0,)

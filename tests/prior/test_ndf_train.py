@@ -1,0 +1,78 @@
+"""Training, bit-for-bit resume, checkpoints."""
+import pytest
+import torch
+
+from .ndf_data import TINY_TRAIN, random_tree, train_tiny, tree, tree_dataset, trained, one_thread  # noqa: F401  (fixtures)
+from posefield.errors import CheckpointError, SkeletonMismatchError
+from posefield.prior.checkpoint import load_checkpoint, load_prior, read_checkpoint, save_checkpoint
+from posefield.rotations import random_unit_quaternions
+
+
+def test_training_lowers_the_loss(trained):
+    path, model = trained
+    history = read_checkpoint(path)["training"]["history"]
+    assert [h["epoch"] for h in history] == list(range(1, 7))
+    weights = TINY_TRAIN.losses
+    total = [weights.distance * h["distance"] + weights.eikonal * h["eikonal"] + weights.zero * h["zero"]
+             for h in history]
+    assert total[-1] < 0.7 * total[0]
+    assert history[-1]["distance"] < history[0]["distance"]
+
+
+def test_resume_is_bit_for_bit(tree, tmp_path):
+    straight = train_tiny(tree, tmp_path / "a.pt", tmp_path / "cache", epochs=2)
+    train_tiny(tree, tmp_path / "b.pt", tmp_path / "cache", epochs=1)
+    resumed = train_tiny(tree, tmp_path / "b.pt", tmp_path / "cache", epochs=2, resume=True)
+    for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+    a, b = read_checkpoint(tmp_path / "a.pt")["training"], read_checkpoint(tmp_path / "b.pt")["training"]
+    assert a["history"] == b["history"] and a["epoch"] == b["epoch"] == 2
+
+
+def test_resume_refuses_another_rig(trained, tmp_path):
+    path, _ = trained
+    other = tree_dataset(random_tree(prefix="other"))
+    with pytest.raises(SkeletonMismatchError):
+        train_tiny(other, path, tmp_path / "cache", epochs=7, resume=True)
+
+
+def test_checkpoint_round_trip(trained):
+    path, model = trained
+    q = random_unit_quaternions((16, model.num_joints), torch.Generator().manual_seed(0))
+    loaded = load_prior(str(path))
+    assert torch.equal(loaded.energy(q), model.energy(q))
+    assert loaded.skeleton.signature() == model.skeleton.signature() and loaded.joint_index == model.joint_index
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"PK\x03\x04truncated zip"])
+def test_corrupt_checkpoint_is_a_one_line_error(tmp_path, content):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match="bad.pt") as err:
+        load_checkpoint(path)
+    assert "\n" not in str(err.value)
+
+
+def test_foreign_and_damaged_checkpoints(trained, tmp_path):
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="foreign.pt: not a posefield prior checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    data = read_checkpoint(trained[0])
+    del data["model"]["distance.0.weight"]
+    torch.save(data, tmp_path / "damaged.pt")
+    with pytest.raises(CheckpointError, match="damaged.pt: corrupt") as err:
+        load_checkpoint(tmp_path / "damaged.pt")
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_prior_name(tmp_path):
+    with pytest.raises(CheckpointError, match="no prior named 'nope'"):
+        load_prior("nope")
+    with pytest.raises(CheckpointError, match="no prior named"):
+        load_prior(tmp_path / "missing.pt")
+
+
+def test_checkpoint_without_training_state_cannot_resume(trained, tree, tmp_path):
+    save_checkpoint(tmp_path / "final.pt", trained[1])
+    with pytest.raises(CheckpointError, match="no training state"):
+        train_tiny(tree, tmp_path / "final.pt", tmp_path / "cache", epochs=7, resume=True)
