@@ -100,7 +100,6 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     torch.set_num_threads(threads)
     config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs)
     train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo)
-    typer.echo(f"wrote {output}")
 
 
 @prior_app.command("eval")

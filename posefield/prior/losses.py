@@ -70,25 +70,39 @@ def zero_level_loss(f_clean: torch.Tensor) -> torch.Tensor:
     return f_clean.mean()
 
 
-def ndf_loss(model: torch.nn.Module, noisy: torch.Tensor, distance: torch.Tensor, clean: torch.Tensor,
-             weights: torch.Tensor, loss_weights: LossWeights = LossWeights()) -> tuple[torch.Tensor, dict[str, float]]:
-    """The Pose-NDF training objective on one batch.
+class NDFObjective(torch.nn.Module):
+    """The Pose-NDF training objective on one batch, as a module (so that DDP wraps the whole
+    step's forward, which evaluates the field three times).
+
+    The eikonal term needs the gradient of f with its graph (a double backward, the costliest
+    part of a step); it is estimated on the first ``eikonal_fraction`` of the off-manifold poses,
+    which halves the step time on CPU at the default 0.25 for the same expected loss.
 
     Args:
-        model: maps (B, K, 4) quaternions to (B,) distances (a PoseNDF or its DDP wrapper).
-        noisy: (B, K, 4) off-manifold poses; distance: (B,) their labels (radians).
-        clean: (C, K, 4) clean poses.
-        weights: (K,) joint weights of the distance.
+        model: the distance field (a :class:`PoseNDF`: (B, K, 4) -> (B,), joint weights in ``weights``).
         loss_weights: weights of the three terms.
-    Returns:
-        the weighted total (scalar tensor) and the value of each term.
+        eikonal_fraction: share of the off-manifold poses the eikonal term is evaluated on.
     """
-    noisy = noisy.detach().requires_grad_(True)
-    f = model(torch.cat([noisy, clean]))
-    f_noisy, f_clean = f[: len(noisy)], f[len(noisy):]
-    grad = metric_gradient(f_noisy, noisy, weights, create_graph=True)
-    parts = {"distance": distance_loss(f_noisy, distance),
-             "eikonal": eikonal_loss(metric_norm(grad, weights)),
-             "zero": zero_level_loss(f_clean)}
-    total = sum(getattr(loss_weights, name) * value for name, value in parts.items())
-    return total, {name: float(value.detach()) for name, value in parts.items()}
+
+    def __init__(self, model: torch.nn.Module, loss_weights: LossWeights = LossWeights(), eikonal_fraction: float = 0.25):
+        super().__init__()
+        self.model, self.loss_weights, self.eikonal_fraction = model, loss_weights, eikonal_fraction
+
+    def forward(self, noisy: torch.Tensor, distance: torch.Tensor,
+                clean: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Weighted total loss (scalar tensor) and the value of each term.
+
+        Args:
+            noisy: (B, K, 4) off-manifold poses; distance: (B,) their labels (radians).
+            clean: (C, K, 4) clean poses.
+        """
+        split = max(1, round(len(noisy) * self.eikonal_fraction))
+        probe = noisy[:split].detach().requires_grad_(True)
+        f_probe = self.model(probe)
+        grad = metric_gradient(f_probe, probe, self.model.weights, create_graph=True)
+        f_noisy = torch.cat([f_probe, self.model(noisy[split:])])
+        parts = {"distance": distance_loss(f_noisy, distance),
+                 "eikonal": eikonal_loss(metric_norm(grad, self.model.weights)),
+                 "zero": zero_level_loss(self.model(clean))}
+        total = sum(getattr(self.loss_weights, name) * value for name, value in parts.items())
+        return total, {name: float(value.detach()) for name, value in parts.items()}

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from posefield.data import PoseDataset
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.checkpoint import build_prior, prior_from_checkpoint, read_checkpoint, save_checkpoint
-from posefield.prior.losses import LossWeights, distance_loss, ndf_loss
+from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
 from posefield.prior.model import NDFConfig, PoseNDF
 from posefield.prior.noise import NoiseSchedule
 from posefield.prior.pairs import LabelledPairs, PairSettings, cached_pairs
@@ -44,6 +44,7 @@ class TrainConfig:
         epochs: passes over the training pairs.
         batch_size: off-manifold pairs per step (per process).
         clean_fraction: clean poses per step, as a fraction of ``batch_size`` (zero-level loss).
+        eikonal_fraction: share of each batch's pairs the eikonal term is evaluated on.
         lr: Adam learning rate of the first epoch; lr_decay: its factor per epoch.
         seed: seed of initialisation, pairs and batch order.
         kind: prior kind (``"ndf"``).
@@ -53,6 +54,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 4096
     clean_fraction: float = 0.25
+    eikonal_fraction: float = 0.25
     lr: float = 3e-3
     lr_decay: float = 0.88
     seed: int = 0
@@ -186,7 +188,8 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
     train_pairs = LabelledPairs(pairs.train.quats.to(dev), pairs.train.distance.to(dev), pairs.train.level)
     clean, val_clean = dataset.split(False).to(dev), dataset.split(True)
 
-    net = DistributedDataParallel(model) if ddp.world > 1 else model
+    objective = NDFObjective(model, config.losses, config.eikonal_fraction)
+    step_loss = DistributedDataParallel(objective) if ddp.world > 1 else objective
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
     history: list[dict[str, float]] = []
@@ -209,8 +212,7 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=False)
         for step, begin in enumerate(bar):
             idx = order[begin:begin + config.batch_size]
-            loss, parts = ndf_loss(net, train_pairs.quats[idx], train_pairs.distance[idx], clean[clean_ids[step]],
-                                   weights, config.losses)
+            loss, parts = step_loss(train_pairs.quats[idx], train_pairs.distance[idx], clean[clean_ids[step]])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -228,4 +230,5 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
             save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
                                          "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                                          "rng": _rng_state(dev), "history": history})
+    log(f"wrote {out}")
     return model.eval()

@@ -4,7 +4,7 @@ import torch
 
 from .ndf_data import TINY_MODEL, random_tree, tree, one_thread  # noqa: F401  (fixtures)
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
-from posefield.prior.losses import metric_gradient, metric_norm, ndf_loss
+from posefield.prior.losses import NDFObjective, metric_gradient, metric_norm
 from posefield.prior.model import PoseNDF, depth_levels
 from posefield.rotations import pose_distance, random_unit_quaternions
 
@@ -74,7 +74,7 @@ def test_metric_gradient_of_a_true_distance_has_unit_norm():
 def test_loss_parts_are_finite_and_differentiable(model):
     g = torch.Generator().manual_seed(4)
     noisy, clean = random_unit_quaternions((32, model.num_joints), g), random_unit_quaternions((8, model.num_joints), g)
-    total, parts = ndf_loss(model, noisy, torch.rand(32), clean, model.weights)
+    total, parts = NDFObjective(model, eikonal_fraction=0.5)(noisy, torch.rand(32), clean)
     total.backward()
     assert set(parts) == {"distance", "eikonal", "zero"} and all(torch.isfinite(torch.tensor(list(parts.values()))))
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
