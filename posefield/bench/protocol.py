@@ -83,7 +83,7 @@ class Protocol:
 
 
 FULL = Protocol()
-QUICK = Protocol(windows=2, fit2d_clips=3, fit2d_length=30, samples=300, interp_pairs=6, train_stride=8,
+QUICK = Protocol(windows=1, fit2d_clips=2, fit2d_length=30, samples=300, interp_pairs=6, train_stride=8,
                  fit2d_steps=60)
 
 

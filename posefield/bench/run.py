@@ -136,7 +136,9 @@ def interpolation_table(segments: list[Motion], priors: dict[str, PosePrior], pr
     """Error of the in-between frames and their Pose-NDF distance, per prior."""
     metrics = interpolation_metrics(segments, priors, priors.get("ndf"))
     table = Table("interpolate", f"Interpolation over {protocol.interp_gap} frames ({len(segments)} pairs; "
-                  "`none` = slerp)", "", list(priors))
+                  "`none` = slerp)", "", list(priors),
+                  note="The projection step θ ← θ − f(θ)∇f(θ) assumes f is a distance; vae and gmm energies are "
+                       "not, and are used as they are.")
     table.add("in-between error (mm)", {c: metrics[c]["error_mm"] for c in priors})
     if "ndf" in priors:
         table.add("ndf distance of in-between poses", {c: metrics[c]["ndf_distance"] for c in priors})
