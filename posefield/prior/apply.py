@@ -16,17 +16,23 @@ from posefield.prior.projection import Projection, project
 from posefield.prior.registry import check_compatible
 
 
+@torch.no_grad()
+def energies(prior: PosePrior, quats: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    """(N, K, 4) unit quaternions -> (N,) prior energies, ``chunk`` poses at a time (bounded memory)."""
+    device = next(iter(prior.buffers()), quats).device
+    parts = [prior.energy(quats[i:i + chunk].to(device)) for i in range(0, len(quats), chunk)]
+    return torch.cat(parts) if parts else quats.new_zeros(0)
+
+
 def prior_poses(motion: Motion, prior: PosePrior) -> torch.Tensor:
     """(T, K, 4) float32 rotations of the prior's joints; raises SkeletonMismatchError for another rig."""
     check_compatible(prior, motion.skeleton)
     return torch.as_tensor(motion.rotations[:, prior.joint_index], dtype=torch.float32)
 
 
-@torch.no_grad()
-def score_motion(motion: Motion, prior: PosePrior, chunk: int = 8192) -> np.ndarray:
+def score_motion(motion: Motion, prior: PosePrior) -> np.ndarray:
     """(T,) prior energy of every frame (Pose-NDF: distance to the pose manifold, radians)."""
-    quats = prior_poses(motion, prior)
-    return torch.cat([prior.energy(quats[i:i + chunk]) for i in range(0, len(quats), chunk)]).double().numpy()
+    return energies(prior, prior_poses(motion, prior)).double().cpu().numpy()
 
 
 def scores_csv(scores: np.ndarray) -> str:

@@ -20,6 +20,7 @@ import torch
 
 from posefield.data import PoseDataset
 from posefield.io.atomic import atomic_open
+from posefield.prior.apply import energies
 from posefield.prior.labels import exact_distance
 from posefield.prior.model import PoseNDF
 from posefield.prior.noise import perturb
@@ -90,11 +91,6 @@ def root_aligned_error(skeleton: Skeleton, joint_index: Sequence[int], quats_a: 
     return (positions(quats_a) - positions(quats_b)).norm(dim=-1).mean(dim=-1)
 
 
-@torch.no_grad()
-def _energy(prior: PoseNDF, quats: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
-    return torch.cat([prior.energy(quats[i:i + chunk]) for i in range(0, len(quats), chunk)])
-
-
 def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConfig()) -> dict[str, float]:
     """Measure ``prior`` on ``dataset``'s validation split (see module docstring).
 
@@ -107,12 +103,12 @@ def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConf
     generator = torch.Generator().manual_seed(config.seed)
     val = dataset.split(True)
     real = val[torch.randperm(len(val), generator=generator)[: config.num_poses]]
-    f_real = _energy(prior, real)
+    f_real = energies(prior, real)
     out: dict[str, float] = {"poses": float(len(real)), "f_real": float(f_real.mean())}
     fs, queries = [f_real], [real]
     for sigma in config.noise_deg:
         noisy = perturb(real, sigma, generator)
-        f = _energy(prior, noisy)
+        f = energies(prior, noisy)
         out[f"f_noise{sigma:g}"], out[f"auc{sigma:g}"] = float(f.mean()), auc(f_real, f)
         fs.append(f)
         queries.append(noisy)

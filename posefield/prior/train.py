@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from posefield.data import PoseDataset
 from posefield.errors import CheckpointError, PosefieldError
+from posefield.prior.apply import energies
 from posefield.prior.checkpoint import build_prior, prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
 from posefield.prior.model import NDFConfig, PoseNDF
@@ -111,13 +112,42 @@ def epoch_order(n: int, seed: int, epoch: int, ddp: Distributed) -> torch.Tensor
     return torch.randperm(n, generator=_epoch_generator(seed, epoch, 0))
 
 
-@torch.no_grad()
-def validate(model: PoseNDF, val: LabelledPairs, val_clean: torch.Tensor, chunk: int = 16384) -> dict[str, float]:
+def train_epoch(step_loss: torch.nn.Module, optimizer: torch.optim.Optimizer, pairs: LabelledPairs,
+                clean: torch.Tensor, config: TrainConfig, epoch: int, ddp: Distributed, progress: bool) -> dict[str, float]:
+    """One pass over this process's share of ``pairs``; returns the mean of each loss term.
+
+    Args:
+        step_loss: :class:`NDFObjective` (or its DDP wrapper).
+        optimizer: steps the model's parameters.
+        pairs: training pairs on the model's device; clean: (N, K, 4) clean training poses there.
+        config, epoch, ddp: batch sizes, seeds and this process's place.
+        progress: show a progress bar with the losses.
+    """
+    device = clean.device
+    order = epoch_order(len(pairs), config.seed, epoch, ddp).to(device)
+    n_clean = max(1, round(config.batch_size * config.clean_fraction))
+    clean_ids = torch.randint(len(clean), (len(order) // config.batch_size + 1, n_clean),
+                              generator=_epoch_generator(config.seed, epoch, ddp.rank)).to(device)
+    totals = {"distance": 0.0, "eikonal": 0.0, "zero": 0.0}
+    batches = range(0, len(order), config.batch_size)
+    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=False)
+    for step, begin in enumerate(bar):
+        idx = order[begin:begin + config.batch_size]
+        loss, parts = step_loss(pairs.quats[idx], pairs.distance[idx], clean[clean_ids[step]])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        totals = {k: totals[k] + v for k, v in parts.items()}
+        bar.set_postfix({k: f"{v:.4f}" for k, v in parts.items()})
+    bar.close()
+    return {k: v / len(batches) for k, v in totals.items()}
+
+
+def validate(model: PoseNDF, val: LabelledPairs, val_clean: torch.Tensor) -> dict[str, float]:
     """Validation metrics: L1 distance error on held-out pairs, mean f on held-out clean poses (radians)."""
-    device = model.weights.device
-    f = torch.cat([model(val.quats[i:i + chunk].to(device)) for i in range(0, len(val), chunk)])
-    f0 = torch.cat([model(val_clean[i:i + chunk].to(device)) for i in range(0, max(len(val_clean), 1), chunk)])
-    return {"val_distance": float(distance_loss(f, val.distance.to(device))), "val_f_clean": float(f0.mean())}
+    f = energies(model, val.quats)
+    return {"val_distance": float(distance_loss(f, val.distance.to(f.device))),
+            "val_f_clean": float(energies(model, val_clean).mean())}
 
 
 def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
@@ -186,7 +216,7 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
     if ddp.rank == 0 and ddp.world > 1:
         dist.barrier()
     train_pairs = LabelledPairs(pairs.train.quats.to(dev), pairs.train.distance.to(dev), pairs.train.level)
-    clean, val_clean = dataset.split(False).to(dev), dataset.split(True)
+    clean = dataset.split(False).to(dev)
 
     objective = NDFObjective(model, config.losses, config.eikonal_fraction)
     step_loss = DistributedDataParallel(objective) if ddp.world > 1 else objective
@@ -202,28 +232,10 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         history, start = list(state["history"]), int(state["epoch"])
         log(f"resuming {out} after epoch {start}")
 
-    n_clean = max(1, round(config.batch_size * config.clean_fraction))
     for epoch in range(start, config.epochs):
-        order = epoch_order(len(train_pairs), config.seed, epoch, ddp).to(dev)
-        clean_ids = torch.randint(len(clean), (len(order) // config.batch_size + 1, n_clean),
-                                  generator=_epoch_generator(config.seed, epoch, ddp.rank)).to(dev)
-        totals = {"distance": 0.0, "eikonal": 0.0, "zero": 0.0}
-        batches = range(0, len(order), config.batch_size)
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=False)
-        for step, begin in enumerate(bar):
-            idx = order[begin:begin + config.batch_size]
-            loss, parts = step_loss(train_pairs.quats[idx], train_pairs.distance[idx], clean[clean_ids[step]])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            totals = {k: totals[k] + v for k, v in parts.items()}
-            bar.set_postfix({k: f"{v:.4f}" for k, v in parts.items()})
-        bar.close()
+        losses = train_epoch(step_loss, optimizer, train_pairs, clean, config, epoch, ddp, progress)
         scheduler.step()
-        model.eval()
-        metrics = {"epoch": epoch + 1, **{k: v / len(batches) for k, v in totals.items()},
-                   **validate(model, pairs.val, val_clean)}
-        model.train()
+        metrics = {"epoch": epoch + 1, **losses, **validate(model, pairs.val, dataset.split(True))}
         history.append(metrics)
         log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
         if ddp.rank == 0:
