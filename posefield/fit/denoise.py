@@ -10,7 +10,7 @@ from posefield.prior.registry import check_compatible
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 
-DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.03, steps=60)
+DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.05, data_weight=1e3, prior_weight=1e3, steps=60)
 
 
 def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS) -> Motion:
