@@ -7,9 +7,10 @@ from typing import Callable
 from posefield.errors import PosefieldError
 
 
-def hkmr_section(dataset: Path | None, samples: int, clip_length: int, log: Callable[[str], None]) -> str:
+def hkmr_section(dataset: Path | None, prior: str, samples: int, clip_length: int,
+                 log: Callable[[str], None]) -> str:
     """A markdown section with the MPJPE / PA-MPJPE (mm) table of the shipped regressors on the
-    validation subjects of the pose ``dataset`` (HKMR_MF refined with the shipped ndf prior), or
+    validation subjects of the pose ``dataset`` (HKMR_MF refined with the ``prior`` spec), or
     one line saying why it was not run."""
     from posefield.regress.bench import BenchConfig, format_table
     from posefield.regress.jobs import bench_file
@@ -18,7 +19,7 @@ def hkmr_section(dataset: Path | None, samples: int, clip_length: int, log: Call
     if dataset is None:
         return title + "Not run: no pose dataset given (`--hkmr-dataset`).\n"
     try:
-        result = bench_file(dataset, "hkmr", "flat", "ndf", True, BenchConfig(samples=samples, clip_length=clip_length),
+        result = bench_file(dataset, "hkmr", "flat", prior, True, BenchConfig(samples=samples, clip_length=clip_length),
                             notify=log)
     except PosefieldError as exc:
         return title + f"Not run: {' '.join(str(exc).split())}.\n"

@@ -20,7 +20,7 @@ def bench_to_file(data: Path, subjects: set[str], protocol: Protocol, specs: dic
     return the report."""
     start = time.perf_counter()
     result = run_bench(data, subjects, protocol, specs, log)
-    result.extra.append(hkmr_section(hkmr_dataset, hkmr_samples, min(32, hkmr_samples), log))
+    result.extra.append(hkmr_section(hkmr_dataset, specs["ndf"], hkmr_samples, min(32, hkmr_samples), log))
     result.seconds = time.perf_counter() - start
     plots = write_plots(result.tables, output.parent)
     report = format_report(result, protocol, command, plots)
