@@ -103,8 +103,9 @@ class NearestPoseIndex:
         return out
 
 
-def exact_distance(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tensor, chunk: int = 64) -> torch.Tensor:
-    """Brute-force distance from each query to its nearest clean pose (the reference for recall).
+def exact_nearest(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tensor,
+                  chunk: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Brute-force nearest clean pose of each query (the reference for recall).
 
     Exact, but pruned: the embedding distance e = (Σ w_i/2 sin²θ_i)^½ never exceeds the pose
     distance d (sin θ ≤ θ), so after taking u = d(query, embedding-nearest pose) as an upper
@@ -117,24 +118,30 @@ def exact_distance(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tens
         weights: (K,) joint weights.
         chunk: queries per step.
     Returns:
-        (Q,) float32 distances in radians.
+        (Q,) float32 distances in radians and (Q,) int64 indices into ``clean``.
     """
     clean, w = clean.float(), weights.float()
     emb_clean = torch.from_numpy(pose_embedding(clean, w))
     sq_clean = emb_clean.square().sum(-1)
-    out = torch.empty(len(quats))
+    distance, index = torch.empty(len(quats)), torch.empty(len(quats), dtype=torch.int64)
     for part in _chunks(len(quats), chunk):
         q = quats[part].float()
         emb = torch.from_numpy(pose_embedding(q, w))
         e2 = (emb.square().sum(-1, keepdim=True) + sq_clean - 2 * emb @ emb_clean.T).clamp(min=0)  # (n, N)
         upper = pose_distance(q, clean[e2.argmin(dim=1)], w)
+        # the embedding-nearest pose itself passes (its e ≤ its d = u), so every row has candidates
         rows, cols = (e2 <= (upper[:, None] + 1e-4).square()).nonzero(as_tuple=True)
-        best = upper.clone()
-        for pairs in _chunks(len(rows), 1 << 16):
-            d = pose_distance(q[rows[pairs]], clean[cols[pairs]], w)
-            best.scatter_reduce_(0, rows[pairs], d, "amin")
-        out[part] = best
-    return out
+        d = torch.cat([pose_distance(q[rows[p]], clean[cols[p]], w) for p in _chunks(len(rows), 1 << 16)])
+        best = torch.full((len(q),), math.inf).scatter_reduce(0, rows, d, "amin")
+        hit = d == best[rows]
+        index[part.start + rows[hit]] = cols[hit]
+        distance[part] = best
+    return distance, index
+
+
+def exact_distance(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """(Q,) distance from each query to its nearest clean pose (see :func:`exact_nearest`)."""
+    return exact_nearest(clean, quats, weights)[0]
 
 
 def label_recall(approx: torch.Tensor, exact: torch.Tensor, tol: float = 1e-5) -> float:

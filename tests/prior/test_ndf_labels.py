@@ -2,7 +2,7 @@
 import torch
 
 from .ndf_data import TINY_PAIRS, tree, one_thread  # noqa: F401  (fixtures)
-from posefield.prior.labels import NearestPoseIndex, exact_distance, label_recall, pose_embedding
+from posefield.prior.labels import NearestPoseIndex, exact_distance, exact_nearest, label_recall, pose_embedding
 from posefield.prior.noise import NoiseSchedule, perturb, sample_off_manifold
 from posefield.prior.pairs import cache_path, cached_pairs
 from posefield.rotations import geodesic_angles, joint_weights, pose_distance, random_unit_quaternions
@@ -22,8 +22,10 @@ def test_embedding_is_sign_invariant_and_a_lower_bound_of_the_distance():
 def test_exact_distance_is_brute_force(tree):
     clean, w = tree.split(False), joint_weights(tree.parents, "subtree")
     queries = perturb(clean[:40], 10.0, torch.Generator().manual_seed(1))
-    naive = torch.stack([pose_distance(q, clean, w).min() for q in queries])
-    assert torch.allclose(exact_distance(clean, queries, w), naive, atol=1e-6)
+    naive = torch.stack([pose_distance(q, clean, w) for q in queries])
+    distance, index = exact_nearest(clean, queries, w, chunk=16)
+    assert torch.allclose(distance, naive.min(dim=1).values, atol=1e-6)
+    assert torch.equal(index, naive.argmin(dim=1)) and torch.equal(exact_distance(clean, queries, w), distance)
 
 
 def test_label_recall_vs_brute_force(tree):
