@@ -474,7 +474,8 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       samples: int = typer.Option(512, min=1, help="Test frames per condition."),
                       clip_length: int = typer.Option(32, min=1, help="Frames per person and camera."),
                       seed: int = typer.Option(2020, help="Seed of the test scenes."),
-                      prior: str = typer.Option("ndf", help="Prior of HKMR_MF's fitting.")) -> None:
+                      prior: str = typer.Option("ndf", help="Prior of HKMR_MF's fitting."),
+                      refine: bool = typer.Option(True, "--refine/--no-refine", help="Also run HKMR_MF.")) -> None:
     """MPJPE / PA-MPJPE of flat, HKMR and HKMR_MF without and with occluders (markdown report)."""
     from posefield.io.atomic import atomic_open
     from posefield.regress.bench import BenchConfig, format_report
@@ -482,7 +483,7 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     if samples % clip_length:
         fail(f"--samples ({samples}) must be a multiple of --clip-length ({clip_length})")
     config = BenchConfig(samples=samples, clip_length=clip_length, seed=seed)
-    result = bench_file(dataset, hkmr, flat, prior, config, notify=typer.echo)
+    result = bench_file(dataset, hkmr, flat, prior, refine, config, notify=typer.echo)
     report = format_report(result, config, " ".join(["posefield", *sys.argv[1:]]))
     with atomic_open(output) as handle:
         handle.write(report)

@@ -44,7 +44,7 @@ class BenchConfig:
 @dataclasses.dataclass
 class BenchResult:
     """``errors[method][condition] = (MPJPE, PA-MPJPE)`` in mm, ``parameters[method]`` (trainable
-    parameters), ``seconds[method]`` spent evaluating, and the ``prior`` HKMR_MF used."""
+    parameters), ``seconds[method]`` spent evaluating, and the ``prior`` HKMR_MF used ("-": not run)."""
 
     errors: dict[str, dict[str, tuple[float, float]]]
     parameters: dict[str, int]
@@ -85,12 +85,13 @@ def refined_points(model: RegressionModel, batch: Batch, prediction: Prediction,
     return torch.cat(out)
 
 
-def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior: PosePrior,
+def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior: PosePrior | None,
                   config: BenchConfig = BenchConfig(), synthetic: SyntheticConfig = SyntheticConfig()) -> BenchResult:
-    """Evaluate ``models`` (name -> model, e.g. ``{"flat": ..., "HKMR": ...}``; the one of kind
-    ``hkmr`` is also refined as HKMR_MF) on test scenes of ``poses`` (N, R − 1, 4)."""
-    result = BenchResult({}, {name: parameter_count(m.regressor) for name, m in models.items()}, {}, prior.name)
-    hkmr = next((name for name, m in models.items() if m.kind == "hkmr"), None)
+    """Evaluate ``models`` (name -> model, e.g. ``{"flat": ..., "HKMR": ...}``) on test scenes of
+    ``poses`` (N, R − 1, 4); with a ``prior``, the model of kind ``hkmr`` is also refined as HKMR_MF."""
+    result = BenchResult({}, {name: parameter_count(m.regressor) for name, m in models.items()}, {},
+                         "-" if prior is None else prior.name)
+    hkmr = next((name for name, m in models.items() if m.kind == "hkmr"), None) if prior is not None else None
     reference = next(iter(models.values()))
     for condition in CONDITIONS:
         batch = test_batch(reference, poses, condition, config, synthetic)
@@ -138,7 +139,8 @@ def format_report(result: BenchResult, config: BenchConfig, command: str) -> str
         "of the pose dataset (not seen in training); the same poses, people, cameras and keypoint noise under every "
         "condition, only the occluder changes (one per frame, covering 12-30 % of the keypoints). P1 = MPJPE, "
         "P2 = PA-MPJPE, in mm, over the regressor's keypoints, root-relative. #Param counts encoder and regressor.",
-        f"HKMR_MF refines HKMR's output by 2D fitting with the {result.prior!r} prior (one skeleton per clip).", "",
+        f"HKMR_MF refines HKMR's output by 2D fitting with the {result.prior!r} prior (one skeleton per clip)."
+        if REFINED in result.errors else "HKMR_MF was not run.", "",
         format_table(result), "",
         ratio_header, "|---|" + "---:|" * len(CONDITIONS),
         ratio_row(result, "HKMR", "flat", 0.85),

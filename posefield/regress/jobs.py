@@ -80,13 +80,14 @@ def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: 
     return record
 
 
-def bench_file(dataset: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf",
+def bench_file(dataset: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf", refine: bool = True,
                config: BenchConfig = BenchConfig(), notify: Callable[[str], None] = print) -> BenchResult:
-    """Benchmark the two regressors (and HKMR_MF) on the dataset's validation subjects."""
+    """Benchmark the two regressors (and, with ``refine``, HKMR_MF) on the dataset's validation subjects."""
     data = PoseDataset.load(dataset)
     models = {"flat": model_for(flat, []), "HKMR": model_for(hkmr, [])}
     for model in models.values():
         if model.body.skeleton.signature() != data.skeleton.signature():
             raise SkeletonMismatchError(f"{dataset}: the dataset's skeleton is not the regressors' rig")
         check_poses(model.body, list(data.joint_index))
-    return run_benchmark(models, data.split(True), prior_or_none(prior, data.skeleton, notify), config)
+    return run_benchmark(models, data.split(True), prior_or_none(prior, data.skeleton, notify) if refine else None,
+                         config)

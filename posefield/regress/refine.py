@@ -7,6 +7,7 @@ hidden joints stay near the regressed guess.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from posefield.fit.fit2d import Fit2DConfig, fit_keypoints
@@ -14,11 +15,15 @@ from posefield.fit.keypoints import Keypoints
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 
-INDEPENDENT_FRAMES = Fit2DConfig(acceleration_weight=0.0)
-"""Fit settings for frames that are not a sequence (no smoothness term)."""
+REFINEMENT = Fit2DConfig(sigmas=Fit2DConfig().sigmas[-1:], rotation_lr=0.01)
+"""Fit settings for a regressor's guess, which is already close: only the finest robust scale
+and small rotation steps, so that the fit corrects the guess rather than refits from afar."""
+
+INDEPENDENT_FRAMES = dataclasses.replace(REFINEMENT, acceleration_weight=0.0)
+""":data:`REFINEMENT` for frames that are not a sequence (no smoothness term)."""
 
 
-def refine_motion(motion: Motion, keypoints: Keypoints, prior: PosePrior, config: Fit2DConfig = Fit2DConfig(),
+def refine_motion(motion: Motion, keypoints: Keypoints, prior: PosePrior, config: Fit2DConfig = REFINEMENT,
                   path: str | Path | None = None) -> Motion:
     """Fit ``motion`` (from :func:`posefield.regress.predict.regress_keypoints`) to ``keypoints``.
 

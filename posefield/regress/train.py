@@ -88,7 +88,7 @@ def batch_loss(model: RegressionModel, batch: Batch, weights: LossWeights,
 def initial_parameters(model: RegressionModel, poses: torch.Tensor, config: SyntheticConfig,
                        generator: torch.Generator) -> None:
     """Set the regressor's start to the mean parameters: the mean rotation of each joint over
-    ``poses`` (projected onto rotations), an upright root facing away from the camera, the
+    ``poses`` (projected onto rotations), an upright root facing the camera (rigs face +z at rest), the
     mean camera of a synthetic batch and average proportions (β = 0)."""
     mean = roma.special_procrustes(roma.unitquat_to_rotmat(poses.float()).mean(dim=0))
     rotmats = torch.cat([CAMERA_FLIP[None], mean])[None]
