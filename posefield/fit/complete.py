@@ -5,9 +5,9 @@ import dataclasses
 
 from posefield.fit.points import moved_points
 from posefield.fit.positions import PositionFitConfig, fit_positions
-from posefield.prior.registry import check_compatible
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
+from posefield.prior.registry import check_compatible
 
 COMPLETE_DEFAULTS = PositionFitConfig(prior_weight=10.0, acceleration_weight=1e-4, steps=200, rotation_lr=0.05)
 

@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 
 from posefield.fit.positions import PositionFitConfig, fit_positions
-from posefield.prior.registry import check_compatible
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
+from posefield.prior.registry import check_compatible
 
 DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.05, data_weight=1e3, prior_weight=1e3, steps=60)
 

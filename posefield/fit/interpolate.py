@@ -7,9 +7,9 @@ import torch
 
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.fit.manifold import project
-from posefield.prior.registry import check_compatible
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
+from posefield.prior.registry import check_compatible
 
 METHODS = ("ndf", "slerp")
 

@@ -9,7 +9,9 @@ Objective per window of frames (batched over all its frames):
 over the local rotations θ (tangent offsets from the initial ones, see
 :mod:`posefield.fit.variables`) and the root translation t. Points p are the skeleton's
 joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is 1
-for observed points and 0 for unobserved ones.
+for observed points and 0 for unobserved ones. The initial motion may first be filtered
+along time (Gaussian, in rotation space: ``init_smoothing_s``), which starts the optimisation
+near its smooth solution and is unbiased under rotational noise, unlike averages of positions.
 """
 from __future__ import annotations
 

@@ -5,9 +5,9 @@ import numpy as np
 import torch
 
 from posefield.fit.manifold import project
-from posefield.prior.registry import check_compatible
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
+from posefield.prior.registry import check_compatible
 from posefield.rotations import random_unit_quaternions
 from posefield.skeleton import Skeleton
 
