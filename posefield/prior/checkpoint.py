@@ -83,7 +83,8 @@ def prior_from_checkpoint(data: dict[str, Any], path: str | Path) -> PosePrior:
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     except Exception as exc:  # missing keys, wrong shapes, bad skeleton
-        raise CheckpointError(f"{path}: corrupt prior checkpoint ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+        detail = " ".join(str(exc).split())[:200]
+        raise CheckpointError(f"{path}: corrupt prior checkpoint ({type(exc).__name__}: {detail})") from None
     return model.eval()
 
 

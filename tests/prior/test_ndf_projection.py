@@ -27,7 +27,8 @@ def test_projection_reduces_the_distance(trained, tree, method):
     noisy = perturb(clean, 15.0, torch.Generator().manual_seed(0))
     before = model.energy(noisy).detach()
     result = project(model, noisy, method=method, tol=0.0, max_steps=10)
-    assert result.quats.shape == noisy.shape and torch.allclose(result.quats.norm(dim=-1), torch.ones(200, noisy.shape[1]), atol=1e-5)
+    assert result.quats.shape == noisy.shape
+    assert torch.allclose(result.quats.norm(dim=-1), torch.ones(200, noisy.shape[1]), atol=1e-5)
     assert result.distance.mean() < 0.6 * before.mean()
     assert torch.allclose(model.energy(result.quats.detach()).detach(), result.distance, atol=1e-5)
     assert (result.steps == 10).all()
