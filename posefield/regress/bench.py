@@ -44,12 +44,14 @@ class BenchConfig:
 @dataclasses.dataclass
 class BenchResult:
     """``errors[method][condition] = (MPJPE, PA-MPJPE)`` in mm, ``parameters[method]`` (trainable
-    parameters), ``seconds[method]`` spent evaluating, and the ``prior`` HKMR_MF used ("-": not run)."""
+    parameters), ``seconds[method]`` spent evaluating, the ``prior`` HKMR_MF used ("-": not run)
+    and the share of ``visible`` keypoints per condition."""
 
     errors: dict[str, dict[str, tuple[float, float]]]
     parameters: dict[str, int]
     seconds: dict[str, float]
     prior: str
+    visible: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def test_batch(model: RegressionModel, poses: torch.Tensor, condition: str, config: BenchConfig,
@@ -96,6 +98,7 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
     for condition in CONDITIONS:
         batch = test_batch(reference, poses, condition, config, synthetic)
         obs = batch.observation
+        result.visible[condition] = float(obs.visible.float().mean())
         for name, model in models.items():
             start = time.perf_counter()
             prediction = predict(model, obs.pixels, obs.confidence, batch.scene.intrinsics)
@@ -125,24 +128,25 @@ def ratio_row(result: BenchResult, numerator: str, denominator: str, target: flo
     """A markdown row of MPJPE(numerator) / MPJPE(denominator) per condition, marked against ``target``."""
     values = [result.errors[numerator][c][0] / result.errors[denominator][c][0] for c in CONDITIONS]
     cells = " | ".join(f"{v:.3f} {'met' if v <= target else 'missed'}" for v in values)
-    return f"| {numerator} / {denominator} (target ≤ {target}) | {cells} |"
+    return f"| MPJPE {numerator} / {denominator} (target ≤ {target}) | {cells} |"
 
 
 def format_report(result: BenchResult, config: BenchConfig, command: str) -> str:
     """The markdown report: table, target ratios, and how the numbers were made."""
-    ratio_header = "| MPJPE ratio | " + " | ".join(CONDITION_TITLES[c] for c in CONDITIONS) + " |"
+    ratio_header = "| | " + " | ".join(CONDITION_TITLES[c] for c in CONDITIONS) + " |"
     lines = [
         "# HKMR benchmark: 3D pose from 2D keypoints, with and without occluders", "",
         f"Command: `{command}`", "",
         f"Test set: {config.samples} synthetic frames per condition ({config.samples // config.clip_length} clips of "
         f"{config.clip_length} frames, one person and camera each, seed {config.seed}) from the validation subjects "
         "of the pose dataset (not seen in training); the same poses, people, cameras and keypoint noise under every "
-        "condition, only the occluder changes (one per frame, covering 12-30 % of the keypoints). P1 = MPJPE, "
-        "P2 = PA-MPJPE, in mm, over the regressor's keypoints, root-relative. #Param counts encoder and regressor.",
+        "condition, only the occluder changes (one per frame). P1 = MPJPE, P2 = PA-MPJPE, in mm, over the "
+        "regressor's keypoints, root-relative. #Param counts encoder and regressor.",
         f"HKMR_MF refines HKMR's output by 2D fitting with the {result.prior!r} prior (one skeleton per clip)."
         if REFINED in result.errors else "HKMR_MF was not run.", "",
         format_table(result), "",
         ratio_header, "|---|" + "---:|" * len(CONDITIONS),
+        "| visible keypoints | " + " | ".join(f"{100 * result.visible[c]:.0f} %" for c in CONDITIONS) + " |",
         ratio_row(result, "HKMR", "flat", 0.85),
     ]
     if REFINED in result.errors:
