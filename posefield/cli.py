@@ -89,15 +89,28 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
                     seed: int = typer.Option(0, help="Seed of initialisation, pairs and batch order."),
                     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --output."),
                     device: str = typer.Option("cpu", help="'cpu' or 'cuda' (under torchrun: one GPU per process)."),
-                    kind: str = typer.Option("ndf", help="Prior kind."),
+                    kind: str = typer.Option("ndf", help="Prior kind: 'ndf', or a baseline: 'vae' (takes --epochs, --batch-size, "
+                                             "--seed, --resume) or 'gmm' (fitted by EM; takes --seed)."),
                     pairs: Optional[int] = typer.Option(None, min=1, help="Labelled training pairs (library default)."),
                     cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
                     threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
-    """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)."""
+    """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)
+    or, with --kind vae|gmm, a baseline prior (CPU)."""
     import torch
     from posefield.data import PoseDataset
     from posefield.prior.train import train, train_config
     torch.set_num_threads(threads)
+    if kind == "vae":
+        from posefield.prior.vae import VAETrainConfig, train_vae
+        sizes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}
+        train_vae(PoseDataset.load(dataset), output, VAETrainConfig(seed=seed, **sizes), resume=resume, log=typer.echo)
+        return
+    if kind == "gmm":
+        from posefield.prior.gmm import GMMFitConfig, train_gmm
+        if resume:
+            fail("--resume does not apply to --kind gmm (EM fits in one go)")
+        train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed), log=typer.echo)
+        return
     config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs)
     train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo)
 

@@ -216,4 +216,5 @@ def train_gmm(dataset: PoseDataset, out: str | Path, config: GMMFitConfig = GMMF
                    "val_auc_5deg": noise_auc(model, val, 5.0, torch.Generator().manual_seed(config.seed))}
         log(" ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
     save_checkpoint(out, model, {"config": dataclasses.asdict(config), "history": history, **metrics})
+    log(f"wrote {out}")
     return model.eval()

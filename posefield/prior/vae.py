@@ -241,4 +241,5 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
         save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
                                      "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                                      "history": history})
+    log(f"wrote {out}")
     return model.eval()

@@ -2,7 +2,9 @@ import dataclasses
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from posefield.cli import app
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
 from posefield.prior.baseline import check_dataset
@@ -99,3 +101,13 @@ def test_a_dataset_of_another_joint_set_is_refused(tiny_dataset, tmp_path):
 def test_bad_input_raises_invalid_pose_error(trained, bad):
     with pytest.raises(InvalidPoseError):
         trained[0].energy(bad)
+
+
+def test_cli_fits_a_gmm_and_refuses_to_resume_one(tiny_dataset, tmp_path):
+    tiny_dataset.save(tmp_path / "poses.npz")
+    args = ["prior", "train", str(tmp_path / "poses.npz"), "-o", str(tmp_path / "gmm.pt"), "--kind", "gmm"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "EM:" in result.output and isinstance(load_prior(str(tmp_path / "gmm.pt")), GMMPrior)
+    refused = CliRunner().invoke(app, args + ["--resume"])
+    assert refused.exit_code == 2 and "--resume" in refused.output

@@ -3,7 +3,9 @@ import dataclasses
 import pytest
 import roma
 import torch
+from typer.testing import CliRunner
 
+from posefield.cli import app
 from posefield.errors import CheckpointError, InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
 from posefield.prior.checkpoint import load_prior, read_checkpoint
@@ -112,3 +114,16 @@ def test_resume_needs_a_vae_training_checkpoint(tiny_dataset, tmp_path):
 def test_bad_input_raises_invalid_pose_error(trained, bad):
     with pytest.raises(InvalidPoseError):
         trained[0].energy(bad)
+
+
+def test_cli_trains_and_resumes_a_vae(tiny_dataset, tmp_path):
+    tiny_dataset.save(tmp_path / "poses.npz")
+    out = tmp_path / "vae.pt"
+    args = ["prior", "train", str(tmp_path / "poses.npz"), "-o", str(out), "--kind", "vae", "--batch-size", "100"]
+    first = CliRunner().invoke(app, args + ["--epochs", "1"])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, args + ["--epochs", "2", "--resume"])
+    assert second.exit_code == 0, second.output
+    assert "resuming" in second.output and f"wrote {out}" in second.output
+    assert read_checkpoint(out)["training"]["epoch"] == 2
+    assert isinstance(load_prior(str(out)), VAEPrior)
