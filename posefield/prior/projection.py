@@ -9,6 +9,9 @@ field needs a few. Two ways to move along -α f grad f:
   exponential map), which stays exactly on the sphere for any step length.
 
 A pose stops once f < ``tol``; the loop stops when every pose has or after ``max_steps``.
+Defaults: α = 1 (on the shipped priors α = 1.5 or 2 already oscillates and ends farther from
+the clean pose than it started); tol = 0.05 rad, above the floor a smooth field keeps on its
+own training poses (f ≈ 0.03 there: f = |g| with a smooth g cannot have a cone at the data).
 """
 from __future__ import annotations
 
