@@ -10,7 +10,7 @@ from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 
-DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.05, data_weight=1e3, prior_weight=1e3, steps=60)
+DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.05, data_weight=500.0, prior_weight=700.0, steps=60)
 
 
 def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS) -> Motion:

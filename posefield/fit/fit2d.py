@@ -67,8 +67,8 @@ class Fit2DConfig:
     translation_lr: float = 0.05
     sigmas: tuple[float, ...] = (1.0, 0.3, 0.1)
     data_weight: float = 1e4
-    prior_weight: float = 1e3
-    bend_weight: float = 1e-3
+    prior_weight: float = 3e3
+    bend_weight: float = 1e-2
     acceleration_weight: float = 1e-6
 
 
