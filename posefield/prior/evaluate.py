@@ -166,7 +166,7 @@ def write_report(path: str | Path, title: str, section: str) -> None:
     if head in text:
         start = text.index(head)
         end = text.find("\n## ", start + len(head))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+        text = text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     with atomic_open(path) as handle:

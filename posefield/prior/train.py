@@ -47,7 +47,7 @@ class TrainConfig:
         clean_fraction: clean poses per step, as a fraction of ``batch_size`` (zero-level loss).
         eikonal_fraction: share of each batch's pairs the eikonal term is evaluated on.
         lr: Adam learning rate of the first epoch; lr_decay: its factor per epoch.
-        seed: seed of initialisation, pairs and batch order.
+        seed: seed of initialisation and batch order (the pairs have ``pairs.seed``).
         kind: prior kind (``"ndf"``).
         model, losses, pairs: network, loss weights and pair settings.
     """
@@ -74,8 +74,10 @@ class TrainConfig:
 
 def train_config(epochs: int | None = None, batch_size: int | None = None, seed: int = 0, kind: str = "ndf",
                  num_train: int | None = None) -> TrainConfig:
-    """The default :class:`TrainConfig` with the given fields replaced (``None`` keeps the default)."""
-    config = dataclasses.replace(TrainConfig(), seed=seed, kind=kind)
+    """The default :class:`TrainConfig` with the given fields replaced (``None`` keeps the default);
+    ``seed`` seeds the pairs too."""
+    config = dataclasses.replace(TrainConfig(), seed=seed, kind=kind,
+                                 pairs=dataclasses.replace(TrainConfig().pairs, seed=seed))
     if epochs is not None:
         config = dataclasses.replace(config, epochs=epochs)
     if batch_size is not None:

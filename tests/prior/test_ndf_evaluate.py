@@ -37,3 +37,4 @@ def test_evaluate_and_report(trained, tree, tmp_path):
     write_report(path, "tiny", section)
     text = path.read_text()
     assert text.count("## tiny") == 1 and text.count("## other") == 1 and "| 5° per dof |" in text
+    assert text.endswith("|\n") and "|\n\n## other" in text  # sections stay apart after a replacement
