@@ -17,6 +17,7 @@ import torch
 
 from posefield.errors import CheckpointError
 from posefield.io.atomic import atomic_path
+from posefield.io.checkpoint_file import read_checkpoint_file
 from posefield.prior.base import PosePrior
 from posefield.skeleton import Skeleton
 from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
@@ -60,19 +61,7 @@ def save_checkpoint(path: str | Path, model: PosePrior, training: dict[str, Any]
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw checkpoint dict; raises :class:`CheckpointError` naming the file if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zip, foreign pickle, random bytes ...
-        raise CheckpointError(f"{path}: not a readable posefield checkpoint ({type(exc).__name__})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a posefield prior checkpoint")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {data.get('format_version')} "
-                              f"is not supported (expected {FORMAT_VERSION})")
-    return data
+    return read_checkpoint_file(path, FORMAT, FORMAT_VERSION, "prior")
 
 
 def prior_from_checkpoint(data: dict[str, Any], path: str | Path) -> PosePrior:

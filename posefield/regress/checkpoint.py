@@ -19,6 +19,7 @@ import torch
 
 from posefield.errors import CheckpointError
 from posefield.io.atomic import atomic_path
+from posefield.io.checkpoint_file import read_checkpoint_file
 from posefield.regress.model import REGRESSORS, RegressionModel, build_model
 from posefield.regress.regressor import RegressorConfig
 from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
@@ -40,19 +41,7 @@ def save_model(path: str | Path, model: RegressionModel, training: dict[str, Any
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw checkpoint dict; raises :class:`CheckpointError` naming the file if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such regressor checkpoint")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zip, foreign pickle, random bytes ...
-        raise CheckpointError(f"{path}: not a readable posefield checkpoint ({type(exc).__name__})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a posefield regressor checkpoint")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: regressor checkpoint format version {data.get('format_version')} "
-                              f"is not supported (expected {FORMAT_VERSION})")
-    return data
+    return read_checkpoint_file(path, FORMAT, FORMAT_VERSION, "regressor")
 
 
 def load_model(name_or_path: str | Path) -> RegressionModel:

@@ -101,7 +101,7 @@ def test_foreign_skeleton_is_refused(trained, foreign_dataset, tmp_path):
 
 
 def test_resume_needs_a_vae_training_checkpoint(tiny_dataset, tmp_path):
-    with pytest.raises(CheckpointError, match="no such checkpoint"):
+    with pytest.raises(CheckpointError, match="no such prior checkpoint"):
         train_vae(tiny_dataset, tmp_path / "missing.pt", CONFIG, resume=True, progress=False, log=quiet)
 
 
