@@ -3,10 +3,10 @@
 Candidates come from a faiss inverted-file index over a sign-invariant Euclidean embedding;
 the label is then the exact :func:`posefield.rotations.pose_distance` over the k candidates.
 
-Embedding: each joint's rotation matrix scaled by √(w_i/16). Since ‖R - R'‖²_F = 8 sin²θ for
-the half-angle θ = arccos|q·q'|, the squared embedding distance is Σ_i w_i/2 · sin²θ_i, which
-equals d² to second order and is monotone in every θ_i, so the L2 neighbours are (nearly)
-the pose-distance neighbours; the exact re-ranking fixes the order among the candidates.
+Embedding: :func:`posefield.rotations.embedding.pose_embedding` (each joint's rotation matrix
+scaled by √(w_i/16)); its squared L2 distance Σ_i w_i/2 · sin²θ_i equals d² to second order and
+is monotone in every θ_i, so the L2 neighbours are (nearly) the pose-distance neighbours; the
+exact re-ranking fixes the order among the candidates.
 
 faiss runs on as many threads as torch (``torch.set_num_threads``).
 """
@@ -17,24 +17,11 @@ from typing import Iterator
 
 import faiss
 import numpy as np
-import roma
 import torch
 from tqdm import tqdm
 
 from posefield.rotations import pose_distance
-
-
-def pose_embedding(quats: torch.Tensor, weights: torch.Tensor) -> np.ndarray:
-    """Sign-invariant embedding whose L2 distance tracks :func:`pose_distance`.
-
-    Args:
-        quats: (N, K, 4) unit quaternions.
-        weights: (K,) joint weights of the distance.
-    Returns:
-        (N, 9·K) float32 array (C-contiguous, as faiss wants).
-    """
-    rot = roma.unitquat_to_rotmat(quats.float()) * (weights.float() / 16).sqrt()[:, None, None]
-    return np.ascontiguousarray(rot.flatten(1).numpy(), dtype=np.float32)
+from posefield.rotations.embedding import pose_embedding
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -63,7 +50,7 @@ class NearestPoseIndex:
         self.clean, self.weights = clean.float(), weights.float()
         self.k, self.nprobe, self.far, self.far_k = k, nprobe, far, far_k
         faiss.omp_set_num_threads(torch.get_num_threads())
-        emb = pose_embedding(self.clean, self.weights)
+        emb = pose_embedding(self.clean, self.weights).numpy()
         nlist = max(1, min(4096, int(4 * math.sqrt(len(emb)))))
         self.index = faiss.IndexIVFFlat(faiss.IndexFlatL2(emb.shape[1]), emb.shape[1], nlist)
         self.index.cp.seed = seed
@@ -75,7 +62,7 @@ class NearestPoseIndex:
         """(n, K, 4) queries -> (n,) exact distance to the best of k IVF candidates."""
         faiss.omp_set_num_threads(torch.get_num_threads())
         params = faiss.SearchParametersIVF(nprobe=min(nprobe, self.index.nlist))
-        _, ids = self.index.search(pose_embedding(quats, self.weights), k, params=params)
+        _, ids = self.index.search(pose_embedding(quats, self.weights).numpy(), k, params=params)
         cand = self.clean[torch.from_numpy(ids).clamp(min=0)]  # (n, k, K, 4); -1 (no hit) -> any pose
         return pose_distance(quats[:, None], cand, self.weights).min(dim=1).values
 
@@ -121,12 +108,12 @@ def exact_nearest(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tenso
         (Q,) float32 distances in radians and (Q,) int64 indices into ``clean``.
     """
     clean, w = clean.float(), weights.float()
-    emb_clean = torch.from_numpy(pose_embedding(clean, w))
+    emb_clean = pose_embedding(clean, w)
     sq_clean = emb_clean.square().sum(-1)
     distance, index = torch.empty(len(quats)), torch.empty(len(quats), dtype=torch.int64)
     for part in _chunks(len(quats), chunk):
         q = quats[part].float()
-        emb = torch.from_numpy(pose_embedding(q, w))
+        emb = pose_embedding(q, w)
         e2 = (emb.square().sum(-1, keepdim=True) + sq_clean - 2 * emb @ emb_clean.T).clamp(min=0)  # (n, N)
         upper = pose_distance(q, clean[e2.argmin(dim=1)], w)
         # the embedding-nearest pose itself passes (its e ≤ its d = u), so every row has candidates
