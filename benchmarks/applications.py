@@ -1,6 +1,7 @@
-"""Measure the applications' targets on held-out CMU clips at their native 120 fps; prints markdown.
+"""Measure the applications' targets on held-out clips at their own frame rate; prints markdown.
 
-    .venv/bin/python benchmarks/applications.py ../shared/mocap/cmu-asf-amc --subject 09 [--prior ndf]
+    .venv/bin/python benchmarks/applications.py ../shared/mocap/cmu-asf-amc/09_*.amc [--prior ndf]
+    .venv/bin/python benchmarks/applications.py ../shared/mocap/cmu-daz-bvh/salsa_05.bvh --fps 60 --drop-frames 4
 
 Reuses the experiments of :mod:`posefield.bench.experiments` (the fixed 30 fps protocol of
 ``posefield bench`` lives there); this script adds the 120 fps setting of the targets and timings.
@@ -8,6 +9,7 @@ Reuses the experiments of :mod:`posefield.bench.experiments` (the fixed 30 fps p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -16,7 +18,7 @@ import numpy as np
 import torch
 
 from posefield.bench.experiments import add_channel_noise, complete_errors, fit2d_errors
-from posefield.data.build import find_motion_files
+from posefield.data.resample import resample
 from posefield.fit.denoise import denoise
 from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion
@@ -56,15 +58,20 @@ def speed_row(clip, prior) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path)
-    parser.add_argument("--subject", default="09")
+    parser.add_argument("clips", nargs="+", type=Path, help="held-out motion files of one rig")
     parser.add_argument("--prior", default="ndf")
+    parser.add_argument("--fps", type=float, help="the clips' true frame rate, where the files claim another")
+    parser.add_argument("--drop-frames", type=int, default=0, help="frames dropped at the start of every clip")
+    parser.add_argument("--resample", type=float, help="resample the clips to this frame rate first")
     args = parser.parse_args()
-    paths = [p for p in find_motion_files([args.data]) if p.stem.rsplit("_", 1)[0] == args.subject]
-    clips = [load_motion(p) for p in paths]
+    clips = [load_motion(p).slice(slice(args.drop_frames, None)) for p in args.clips]
+    if args.fps:
+        clips = [dataclasses.replace(c, fps=args.fps) for c in clips]
+    if args.resample:
+        clips = [resample(c, args.resample) for c in clips]
     skeleton = clips[0].skeleton
     priors = {"none": get_prior("none", skeleton), "ndf": get_prior(args.prior, skeleton)}
-    print(f"subject {args.subject}: {len(clips)} clips, {sum(c.num_frames for c in clips)} frames at "
+    print(f"{', '.join(p.name for p in args.clips)}: {sum(c.num_frames for c in clips)} frames at "
           f"{clips[0].fps:g} fps; load average {os.getloadavg()[0]:.1f}; torch threads {torch.get_num_threads()}\n")
     print("### Denoising, 6° per dof (cm)\n")
     print("\n".join(denoise_table(clips, priors, 6.0)))

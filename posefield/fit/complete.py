@@ -9,7 +9,7 @@ from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 
-COMPLETE_DEFAULTS = PositionFitConfig(prior_weight=10.0, acceleration_weight=1e-4, steps=200, rotation_lr=0.05)
+COMPLETE_DEFAULTS = PositionFitConfig(prior_weight=40.0, acceleration_weight=1e-4, steps=200, rotation_lr=0.05)
 
 
 def complete(motion: Motion, prior: PosePrior, hidden: list[int],

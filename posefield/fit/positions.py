@@ -4,14 +4,19 @@ Objective per window of frames (batched over all its frames):
 
     E = w_data · mean_t Σ_p m_p |FK(θ_t, t_t)_p − x_tp|² / Σ_p m_p        (m²)
       + w_acc  · mean |ẍ|²   of the fitted joint trajectories               ((m/s²)²)
-      + w_prior · mean_t f(θ_t)                                             (prior units)
+      + w_prior · (fps / fps_prior)² · mean_t f(θ_t)                        (prior units)
 
 over the local rotations θ (tangent offsets from the initial ones, see
 :mod:`posefield.fit.variables`) and the root translation t. Points p are the skeleton's
 joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is 1
-for observed points and 0 for unobserved ones. The initial motion may first be filtered
-along time (Gaussian, in rotation space: ``init_smoothing_s``), which starts the optimisation
-near its smooth solution and is unbiased under rotational noise, unlike averages of positions.
+for observed points and 0 for unobserved ones.
+
+The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
+frame-rate ratio: the acceleration term resists frame-to-frame changes ∝ fps², and with this
+scaling one weight served CMU clips at 30, 60 and 120 fps (``benchmarks/applications.md``).
+The initial motion may first be filtered along time (Gaussian, in rotation space:
+``init_smoothing_s``), which starts the optimisation near its smooth solution and is unbiased
+under rotational noise, unlike averages of positions.
 """
 from __future__ import annotations
 
@@ -40,7 +45,8 @@ class PositionFitConfig:
         translation_lr: initial step size of the root translation, metres.
         data_weight: w_data, 1/m².
         acceleration_weight: w_acc, (s²/m)².
-        prior_weight: w_prior.
+        prior_weight: w_prior, for clips at ``prior_fps``.
+        prior_fps: frame rate at which ``prior_weight`` applies as given.
         init_smoothing_s: σ (seconds) of a Gaussian temporal filter applied to the starting
             rotations and translation (0: start from them as given).
         window: frames per optimisation window (bounds memory).
@@ -54,6 +60,7 @@ class PositionFitConfig:
     data_weight: float = 1e4
     acceleration_weight: float = 1e-2
     prior_weight: float = 1.0
+    prior_fps: float = 120.0
     init_smoothing_s: float = 0.0
     window: int = 1000
     overlap: int = 40
@@ -82,6 +89,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, observed: np.ndarray,
     show = len(windows) > 1 if config.progress is None else config.progress
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(observed, dtype=torch.float32)
+    prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2
     sigma = config.init_smoothing_s * fps
     init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
     rotations, translations = [], []
@@ -95,7 +103,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, observed: np.ndarray,
             points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
             return (config.data_weight * weighted_squared_error(points, target, weights)
                     + config.acceleration_weight * acceleration_energy(points, fps)
-                    + config.prior_weight * prior_energy(prior, rot).mean())
+                    + prior_weight * prior_energy(prior, rot).mean())
 
         minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
                   {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps)
