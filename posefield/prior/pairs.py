@@ -19,8 +19,9 @@ import numpy as np
 import torch
 
 from posefield.data import PoseDataset
+from posefield.data.neighbours import NearestPoses
 from posefield.io.atomic import atomic_path
-from posefield.prior.labels import NearestPoseIndex, exact_distance, label_recall
+from posefield.prior.labels import exact_distance, label_recall
 from posefield.prior.noise import NoiseSchedule, sample_off_manifold
 
 CACHE_VERSION = 1
@@ -33,7 +34,7 @@ class PairSettings:
     Attributes:
         num_train, num_val: pairs from the training and the validation split.
         schedule: noise scales (see :class:`NoiseSchedule`).
-        k, nprobe, far, far_k: candidate search (see :class:`NearestPoseIndex`).
+        k, nprobe, far, far_k: candidate search (see :class:`~posefield.data.neighbours.NearestPoses`).
         recall_sample: training pairs checked against exact brute force.
         seed: seed of noise, index and recall sample.
     """
@@ -93,7 +94,7 @@ def cache_path(cache_dir: str | Path, dataset: PoseDataset, weights: torch.Tenso
     return Path(cache_dir) / f"pairs-{hashlib.sha1(key.encode()).hexdigest()[:20]}.npz"
 
 
-def make_pairs(index: NearestPoseIndex, clean: torch.Tensor, n: int, schedule: NoiseSchedule,
+def make_pairs(index: NearestPoses, clean: torch.Tensor, n: int, schedule: NoiseSchedule,
                generator: torch.Generator, progress: bool = False) -> LabelledPairs:
     """Perturb ``clean`` poses following ``schedule`` and label them with ``index``.
 
@@ -106,7 +107,7 @@ def make_pairs(index: NearestPoseIndex, clean: torch.Tensor, n: int, schedule: N
         progress: show a progress bar.
     """
     quats, level = sample_off_manifold(clean, n, schedule, generator)
-    return LabelledPairs(quats, index.distance(quats, progress=progress), level)
+    return LabelledPairs(quats, index.query(quats, progress=progress)[0], level)
 
 
 def build_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSettings, progress: bool = False,
@@ -122,7 +123,8 @@ def build_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSetti
     """
     generator = torch.Generator().manual_seed(settings.seed)
     train_clean, val_clean = dataset.split(False), dataset.split(True)
-    index = NearestPoseIndex(train_clean, weights, settings.k, settings.nprobe, settings.far, settings.far_k, settings.seed)
+    index = NearestPoses(train_clean, weights, nprobe=settings.nprobe, k=settings.k, far=settings.far,
+                         far_k=settings.far_k, seed=settings.seed)
     start = time.perf_counter()
     train = make_pairs(index, train_clean, settings.num_train, settings.schedule, generator, progress)
     rate = settings.num_train / max(time.perf_counter() - start, 1e-9)

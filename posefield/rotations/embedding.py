@@ -22,4 +22,4 @@ def pose_embedding(quats: torch.Tensor, weights: torch.Tensor | None = None) -> 
     rot = roma.unitquat_to_rotmat(quats.float())  # (N, K, 3, 3)
     w = torch.ones(quats.shape[-2]) if weights is None else weights.float()
     scaled = rot * (w / 16.0).sqrt()[None, :, None, None]
-    return scaled.reshape(quats.shape[0], -1).contiguous()
+    return scaled.flatten(start_dim=1).contiguous()  # flatten, not reshape(N, -1): N may be 0

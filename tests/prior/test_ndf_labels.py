@@ -2,7 +2,8 @@
 import torch
 
 from .ndf_data import TINY_PAIRS, tree, one_thread  # noqa: F401  (fixtures)
-from posefield.prior.labels import NearestPoseIndex, exact_distance, exact_nearest, label_recall
+from posefield.data.neighbours import NearestPoses
+from posefield.prior.labels import exact_distance, exact_nearest, label_recall
 from posefield.rotations.embedding import pose_embedding
 from posefield.prior.noise import NoiseSchedule, perturb, sample_off_manifold
 from posefield.prior.pairs import cache_path, cached_pairs
@@ -32,10 +33,11 @@ def test_exact_distance_is_brute_force(tree):
 def test_label_recall_vs_brute_force(tree):
     clean, w = tree.split(False), joint_weights(tree.parents, "subtree")
     queries, _ = sample_off_manifold(clean, 600, NoiseSchedule(), torch.Generator().manual_seed(2))
-    index = NearestPoseIndex(clean, w, k=8, nprobe=8, far_k=64)
-    labels, exact = index.distance(queries), exact_distance(clean, queries, w)
-    assert label_recall(labels, exact) >= 0.99
-    assert (labels >= exact - 1e-6).all()  # a label is a real pose's distance: never below the minimum
+    exact = exact_distance(clean, queries, w)
+    for nprobe in (None, 8):  # flat and inverted-file index
+        labels, _ = NearestPoses(clean, w, nprobe=nprobe, k=8, far=1.2, far_k=64).query(queries)
+        assert label_recall(labels, exact) >= 0.99
+        assert (labels >= exact - 1e-6).all()  # a label is a real pose's distance: never below the minimum
 
 
 def test_noise_schedule_counts_and_levels():
