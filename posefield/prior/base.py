@@ -20,10 +20,19 @@ class PosePrior(abc.ABC, torch.nn.Module):
     name: str = "prior"
     skeleton: Skeleton | None
     joint_index: list[int]
+    stored_exemplars: torch.Tensor | None = None
 
     @abc.abstractmethod
     def energy(self, quats: torch.Tensor) -> torch.Tensor:
         """(B, K, 4) quaternions -> (B,) energies."""
+
+    def exemplars(self) -> torch.Tensor | None:
+        """(M, K, 4) poses this prior holds plausible (hypotheses for unobserved joints), or ``None``.
+
+        Pose-NDF checkpoints store a sample of their training poses
+        (:func:`posefield.prior.checkpoint.exemplar_sample`); samplers of the baselines draw theirs.
+        """
+        return self.stored_exemplars
 
 
 class NoPrior(PosePrior):

@@ -11,6 +11,7 @@ import torch
 from posefield.data import PoseDataset
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
+from posefield.prior.checkpoint import EXEMPLARS
 from posefield.prior.evaluate import auc
 from posefield.prior.noise import perturb
 from posefield.prior.registry import check_compatible
@@ -56,6 +57,13 @@ class BaselinePrior(PosePrior):
     @abc.abstractmethod
     def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``num`` poses drawn from the model: (num, K, 4) canonical unit quaternions."""
+
+    @torch.no_grad()
+    def exemplars(self) -> torch.Tensor:
+        """(M, K, 4) stored exemplars, or else 4,096 poses of the model's own sampler (seed 0)."""
+        if self.stored_exemplars is not None:
+            return self.stored_exemplars
+        return self.sample(EXEMPLARS, torch.Generator().manual_seed(0)).float()
 
 
 def check_dataset(prior: PosePrior, dataset: PoseDataset) -> None:

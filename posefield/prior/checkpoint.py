@@ -5,6 +5,7 @@ Layout (a dict read with ``torch.load(weights_only=True)``, so loading runs no p
     format: "posefield-prior", format_version: 1, kind: "ndf" | "vae" | "gmm",
     config: {...}, skeleton: skeleton_to_dict(...), joint_index: [...], model: state_dict,
     training: {...}   # optional: optimizer, scheduler, epoch, RNG, history (see train.py)
+    exemplars: (M, K, 4) float16   # optional: a sample of the training poses (PosePrior.exemplars)
 """
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ PRIOR_KINDS: dict[str, tuple[str, str, str]] = {
 }
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assets" / "priors"
 DEFAULT_PRIOR = "cmu-asf"
+EXEMPLARS = 4096
+
+
+def exemplar_sample(poses: torch.Tensor, num: int = EXEMPLARS, seed: int = 0) -> torch.Tensor:
+    """(min(num, N), K, 4) poses drawn without replacement from (N, K, 4) ``poses`` (seeded)."""
+    pick = torch.randperm(len(poses), generator=torch.Generator().manual_seed(seed))[:num]
+    return poses[pick.sort().values].float()
 
 
 def build_prior(kind: str, skeleton: Skeleton, joint_index: list[int], config: dict[str, Any]) -> PosePrior:
@@ -50,6 +58,8 @@ def checkpoint_dict(model: PosePrior, training: dict[str, Any] | None = None) ->
            "joint_index": list(model.joint_index), "model": model.state_dict()}
     if training is not None:
         out["training"] = training
+    if model.stored_exemplars is not None:
+        out["exemplars"] = model.stored_exemplars.detach().cpu().half()
     return out
 
 
@@ -69,12 +79,22 @@ def prior_from_checkpoint(data: dict[str, Any], path: str | Path) -> PosePrior:
     try:
         model = build_prior(data["kind"], skeleton_from_dict(data["skeleton"]), data["joint_index"], data["config"])
         model.load_state_dict(data["model"])
+        if "exemplars" in data:
+            model.stored_exemplars = exemplars_from(data["exemplars"], len(model.joint_index))
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     except Exception as exc:  # missing keys, wrong shapes, bad skeleton
         detail = " ".join(str(exc).split())[:200]
         raise CheckpointError(f"{path}: corrupt prior checkpoint ({type(exc).__name__}: {detail})") from None
     return model.eval()
+
+
+def exemplars_from(stored: torch.Tensor, num_joints: int) -> torch.Tensor:
+    """(M, K, 4) float32 unit quaternions from a checkpoint's stored exemplars (checked)."""
+    if stored.ndim != 3 or stored.shape[1:] != (num_joints, 4):
+        raise ValueError(f"exemplars of shape {tuple(stored.shape)}, expected (M, {num_joints}, 4)")
+    quats = stored.float()
+    return quats / quats.norm(dim=-1, keepdim=True).clamp(min=1e-6)
 
 
 def load_checkpoint(path: str | Path) -> PosePrior:

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from posefield.data import PoseDataset
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.apply import energies
-from posefield.prior.checkpoint import build_prior, prior_from_checkpoint, read_checkpoint, save_checkpoint
+from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
 from posefield.prior.model import NDFConfig, PoseNDF
 from posefield.prior.noise import NoiseSchedule
@@ -209,6 +209,7 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
     else:
         torch.manual_seed(config.seed)
         model = build_prior(config.kind, dataset.skeleton, list(dataset.joint_index), dataclasses.asdict(config.model))
+        model.stored_exemplars = exemplar_sample(dataset.split(False), seed=config.seed)
     model = model.to(dev).train()
     weights = model.weights
 

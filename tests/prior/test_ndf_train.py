@@ -76,3 +76,18 @@ def test_checkpoint_without_training_state_cannot_resume(trained, tree, tmp_path
     save_checkpoint(tmp_path / "final.pt", trained[1])
     with pytest.raises(CheckpointError, match="no training state"):
         train_tiny(tree, tmp_path / "final.pt", tmp_path / "cache", epochs=7, resume=True)
+
+
+def test_checkpoint_keeps_a_sample_of_the_training_poses(trained, tmp_path):
+    path, model = trained
+    loaded = load_prior(str(path))
+    exemplars = loaded.exemplars()
+    assert exemplars is not None and exemplars.shape[1:] == (model.num_joints, 4)
+    torch.testing.assert_close(exemplars, model.stored_exemplars, atol=1e-3, rtol=0)  # stored as float16
+    torch.testing.assert_close(exemplars.norm(dim=-1), torch.ones(exemplars.shape[:2]))
+    data = torch.load(path, weights_only=True)
+    data["exemplars"] = data["exemplars"][:, :-1]
+    bad = tmp_path / "bad.pt"
+    torch.save(data, bad)
+    with pytest.raises(CheckpointError, match="bad.pt.*exemplars"):
+        load_prior(str(bad))
