@@ -7,14 +7,25 @@ from posefield.prior.base import PosePrior
 
 
 def prior_energy(prior: PosePrior, rotations: torch.Tensor) -> torch.Tensor:
-    """(B,) prior energies f(θ) of poses given as (B, J, 4) local quaternions of the whole skeleton."""
+    """(B,) prior energies s · f(θ) of poses given as (B, J, 4) local quaternions of the whole skeleton.
+
+    s is the prior's calibration multiplier ``prior.energy_scale``. The fit weights (``prior_weight``
+    of :mod:`posefield.fit.denoise`, :mod:`~posefield.fit.complete` and :mod:`~posefield.fit.fit2d`,
+    the regressors' prior loss) were tuned for Pose-NDF, whose energy f is a distance in radians
+    (s = 1; real poses score ≈ 0–1). The baselines' energies are in other units — the VAE's
+    −2 log p(θ, z = μ(θ)), the GMM's nats — and 100–1000 times larger, so with the same weights
+    they over-regularise. Each baseline class therefore sets its own s, chosen by a sweep on
+    training-subject clips (``benchmarks/baseline_weights.py``, ``benchmarks/baseline-weights.md``),
+    and every objective sees s · f; an instance may override it (``prior.energy_scale = s``).
+    ``prior.energy`` itself (AUCs, projection, reports) stays unscaled.
+    """
     if not prior.joint_index:
         return rotations.new_zeros(rotations.shape[0])
     parameter = next(prior.parameters(), None)
     quats = rotations[:, prior.joint_index]
     if parameter is not None:
         quats = quats.to(parameter.dtype)
-    return prior.energy(quats).to(rotations.dtype)
+    return (prior.energy_scale * prior.energy(quats)).to(rotations.dtype)
 
 
 def weighted_squared_error(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

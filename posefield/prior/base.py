@@ -14,13 +14,16 @@ class PosePrior(abc.ABC, torch.nn.Module):
     ``joint_index`` (K,) lists the skeleton joints the prior models (the root's global
     orientation is never part of it). ``energy`` takes (B, K, 4) unit quaternions (xyzw)
     and returns (B,) non-negative energies (for Pose-NDF: the distance to the manifold in
-    radians of the weighted geodesic distance).
+    radians of the weighted geodesic distance). The fit objectives weigh ``energy_scale`` ·
+    ``energy`` (:func:`posefield.fit.terms.prior_energy`): 1 for Pose-NDF, whose units the fit
+    weights were tuned in; priors with other energy units set their own.
     """
 
     name: str = "prior"
     skeleton: Skeleton | None
     joint_index: list[int]
     stored_exemplars: torch.Tensor | None = None
+    energy_scale: float = 1.0
 
     @abc.abstractmethod
     def energy(self, quats: torch.Tensor) -> torch.Tensor:
