@@ -10,7 +10,9 @@ fixed seed. Every experiment runs every prior (ndf, vae, gmm, none) on the same 
 * denoising: N(0, σ²) degrees (σ = 3°, 6°) on every non-root rotation channel; error of the
   input and of each prior's denoising, per window length;
 * completion: the left_leg, left_arm_hand and right_shoulder_upper_arm groups unobserved in
-  the 60-frame windows; error on the points the hidden group moves;
+  the 60-frame windows; error on the points the hidden group moves (hidden joints proposed by
+  each prior's exemplars: ndf's sample of its training poses, the samplers of vae and gmm,
+  the rest pose for none; see :mod:`posefield.fit.complete`);
 * 2D fitting: short clips seen by a pinhole camera (1000 px focal length) with a uniformly
   random yaw and distance and Gaussian pixel noise on every named point; 3D error;
 * generation: poses drawn from vae and gmm by their own samplers, and for ndf (none) random

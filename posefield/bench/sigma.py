@@ -11,13 +11,12 @@ from __future__ import annotations
 import torch
 
 from posefield.rotations.distance import pose_distance
+from posefield.rotations.quaternion import quaternion_mean
 
 
 def mean_pose(quats: torch.Tensor) -> torch.Tensor:
-    """(K, 4) per-joint mean of (N, K, 4) unit quaternions, sign-invariant."""
-    q = quats.double()
-    scatter = torch.einsum("nki,nkj->kij", q, q)
-    return torch.linalg.eigh(scatter).eigenvectors[:, :, -1]
+    """(K, 4) float64 per-joint mean of (N, K, 4) unit quaternions, sign-invariant."""
+    return quaternion_mean(quats.double(), dim=0)
 
 
 def distance_to_mean(quats: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:

@@ -8,8 +8,8 @@ Objective per window of frames (batched over all its frames):
 
 over the local rotations θ (tangent offsets from the initial ones, see
 :mod:`posefield.fit.variables`) and the root translation t. Points p are the skeleton's
-joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is 1
-for observed points and 0 for unobserved ones.
+joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is the
+point's weight: 1 for observed points, 0 for unobserved ones, in between for guessed ones.
 
 The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
 frame-rate ratio: the acceleration term resists frame-to-frame changes ∝ fps², and with this
@@ -67,15 +67,16 @@ class PositionFitConfig:
     progress: bool | None = None
 
 
-def fit_positions(skeleton: Skeleton, targets: np.ndarray, observed: np.ndarray, init_rotations: np.ndarray,
+def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.ndarray, init_rotations: np.ndarray,
                   init_translation: np.ndarray, fps: float, prior: PosePrior,
                   config: PositionFitConfig = PositionFitConfig()) -> tuple[np.ndarray, np.ndarray]:
-    """Rotations and root translation whose joints match ``targets`` where observed.
+    """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``).
 
     Args:
         skeleton: the joint tree (J joints, E end sites).
         targets: (T, J + E, 3) observed joint and end-site positions, metres.
-        observed: (J + E,) bool, which points the data term uses.
+        point_weights: (J + E,) non-negative weights m_p of the points in the data term
+            (bool: which points are observed).
         init_rotations: (T, J, 4) starting local quaternions (xyzw).
         init_translation: (T, 3) starting root translation, metres.
         fps: frame rate, for the acceleration term.
@@ -88,7 +89,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, observed: np.ndarray,
     windows = plan_windows(num_frames, config.window, config.overlap)
     show = len(windows) > 1 if config.progress is None else config.progress
     basis = dof_basis(skeleton)
-    weights = torch.as_tensor(observed, dtype=torch.float32)
+    weights = torch.as_tensor(point_weights, dtype=torch.float32)
     prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2
     sigma = config.init_smoothing_s * fps
     init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)

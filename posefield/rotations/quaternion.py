@@ -47,3 +47,18 @@ def random_unit_quaternions(shape: tuple[int, ...], generator: torch.Generator |
     """Uniformly random rotations as canonical unit quaternions, shape (*shape, 4)."""
     q = torch.randn(*shape, 4, generator=generator, dtype=dtype)
     return canonical_hemisphere(roma.quat_normalize(q))
+
+
+def quaternion_mean(quats: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """Sign-invariant mean of unit quaternions along ``dim``: the principal eigenvector of Σ q qᵀ
+    (the rotation minimising the summed squared chordal distances; Markley et al., 2007).
+
+    Args:
+        quats: (..., N, ..., 4) unit quaternions (xyzw), either sign.
+        dim: the dimension averaged over (not the last).
+    Returns:
+        quats with ``dim`` removed: unit quaternions (w ≥ 0), in the input's dtype.
+    """
+    q = quats.movedim(dim, -2).double()
+    scatter = torch.einsum("...ni,...nj->...ij", q, q)
+    return canonical_hemisphere(torch.linalg.eigh(scatter).eigenvectors[..., -1]).to(quats.dtype)
