@@ -28,6 +28,7 @@ from tqdm import tqdm
 from posefield.data import PoseDataset
 from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import save_checkpoint
+from posefield.prior.optimizer import metrics_line
 from posefield.rotations import canonical_hemisphere
 from posefield.skeleton import Skeleton
 
@@ -214,7 +215,7 @@ def train_gmm(dataset: PoseDataset, out: str | Path, config: GMMFitConfig = GMMF
     if len(val):
         metrics = {"val_loglik": float(model.log_density(val).mean()),
                    "val_auc_5deg": noise_auc(model, val, 5.0, torch.Generator().manual_seed(config.seed))}
-        log(" ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+        log(metrics_line(metrics))
     save_checkpoint(out, model, {"config": dataclasses.asdict(config), "history": history, **metrics})
     log(f"wrote {out}")
     return model.eval()

@@ -31,6 +31,7 @@ from posefield.data import PoseDataset
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.apply import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
+from posefield.prior.optimizer import metrics_line, resumable_adam
 from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
 from posefield.prior.model import NDFConfig, PoseNDF
 from posefield.prior.noise import NoiseSchedule
@@ -223,16 +224,10 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
 
     objective = NDFObjective(model, config.losses, config.eikonal_fraction)
     step_loss = DistributedDataParallel(objective) if ddp.world > 1 else objective
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
-    history: list[dict[str, float]] = []
-    start = 0
-    if checkpoint is not None:
-        state = checkpoint["training"]
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+    state = checkpoint["training"] if checkpoint is not None else None
+    optimizer, scheduler, history, start = resumable_adam(model.parameters(), config.lr, config.lr_decay, state)
+    if state is not None:
         _set_rng_state(state["rng"], dev)
-        history, start = list(state["history"]), int(state["epoch"])
         log(f"resuming {out} after epoch {start}")
 
     for epoch in range(start, config.epochs):
@@ -240,7 +235,7 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         scheduler.step()
         metrics = {"epoch": epoch + 1, **losses, **validate(model, pairs.val, dataset.split(True))}
         history.append(metrics)
-        log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+        log(metrics_line(metrics))
         if ddp.rank == 0:
             save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
                                          "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),

@@ -37,6 +37,7 @@ from posefield.data import PoseDataset
 from posefield.errors import CheckpointError
 from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import prior_from_checkpoint, read_checkpoint, save_checkpoint
+from posefield.prior.optimizer import metrics_line, resumable_adam
 from posefield.rotations import canonical_hemisphere
 from posefield.skeleton import Skeleton
 
@@ -206,15 +207,9 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
         model = VAEPrior(dataset.skeleton, list(dataset.joint_index), config.model)
     check_dataset(model, dataset)
     train_poses, val_poses = dataset.split(False), dataset.split(True)[:config.val_poses]
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
-    history: list[dict[str, float]] = []
-    start = 0
-    if checkpoint is not None:
-        state = checkpoint["training"]
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        history, start = list(state["history"]), int(state["epoch"])
+    state = checkpoint["training"] if checkpoint is not None else None
+    optimizer, scheduler, history, start = resumable_adam(model.parameters(), config.lr, config.lr_decay, state)
+    if state is not None:
         log(f"resuming {out} after epoch {start}")
 
     for epoch in range(start, config.epochs):
@@ -237,7 +232,7 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
         metrics = {"epoch": epoch + 1, **{k: v / len(batches) for k, v in totals.items()},
                    **(validate_vae(model, val_poses, config.seed) if len(val_poses) else {})}
         history.append(metrics)
-        log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+        log(metrics_line(metrics))
         save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
                                      "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                                      "history": history})
