@@ -9,6 +9,7 @@ import torch
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.skeleton import Skeleton
+from tests.rigs import skeleton_from_table
 
 ROT3 = ("Zrotation", "Xrotation", "Yrotation")
 ROOT = ("Xposition", "Yposition", "Zposition") + ROT3
@@ -36,10 +37,7 @@ END_SITES = {"head": (0.0, 0.2, 0.0), "lhand": (0.08, 0.0, 0.0), "rhand": (-0.08
 
 
 def make_skeleton() -> Skeleton:
-    names = [j[0] for j in JOINTS]
-    return Skeleton(names=names, parents=[-1 if p is None else names.index(p) for _, p, _, _ in JOINTS],
-                    offsets=np.array([o for _, _, o, _ in JOINTS]), channels=[c for *_, c in JOINTS],
-                    end_sites={names.index(n): np.array(v) for n, v in END_SITES.items()}, rig="toy")
+    return skeleton_from_table(JOINTS, END_SITES, rig="toy")
 
 
 def walk_rotations(skeleton: Skeleton, num_frames: int, fps: float = 60.0, phase: float = 0.0) -> np.ndarray:

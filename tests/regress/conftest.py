@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -13,6 +12,7 @@ from posefield.regress.model import RegressionModel, build_model
 from posefield.regress.points import default_keypoints
 from posefield.regress.regressor import RegressorConfig
 from posefield.skeleton import Skeleton
+from tests.rigs import skeleton_from_table
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cmu"
 TINY = dict(hidden=16, encoder_width=32, feature_dim=16, iterations=2, inner_iterations=1)
@@ -37,10 +37,7 @@ TOY_END_SITES = {"neck": (0.0, 0.25, 0.0), "lelbow": (0.25, 0.0, 0.0), "relbow":
 
 
 def make_toy() -> Skeleton:
-    names = [j[0] for j in TOY]
-    return Skeleton(names=names, parents=[-1 if p is None else names.index(p) for _, p, _, _ in TOY],
-                    offsets=np.array([o for _, _, o, _ in TOY]), channels=[c for *_, c in TOY],
-                    end_sites={names.index(n): np.array(v) for n, v in TOY_END_SITES.items()}, rig="toy")
+    return skeleton_from_table(TOY, TOY_END_SITES, rig="toy")
 
 
 @pytest.fixture(scope="session")
