@@ -418,15 +418,16 @@ def interpolate_cmd(a: Path = typer.Argument(..., help="Motion holding the start
                     b: Path = typer.Argument(..., help="Motion holding the end pose."),
                     frames: int = typer.Option(..., "--frames", min=2, help="Frames of the result, ends included."),
                     output: Path = typer.Option(..., "-o", "--output", help=OUTPUT_HELP),
-                    method: str = typer.Option("ndf", help="'ndf' (projected steps) or 'slerp'."),
+                    method: str = typer.Option("ndf", help="'ndf' (projected steps), 'latent' (the VAE's latent line) or 'slerp'."),
                     frame_a: int = typer.Option(0, help="Frame of A to start from."),
                     frame_b: int = typer.Option(0, help="Frame of B to end at."),
                     asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs."),
                     prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Interpolate between two poses along the pose manifold (or by slerp)."""
+    from posefield.fit.interpolate import METHODS
     from posefield.fit.jobs import interpolate_files
-    if method not in ("ndf", "slerp"):
-        fail(f"--method must be 'ndf' or 'slerp', got {method!r}")
+    if method not in METHODS:
+        fail(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     echo_written(interpolate_files(a, b, frames, output, method, prior, frame_a, frame_b, asf))
 
 

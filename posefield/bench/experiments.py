@@ -124,11 +124,11 @@ def sample_metrics(priors: dict[str, PosePrior], skeleton: Skeleton, reference: 
 def interpolation_metrics(segments: list[Motion], priors: dict[str, PosePrior],
                           ndf: PosePrior | None) -> dict[str, dict[str, float]]:
     """Per prior, interpolating from the first to the last frame of each real segment with its
-    projected scheme (``none``: slerp): mean error (mm) of the in-between frames against the real
+    projected scheme (``vae``: along its latent space, as VPoser does; ``none``: slerp): mean error (mm) of the in-between frames against the real
     ones and, given the ``ndf`` prior, its mean distance (energy) of the in-between poses."""
     out = {}
     for name, prior in priors.items():
-        method = "slerp" if prior.name == "none" else "ndf"
+        method = {"none": "slerp", "vae": "latent"}.get(prior.name, "ndf")
         errors, distances = [], []
         for real in segments:
             path = interpolate(pick_frame(real, 0), pick_frame(real, -1), real.num_frames, prior, method)

@@ -136,9 +136,10 @@ def interpolation_table(segments: list[Motion], priors: dict[str, PosePrior], pr
     """Error of the in-between frames and their Pose-NDF distance, per prior."""
     metrics = interpolation_metrics(segments, priors, priors.get("ndf"))
     table = Table("interpolate", f"Interpolation over {protocol.interp_gap} frames ({len(segments)} pairs; "
-                  "`none` = slerp)", "", list(priors),
-                  note="The projection step θ ← θ − f(θ)∇f(θ) assumes f is a distance; vae and gmm energies are "
-                       "not, and are used as they are.")
+                  "`vae` = its latent space, `none` = slerp)", "", list(priors),
+                  note="vae walks the line between the two poses' latent codes and decodes (VPoser's "
+                       "interpolation). gmm takes the projected scheme, whose step θ ← θ − f(θ)∇f(θ) assumes "
+                       "f is a distance; the GMM's energy (nats) is not, and is used as it is.")
     table.add("in-between error (mm)", {c: metrics[c]["error_mm"] for c in priors})
     if "ndf" in priors:
         table.add("ndf distance of in-between poses", {c: metrics[c]["ndf_distance"] for c in priors})

@@ -1,17 +1,19 @@
-"""Pose interpolation (Pose-NDF §4.4): walk from pose A to pose B, projecting every step."""
+"""Pose interpolation (Pose-NDF §4.4): walk from pose A to pose B, projecting every step; or,
+for a prior with a latent space (the VAE, as VPoser interpolates), walk along the line between
+the two poses' codes and decode; or slerp."""
 from __future__ import annotations
 
 import numpy as np
 import roma
 import torch
 
-from posefield.errors import InvalidPoseError, SkeletonMismatchError
+from posefield.errors import InvalidPoseError, PosefieldError, SkeletonMismatchError
 from posefield.fit.manifold import project
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 
-METHODS = ("ndf", "slerp")
+METHODS = ("ndf", "latent", "slerp")
 
 
 def pick_frame(motion: Motion, frame: int) -> Motion:
@@ -46,17 +48,37 @@ def projected_path(prior: PosePrior, start: torch.Tensor, end: torch.Tensor, num
     return torch.stack(path)
 
 
+@torch.no_grad()
+def latent_path(prior: PosePrior, start: torch.Tensor, end: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """(N, K, 4) decoded poses along the straight line between the posterior means of ``start``
+    and ``end`` ((K, 4) quaternions over ``prior.joint_index``) in the prior's latent space; the
+    first and last frames are ``start`` and ``end`` exactly.
+
+    Raises:
+        PosefieldError: the prior has no latent space (no ``encode``/``decode``).
+    """
+    if not (hasattr(prior, "encode") and hasattr(prior, "decode")):
+        raise PosefieldError(f"the {prior.name!r} prior has no latent space to interpolate in (use --prior vae)")
+    ends = torch.stack([start, end]).to(prior.dtype)
+    codes, _ = prior.encode(roma.unitquat_to_rotmat(ends))
+    steps = torch.linspace(0, 1, num_frames, dtype=codes.dtype)[:, None]
+    decoded = roma.rotmat_to_unitquat(prior.decode((1 - steps) * codes[0] + steps * codes[1])).to(start.dtype)
+    decoded[0], decoded[-1] = start, end
+    return decoded
+
+
 def interpolate(a: Motion, b: Motion, num_frames: int, prior: PosePrior, method: str = "ndf") -> Motion:
     """A motion of ``num_frames`` frames from the first frame of ``a`` to the first frame of ``b``.
 
-    The prior's joints follow :func:`projected_path` (``method="ndf"``) or slerp; every other
+    The prior's joints follow :func:`projected_path` (``method="ndf"``), :func:`latent_path`
+    (``"latent"``) or slerp; every other
     joint (the global orientation included) is slerped and the root translation is linear.
 
     Args:
         a, b: motions of one skeleton (see :func:`pick_frame` to choose frames).
         num_frames: N ≥ 2.
-        prior: pose prior of the rig (only used by ``"ndf"``).
-        method: ``"ndf"`` or ``"slerp"``.
+        prior: pose prior of the rig (not used by ``"slerp"``).
+        method: ``"ndf"``, ``"latent"`` (priors with a latent space) or ``"slerp"``.
     Returns:
         A motion of N frames at ``a``'s frame rate whose ends equal the inputs.
     """
@@ -70,9 +92,10 @@ def interpolate(a: Motion, b: Motion, num_frames: int, prior: PosePrior, method:
     qa, qb = torch.as_tensor(a.rotations[0]), torch.as_tensor(b.rotations[0])
     rotations = slerp_path(qa, qb, num_frames)
     rotations[0], rotations[-1] = qa, qb
-    if method == "ndf" and prior.joint_index:
+    if method != "slerp" and prior.joint_index:
         joints = prior.joint_index
-        rotations[:, joints] = projected_path(prior, qa[joints], qb[joints], num_frames)
+        path = projected_path if method == "ndf" else latent_path
+        rotations[:, joints] = path(prior, qa[joints], qb[joints], num_frames)
     steps = np.linspace(0, 1, num_frames)[:, None]
     translation = (1 - steps) * a.root_translation[0] + steps * b.root_translation[0]
     return Motion(a.skeleton, rotations.numpy(), translation, a.fps,

@@ -111,6 +111,6 @@ def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str 
                       frame_a: int = 0, frame_b: int = 0, asf: Path | None = None) -> list[Path]:
     """Interpolate from frame ``frame_a`` of ``a`` to frame ``frame_b`` of ``b`` and write ``out``."""
     first, last = read_motion(a, asf), read_motion(b, asf)
-    model = get_prior(prior if method == "ndf" else "none", first.skeleton)
+    model = get_prior("none" if method == "slerp" else prior, first.skeleton)
     result = interpolate(pick_frame(first, frame_a), pick_frame(last, frame_b), num_frames, model, method)
     return write_motion(result, output_path(out, a.suffix), [a, b])

@@ -1,16 +1,18 @@
 """Sampling and interpolation."""
 import numpy as np
 import pytest
+import roma
 import torch
 
 from posefield.data.neighbours import NearestPoses
-from posefield.errors import InvalidPoseError
+from posefield.errors import InvalidPoseError, PosefieldError
 from posefield.fit.interpolate import interpolate, pick_frame
 from posefield.fit.manifold import project
 from posefield.fit.metrics import average_pairwise_distance, realism
 from posefield.fit.sample import sample_poses
 from posefield.fit.terms import prior_energy
 from posefield.prior.registry import no_prior
+from posefield.prior.vae import VAEConfig, VAEPrior
 
 
 def test_projection_reaches_the_stand_in_manifold(stand_in_prior):
@@ -58,3 +60,24 @@ def test_ndf_interpolation_stays_nearer_the_manifold(walk, stand_in_prior):
 def test_pick_frame_out_of_range(walk):
     with pytest.raises(InvalidPoseError, match="out of range"):
         pick_frame(walk, walk.num_frames)
+
+
+def test_latent_interpolation_decodes_the_line_between_the_codes(walk):
+    skeleton = walk.skeleton
+    torch.manual_seed(0)
+    vae = VAEPrior(skeleton, skeleton.rotation_joints(), VAEConfig(latent_dim=4, hidden=(16,))).eval()
+    a, b = pick_frame(walk, 5), pick_frame(walk, 35)
+    out = interpolate(a, b, 5, vae, "latent")
+    assert np.allclose(out.rotations[0], a.rotations[0]) and np.allclose(out.rotations[-1], b.rotations[0])
+    joints = vae.joint_index
+    with torch.no_grad():
+        ends = torch.as_tensor(np.stack([a.rotations[0], b.rotations[0]])[:, joints], dtype=torch.float32)
+        codes, _ = vae.encode(roma.unitquat_to_rotmat(ends))
+        middle = roma.rotmat_to_unitquat(vae.decode(0.5 * (codes[:1] + codes[1:])))[0]
+    dot = np.abs((out.rotations[2, joints] * middle.double().numpy()).sum(axis=-1))
+    np.testing.assert_allclose(dot, 1.0, atol=1e-5)
+
+
+def test_latent_interpolation_needs_a_latent_space(walk, stand_in_prior):
+    with pytest.raises(PosefieldError, match="no latent space"):
+        interpolate(pick_frame(walk, 0), pick_frame(walk, 9), 4, stand_in_prior, "latent")
