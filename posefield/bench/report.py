@@ -93,8 +93,9 @@ def target_lines(result: BenchResult) -> list[str]:
     return lines
 
 
-def format_report(result: BenchResult, protocol: Protocol, command: str, plots: list[str]) -> str:
-    """The whole ``results.md``."""
+def format_report(result: BenchResult, protocol: Protocol, command: str, plots: list[str],
+                  commit: str | None = None) -> str:
+    """The whole ``results.md``; ``commit`` is the code's revision (default: :func:`commit_hash` now)."""
     from posefield.bench import protocol as protocol_module
 
     settings = ", ".join(f"{f.name}={getattr(protocol, f.name)}" for f in dataclasses.fields(protocol))
@@ -102,7 +103,7 @@ def format_report(result: BenchResult, protocol: Protocol, command: str, plots: 
              "## Protocol", "", protocol_module.__doc__.strip(), "",
              "## This run", "",
              f"- command: `{command}`",
-             f"- commit: {commit_hash()}",
+             f"- commit: {commit or commit_hash()}",
              f"- data: {result.data}",
              f"- seed: {protocol.seed}; settings: {settings}",
              f"- priors: " + ", ".join(f"{n} = `{s}`" for n, s in result.priors.items()),
