@@ -1,10 +1,14 @@
-"""The optimiser every prior trainer uses: Adam with an exponential learning-rate decay per
-epoch, restored from a checkpoint's training state when a run resumes."""
+"""The optimisation every prior trainer shares: Adam with an exponential learning-rate decay per
+epoch (restored from a checkpoint's training state when a run resumes), one epoch of
+optimiser steps over batches, and the per-epoch log line."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import torch
+from tqdm import tqdm
+
+Batch = TypeVar("Batch")
 
 
 def resumable_adam(params: Iterable[torch.nn.Parameter], lr: float, lr_decay: float,
@@ -28,6 +32,30 @@ def resumable_adam(params: Iterable[torch.nn.Parameter], lr: float, lr_decay: fl
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     return optimizer, scheduler, list(state["history"]), int(state["epoch"])
+
+
+def optimise_epoch(batches: Sequence[Batch], loss_fn: Callable[[Batch], tuple[torch.Tensor, dict[str, float]]],
+                   optimizer: torch.optim.Optimizer, desc: str, progress: bool) -> dict[str, float]:
+    """One optimiser step per batch; returns the mean over the batches of each loss part.
+
+    Args:
+        batches: what ``loss_fn`` takes, one item per step (e.g. batch start offsets).
+        loss_fn: batch -> (scalar loss to minimise, {part name: value}).
+        optimizer: steps the parameters the loss depends on.
+        desc: progress-bar label.
+        progress: show a progress bar with the latest parts.
+    """
+    totals: dict[str, float] = {}
+    bar = tqdm(batches, desc=desc, unit="batch", disable=not progress, leave=False)
+    for batch in bar:
+        loss, parts = loss_fn(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        totals = {k: totals.get(k, 0.0) + v for k, v in parts.items()}
+        bar.set_postfix({k: f"{v:.4f}" for k, v in parts.items()})
+    bar.close()
+    return {k: v / len(batches) for k, v in totals.items()}
 
 
 def metrics_line(metrics: dict[str, Any]) -> str:

@@ -25,13 +25,12 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
-from tqdm import tqdm
 
 from posefield.data import PoseDataset
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.apply import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
-from posefield.prior.optimizer import metrics_line, resumable_adam
+from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
 from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
 from posefield.prior.model import NDFConfig, PoseNDF
 from posefield.prior.noise import NoiseSchedule
@@ -131,19 +130,13 @@ def train_epoch(step_loss: torch.nn.Module, optimizer: torch.optim.Optimizer, pa
     n_clean = max(1, round(config.batch_size * config.clean_fraction))
     clean_ids = torch.randint(len(clean), (len(order) // config.batch_size + 1, n_clean),
                               generator=_epoch_generator(config.seed, epoch, ddp.rank)).to(device)
-    totals = {"distance": 0.0, "eikonal": 0.0, "zero": 0.0}
-    batches = range(0, len(order), config.batch_size)
-    bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=False)
-    for step, begin in enumerate(bar):
+
+    def loss(begin: int) -> tuple[torch.Tensor, dict[str, float]]:
         idx = order[begin:begin + config.batch_size]
-        loss, parts = step_loss(pairs.quats[idx], pairs.distance[idx], clean[clean_ids[step]])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        totals = {k: totals[k] + v for k, v in parts.items()}
-        bar.set_postfix({k: f"{v:.4f}" for k, v in parts.items()})
-    bar.close()
-    return {k: v / len(batches) for k, v in totals.items()}
+        return step_loss(pairs.quats[idx], pairs.distance[idx], clean[clean_ids[begin // config.batch_size]])
+
+    return optimise_epoch(range(0, len(order), config.batch_size), loss, optimizer,
+                          f"epoch {epoch + 1}/{config.epochs}", progress)
 
 
 def validate(model: PoseNDF, val: LabelledPairs, val_clean: torch.Tensor) -> dict[str, float]:

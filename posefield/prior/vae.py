@@ -31,13 +31,12 @@ from typing import Any, Callable, Sequence
 import roma
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from posefield.data import PoseDataset
 from posefield.errors import CheckpointError
 from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import prior_from_checkpoint, read_checkpoint, save_checkpoint
-from posefield.prior.optimizer import metrics_line, resumable_adam
+from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
 from posefield.rotations import canonical_hemisphere
 from posefield.skeleton import Skeleton
 
@@ -219,20 +218,13 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
         model.train()
         generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
         order = torch.randperm(len(train_poses), generator=generator)
-        totals = {"reconstruction": 0.0, "kl": 0.0}
-        batches = range(0, len(order), config.batch_size)
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", disable=not progress, leave=False)
-        for begin in bar:
-            loss, parts = vae_loss(model, train_poses[order[begin:begin + config.batch_size]], generator)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            totals = {k: totals[k] + v for k, v in parts.items()}
-            bar.set_postfix({k: f"{v:.4f}" for k, v in parts.items()})
-        bar.close()
+        losses = optimise_epoch(
+            range(0, len(order), config.batch_size),
+            lambda begin: vae_loss(model, train_poses[order[begin:begin + config.batch_size]], generator),
+            optimizer, f"epoch {epoch + 1}/{config.epochs}", progress)
         scheduler.step()
         model.eval()
-        metrics = {"epoch": epoch + 1, **{k: v / len(batches) for k, v in totals.items()},
+        metrics = {"epoch": epoch + 1, **losses,
                    **(validate_vae(model, val_poses, config.seed) if len(val_poses) else {})}
         history.append(metrics)
         log(metrics_line(metrics))
