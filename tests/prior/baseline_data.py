@@ -50,3 +50,13 @@ def tiny_dataset() -> PoseDataset:
 def foreign_dataset() -> PoseDataset:
     """Same shapes, another rig (different joint names)."""
     return make_dataset(chain_skeleton(("hips", "a", "b", "c", "d")))
+
+
+def assert_sign_invariant_and_differentiable(model, poses: torch.Tensor, rtol: float, atol: float) -> None:
+    """The energy of (N, K, 4) ``poses`` ignores each quaternion's sign and has a finite, non-zero gradient."""
+    q = poses.clone().requires_grad_(True)
+    flip = torch.where(torch.rand(*q.shape[:2], 1, generator=torch.Generator().manual_seed(1)) < 0.5, -1.0, 1.0)
+    e = model.energy(q)
+    assert torch.allclose(e, model.energy(q * flip), rtol=rtol, atol=atol)
+    (grad,) = torch.autograd.grad(e.sum(), q)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0

@@ -13,7 +13,7 @@ from posefield.prior.gmm import GMMConfig, GMMFitConfig, GMMPrior, rotvec_featur
 from posefield.prior.registry import get_prior
 from posefield.rotations import random_unit_quaternions
 
-from .baseline_data import foreign_dataset, tiny_dataset  # noqa: F401  (fixtures)
+from .baseline_data import assert_sign_invariant_and_differentiable, foreign_dataset, tiny_dataset  # noqa: F401  (fixtures)
 from .ndf_data import one_thread  # noqa: F401  (fixture: one torch thread)
 
 CONFIG = GMMFitConfig(reg_covar=1e-4, model=GMMConfig(components=4))
@@ -53,12 +53,7 @@ def test_energy_is_low_on_training_like_poses_and_high_on_random_ones(trained, t
 
 def test_energy_is_sign_invariant_and_differentiable(trained, tiny_dataset):
     model = trained[0]
-    q = tiny_dataset.split(True)[:20].clone().requires_grad_(True)
-    flip = torch.where(torch.rand(20, model.num_joints, 1, generator=torch.Generator().manual_seed(1)) < 0.5, -1.0, 1.0)
-    e = model.energy(q)
-    assert torch.allclose(e, model.energy(q * flip), rtol=1e-5, atol=1e-3)
-    (grad,) = torch.autograd.grad(e.sum(), q)
-    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    assert_sign_invariant_and_differentiable(model, tiny_dataset.split(True)[:20], rtol=1e-5, atol=1e-3)
 
 
 def test_samples_follow_the_mixture(trained, tiny_dataset):
