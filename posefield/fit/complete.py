@@ -54,7 +54,8 @@ def hidden_joint_guess(rotations: np.ndarray, exemplars: torch.Tensor | None, jo
     """
     out = rotations.astype(np.float64, copy=True)
     out[:, hidden] = (0.0, 0.0, 0.0, 1.0)
-    modelled = [k for k, j in enumerate(joint_index) if j in set(hidden)]
+    hidden_set = set(hidden)
+    modelled = [k for k, j in enumerate(joint_index) if j in hidden_set]
     if exemplars is None or not modelled:
         return out
     observed_weight = torch.ones(len(joint_index))
