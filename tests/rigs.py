@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import roma
+import torch
 
+from posefield.rotations import channels_to_rotmat
 from posefield.skeleton import Skeleton
 
 Joint = tuple[str, "str | None", tuple[float, float, float], tuple[str, ...]]
@@ -14,3 +17,31 @@ def skeleton_from_table(joints: list[Joint], end_sites: dict[str, tuple[float, f
     return Skeleton(names=names, parents=[-1 if p is None else names.index(p) for _, p, _, _ in joints],
                     offsets=np.array([o for _, _, o, _ in joints]), channels=[c for *_, c in joints],
                     end_sites={names.index(n): np.array(v) for n, v in end_sites.items()}, rig=rig)
+
+
+LEG_ROOT = ("Xposition", "Yposition", "Zposition", "Zrotation", "Yrotation", "Xrotation")
+LEG = [("root", None, (0, 0, 0), LEG_ROOT),
+         ("thigh", "root", (0.1, 0, 0), ("Zrotation", "Yrotation", "Xrotation")),
+         ("shin", "thigh", (0, -0.4, 0), ("Xrotation",)),
+         ("foot", "shin", (0, -0.4, 0), ("Zrotation", "Xrotation")),
+         ("toe", "foot", (0, 0, 0.1), ())]
+
+
+def leg_with_hinges() -> Skeleton:
+    """A leg whose shin has one rotation channel and foot two, in tilted axis frames (like CMU ASF)."""
+    skeleton = skeleton_from_table(LEG, {"toe": (0, 0, 0.05)}, rig="leg")
+    axes = np.tile(np.eye(3), (5, 1, 1))
+    axes[2] = roma.rotvec_to_rotmat(torch.tensor([0.0, 0.0, 0.35], dtype=torch.float64)).numpy()  # like ASF 'axis 0 0 20'
+    axes[3] = roma.rotvec_to_rotmat(torch.tensor([0.4, -0.2, 0.1], dtype=torch.float64)).numpy()
+    skeleton.axes = axes
+    return skeleton
+
+
+def channel_poses(skeleton: Skeleton, n: int, seed: int = 0) -> torch.Tensor:
+    """(n, 3, 4) quaternions of thigh, shin and foot of :func:`leg_with_hinges` from random channel values."""
+    rng = np.random.default_rng(seed)
+    joints = []
+    for j, order in ((1, "ZYX"), (2, "X"), (3, "ZX")):
+        rot = channels_to_rotmat(rng.uniform(-120, 120, size=(n, len(order))), order, skeleton.axes[j])
+        joints.append(roma.rotmat_to_unitquat(torch.from_numpy(rot).float()))
+    return torch.stack(joints, dim=1)

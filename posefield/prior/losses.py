@@ -79,7 +79,7 @@ class NDFObjective(torch.nn.Module):
     which halves the step time on CPU at the default 0.25 for the same expected loss.
 
     Args:
-        model: the distance field (a :class:`PoseNDF`: (B, K, 4) -> (B,), joint weights in ``weights``).
+        model: a :class:`PoseNDF`; its learned ``field`` ((B, K, 4) -> (B,)) is trained, joint weights in ``weights``.
         loss_weights: weights of the three terms.
         eikonal_fraction: share of the off-manifold poses the eikonal term is evaluated on.
     """
@@ -98,11 +98,11 @@ class NDFObjective(torch.nn.Module):
         """
         split = max(1, round(len(noisy) * self.eikonal_fraction))
         probe = noisy[:split].detach().requires_grad_(True)
-        f_probe = self.model(probe)
+        f_probe = self.model.field(probe)
         grad = metric_gradient(f_probe, probe, self.model.weights, create_graph=True)
-        f_noisy = torch.cat([f_probe, self.model(noisy[split:])])
+        f_noisy = torch.cat([f_probe, self.model.field(noisy[split:])])
         parts = {"distance": distance_loss(f_noisy, distance),
                  "eikonal": eikonal_loss(metric_norm(grad, self.model.weights)),
-                 "zero": zero_level_loss(self.model(clean))}
+                 "zero": zero_level_loss(self.model.field(clean))}
         total = sum(getattr(self.loss_weights, name) * value for name, value in parts.items())
         return total, {name: float(value.detach()) for name, value in parts.items()}

@@ -32,6 +32,7 @@ from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 from posefield.rotations import canonical_hemisphere, check_unit_quaternions, joint_weights
 from posefield.skeleton import Skeleton
+from posefield.skeleton.dofs import RigDofs
 
 ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU, "softplus": nn.Softplus}
 
@@ -47,6 +48,10 @@ class NDFConfig:
         hidden: widths of the distance MLP's hidden layers.
         activation: ``"silu"`` (smooth, so ∇f is continuous for projection), ``"relu"`` or ``"softplus"``.
         weight_scheme: joint weights w_i of the distance (:func:`posefield.rotations.joint_weights`).
+        rig_dofs: at use (not in training), take the distance to the rotations the rig's
+            channels reach exactly (:class:`posefield.skeleton.dofs.RigDofs`) and the learned
+            field only within them (see :meth:`PoseNDF.forward`); no effect on rigs whose
+            joints all have three channels.
     """
 
     feature_dim: int = 8
@@ -54,6 +59,7 @@ class NDFConfig:
     hidden: tuple[int, ...] = (256, 256, 128)
     activation: str = "silu"
     weight_scheme: str = "subtree"
+    rig_dofs: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -139,18 +145,44 @@ class PoseNDF(PosePrior):
             width = h
         layers.append(nn.Linear(width, 1))
         self.distance = nn.Sequential(*layers)
+        self.dofs = RigDofs(skeleton, self.joint_index) if config.rig_dofs else None
 
     @property
     def num_joints(self) -> int:
         return len(self.joint_index)
 
     def forward(self, quats: torch.Tensor) -> torch.Tensor:
-        """Distance without input checks (training, projection).
+        """Distance without input checks (projection, fitting).
+
+        With ``rig_dofs`` on a rig with one- or two-channel joints, the pose θ is first
+        projected onto the rotations the channels reach (P θ, per joint r_k from θ_k to it) and
+        f(θ) = sqrt(g(Pθ)² + Σ_k w_k/2 · r_k²), g the learned :meth:`field`: the manifold lies
+        inside that set, so the exact off-set part and the in-set part add like the two legs
+        of a right angle (the distance's own form, :func:`posefield.rotations.pose_distance`).
+        Otherwise f = g.
 
         Args:
             quats: (B, K, 4) unit quaternions (xyzw), either hemisphere.
         Returns:
             (B,) distances f ≥ 0 in radians.
+        """
+        if self.dofs is None or not self.dofs.restricted:
+            return self.field(quats)
+        reachable, off = self.dofs(canonical_hemisphere(quats))
+        off_set = (0.5 * self.weights * off.square()).sum(-1)
+        inside = self.field(reachable)
+        # within the set (clean poses) f = g exactly: sqrt(g² + ε) would bend |g| at 0 with a
+        # curvature of 1/√ε, which a double backward amplifies
+        away = off_set > 1e-12
+        return torch.where(away, torch.sqrt(torch.where(away, inside.square() + off_set, 1.0)), inside)
+
+    def field(self, quats: torch.Tensor) -> torch.Tensor:
+        """The learned distance g (what training fits, on poses on and off the rig's set).
+
+        Args:
+            quats: (B, K, 4) unit quaternions (xyzw), either hemisphere.
+        Returns:
+            (B,) distances g ≥ 0 in radians.
         """
         q = roma.quat_normalize(canonical_hemisphere(quats))
         return self.distance(self.encoder(q)).squeeze(-1).abs()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import roma
 import torch
 
 
@@ -24,6 +25,18 @@ def geodesic_angles(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
     """
     dot = (q1 * q2).sum(dim=-1).abs().clamp(max=1.0)
     return torch.acos(dot)
+
+
+def smooth_geodesic_angles(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
+    """The half-angles of :func:`geodesic_angles` with a finite gradient where q1 = ±q2.
+
+    Args:
+        q1, q2: (..., 4) unit quaternions (xyzw, broadcastable).
+    Returns:
+        (...) angles in [0, π/2]: atan2(|vector part|, |scalar part|) of q1⁻¹ ⊗ q2.
+    """
+    d = roma.quat_product(roma.quat_conjugation(q1), q2)
+    return torch.atan2(d[..., :3].norm(dim=-1), d[..., 3].abs())
 
 
 def pose_distance(q1: torch.Tensor, q2: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:

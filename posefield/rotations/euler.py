@@ -11,6 +11,8 @@ import numpy as np
 import roma
 import torch
 
+from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
+
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 
 
@@ -46,13 +48,22 @@ def _full_order(order: str) -> str:
     return missing + order
 
 
+def _closest_reachable(rot: np.ndarray, order: str) -> np.ndarray:
+    """(T, 3, 3) rotations -> the closest (T, 3, 3) products of rotations about the 1 or 2 axes of ``order``."""
+    q = roma.rotmat_to_unitquat(torch.as_tensor(rot))
+    axes = torch.eye(3, dtype=q.dtype)[["XYZ".index(a) for a in order]]
+    closest = closest_about_axis(q, axes[0]) if len(order) == 1 else closest_two_axis(q, axes[0], axes[1])
+    return roma.unitquat_to_rotmat(closest).numpy()
+
+
 def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = None,
                        reference: np.ndarray | None = None) -> np.ndarray:
     """Euler angles (degrees) reproducing ``rot``, choosing per frame the equivalent solution
     (the two Euler branches and ±360° wraps) closest to the previous frame, which makes a
     continuous channel curve and recovers the original values in round trips. Without a
     reference the first frame takes the principal branch (middle angle within ±90°, the
-    usual decomposition of exporters).
+    usual decomposition of exporters). With fewer than three channels, a rotation they cannot
+    reach is first replaced by the closest one they can (:mod:`posefield.rotations.axis_sets`).
 
     Args:
         rot: (T, 3, 3) rotation matrices.
@@ -69,6 +80,8 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
         c = np.asarray(axis, dtype=np.float64)
         rot = c.T @ rot @ c
     full = _full_order(order)
+    if len(order) < 3:
+        rot = _closest_reachable(rot, order)
     angles = roma.rotmat_to_euler(full, torch.as_tensor(rot), degrees=True).numpy()
     keep = len(full) - len(order)
     # The other Euler branch of a proper (Tait-Bryan) decomposition: (a+180, 180-b, c+180).

@@ -1,4 +1,6 @@
 """The Pose-NDF network: sign invariance, input checks, skeleton checks, gradients."""
+import dataclasses
+
 import pytest
 import torch
 
@@ -7,6 +9,7 @@ from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.losses import NDFObjective, metric_gradient, metric_norm
 from posefield.prior.model import PoseNDF, depth_levels
 from posefield.rotations import pose_distance, random_unit_quaternions
+from tests.rigs import channel_poses, leg_with_hinges
 
 
 @pytest.fixture()
@@ -78,3 +81,32 @@ def test_loss_parts_are_finite_and_differentiable(model):
     total.backward()
     assert set(parts) == {"distance", "eikonal", "zero"} and all(torch.isfinite(torch.tensor(list(parts.values()))))
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def _hinged_leg_prior(rig_dofs: bool = True) -> PoseNDF:
+    torch.manual_seed(0)
+    return PoseNDF(leg_with_hinges(), [1, 2, 3], dataclasses.replace(TINY_MODEL, rig_dofs=rig_dofs))
+
+
+def test_distance_off_the_rig_set_adds_to_the_learned_part_at_a_right_angle():
+    model = _hinged_leg_prior()
+    q = random_unit_quaternions((64, 3), torch.Generator().manual_seed(3))
+    reachable, off = model.dofs(q)
+    off_set = (0.5 * model.weights * off.square()).sum(-1)
+    f = model.energy(q)
+    assert torch.allclose(f.square(), model.field(reachable).square() + off_set, atol=1e-5)
+    assert (f >= off_set.sqrt() - 1e-6).all()
+    poses = channel_poses(model.skeleton, 64)  # reachable: the network alone
+    assert torch.allclose(model.energy(poses), model.field(poses), atol=1e-5)
+    plain = _hinged_leg_prior(rig_dofs=False)
+    assert plain.dofs is None and torch.allclose(plain.energy(q), plain.field(q))
+
+
+def test_rig_set_distance_has_finite_second_order_gradients():
+    """Projection and the eikonal loss differentiate f twice, on and off the reachable set."""
+    model = _hinged_leg_prior()
+    poses = torch.cat([channel_poses(model.skeleton, 32), random_unit_quaternions((32, 3), torch.Generator())])
+    q = poses.clone().requires_grad_()
+    grad, = torch.autograd.grad(model(q).sum(), q, create_graph=True)
+    metric_norm(grad, model.weights).sum().backward()
+    assert torch.isfinite(grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())

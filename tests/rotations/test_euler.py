@@ -5,10 +5,13 @@ import itertools
 
 import numpy as np
 import pytest
+import roma
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posefield.rotations import channels_to_rotmat, rotmat_to_channels
+from posefield.rotations import channels_to_rotmat, random_unit_quaternions, rotmat_to_channels
+from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
 
 FULL_ORDERS = ["".join(p) for p in itertools.permutations("XYZ")]
 PARTIAL_ORDERS = [o for n in (1, 2) for o in ("".join(p) for p in itertools.permutations("XYZ", n))]
@@ -78,3 +81,15 @@ def test_intrinsic_order():
     """("Z", "X") means Rz · Rx: rotating (0, 1, 0) by Rx(90°) then Rz(90°) gives (0, 0, 1)."""
     rot = channels_to_rotmat(np.array([[90.0, 90.0]]), "ZX")[0]
     np.testing.assert_allclose(rot @ [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], atol=1e-12)
+
+
+def test_partial_channels_keep_the_closest_rotation_they_can_reach():
+    """A rotation off a one- or two-channel joint's set is written as its closest reachable one."""
+    g = torch.Generator().manual_seed(5)
+    q = random_unit_quaternions((50,), g, torch.float64)
+    rot = roma.unitquat_to_rotmat(q).numpy()
+    for order, closest in (("X", closest_about_axis(q, torch.tensor([1.0, 0, 0], dtype=torch.float64))),
+                           ("ZX", closest_two_axis(q, torch.tensor([0, 0, 1.0], dtype=torch.float64),
+                                                   torch.tensor([1.0, 0, 0], dtype=torch.float64)))):
+        rebuilt = channels_to_rotmat(rotmat_to_channels(rot, order), order)
+        assert np.allclose(rebuilt, roma.unitquat_to_rotmat(closest).numpy(), atol=1e-9)

@@ -1,0 +1,72 @@
+"""The rotations a rig's channels can reach, per joint, and the projection onto them.
+
+A joint with three rotation channels reaches every rotation; one with one or two (CMU ASF:
+``dof rx`` of a knee, ``dof ry rz`` of a clavicle) reaches only rotations about those axes of
+its frame C (local rotation C · R(channels) · Cᵀ, :class:`~posefield.skeleton.Skeleton`).
+Every pose a file of that rig stores lies in this set, so the distance of a pose to it is
+known exactly and need not be learned (see :class:`posefield.prior.PoseNDF`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
+from posefield.rotations.distance import smooth_geodesic_angles
+from posefield.rotations.euler import rotation_order
+from posefield.skeleton.skeleton import Skeleton
+
+_AXIS = {"X": 0, "Y": 1, "Z": 2}
+
+
+class RigDofs(nn.Module):
+    """Projection of poses of a joint set onto the rotations its channels reach.
+
+    Args:
+        skeleton: the rig.
+        joint_index: (K,) skeleton indices of the modelled joints.
+    """
+
+    def __init__(self, skeleton: Skeleton, joint_index: Sequence[int]):
+        super().__init__()
+        one, two, outer, inner, axis = [], [], [], [], []
+        for k, j in enumerate(joint_index):
+            order = rotation_order(skeleton.channels[j])
+            frame = torch.as_tensor(skeleton.axes[j], dtype=torch.float32)
+            columns = [frame[:, _AXIS[a]] for a in order]  # axes in the joint's local frame
+            if len(order) == 1:
+                one.append(k)
+                axis.append(columns[0])
+            elif len(order) == 2:
+                two.append(k)
+                outer.append(columns[0])
+                inner.append(columns[1])
+        empty = torch.zeros(0, 3)
+        self.register_buffer("one", torch.tensor(one, dtype=torch.long), persistent=False)
+        self.register_buffer("two", torch.tensor(two, dtype=torch.long), persistent=False)
+        self.register_buffer("axis", torch.stack(axis) if axis else empty, persistent=False)
+        self.register_buffer("outer", torch.stack(outer) if outer else empty, persistent=False)
+        self.register_buffer("inner", torch.stack(inner) if inner else empty, persistent=False)
+
+    @property
+    def restricted(self) -> bool:
+        """Whether any joint has fewer than three rotation channels."""
+        return bool(len(self.one) or len(self.two))
+
+    def forward(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Closest reachable pose and the per-joint distance to it.
+
+        Args:
+            quats: (..., K, 4) unit quaternions (xyzw).
+        Returns:
+            (..., K, 4) reachable poses (three-channel joints unchanged) and (..., K) half-angles
+            (radians, as in :func:`posefield.rotations.geodesic_angles`) from each joint to them.
+        """
+        projected = quats.clone()
+        if len(self.one):
+            projected[..., self.one, :] = closest_about_axis(quats[..., self.one, :], self.axis)
+        if len(self.two):
+            projected[..., self.two, :] = closest_two_axis(quats[..., self.two, :], self.outer, self.inner)
+        return projected, smooth_geodesic_angles(projected, quats)
