@@ -32,6 +32,7 @@ class BaselinePrior(PosePrior):
         self.skeleton = skeleton
         self.joint_index = [int(j) for j in joint_index]
         self.config = config
+        self._drawn_exemplars: torch.Tensor | None = None
 
     @property
     def num_joints(self) -> int:
@@ -60,10 +61,13 @@ class BaselinePrior(PosePrior):
 
     @torch.no_grad()
     def exemplars(self) -> torch.Tensor:
-        """(M, K, 4) stored exemplars, or else 4,096 poses of the model's own sampler (seed 0)."""
+        """(M, K, 4) stored exemplars, or else 4,096 poses of the model's own sampler (seed 0),
+        drawn on the first call and kept."""
         if self.stored_exemplars is not None:
             return self.stored_exemplars
-        return self.sample(EXEMPLARS, torch.Generator().manual_seed(0)).float()
+        if self._drawn_exemplars is None:
+            self._drawn_exemplars = self.sample(EXEMPLARS, torch.Generator().manual_seed(0)).float()
+        return self._drawn_exemplars
 
 
 def check_dataset(prior: PosePrior, dataset: PoseDataset) -> None:

@@ -66,6 +66,13 @@ def test_samples_follow_the_mixture(trained, tiny_dataset):
     assert torch.allclose(features.mean(0), data.mean(0), atol=0.05)
 
 
+def test_exemplars_are_drawn_once_from_the_sampler(trained):
+    model = trained[0]
+    first = model.exemplars()
+    assert first.shape == (4096, model.num_joints, 4) and model.exemplars() is first
+    assert torch.equal(first, model.sample(4096, torch.Generator().manual_seed(0)).float())
+
+
 def test_checkpoint_round_trip_through_load_prior_and_get_prior(trained, tiny_dataset):
     model, path = trained
     loaded = load_prior(str(path))
