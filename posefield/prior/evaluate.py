@@ -1,7 +1,9 @@
 """Evaluating a Pose-NDF prior on the held-out subjects of a dataset.
 
 * separation: f on real poses vs poses with "σ° Gaussian per dof" noise (:func:`noise.perturb`):
-  AUC (probability that a noisy pose scores above a real one) and mean f per level;
+  AUC (probability that a noisy pose scores above a real one) and mean f per level; on rigs
+  with one- or two-channel joints also with the noisy poses moved back onto the rotations
+  the channels reach (noise on the rig's channels only, the harder case: no off-axis part);
 * accuracy: Pearson / Spearman correlation of f with the true distance (exact nearest
   training pose, :func:`labels.exact_distance`) over the real and noisy poses;
 * projection of the ``projection_noise_deg`` poses: success rate (f < tol), mean root-aligned
@@ -28,6 +30,7 @@ from posefield.prior.labels import exact_distance, exact_nearest
 from posefield.prior.model import PoseNDF
 from posefield.prior.noise import perturb
 from posefield.prior.projection import project
+from posefield.rotations import canonical_hemisphere
 from posefield.skeleton import Skeleton, forward_kinematics
 
 
@@ -115,6 +118,12 @@ def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConf
         out[f"f_noise{sigma:g}"], out[f"auc{sigma:g}"] = float(f.mean()), auc(f_real, f)
         fs.append(f)
         queries.append(noisy)
+    if prior.dofs is not None and prior.dofs.restricted:
+        channel_generator = torch.Generator().manual_seed(config.seed + 1)  # leaves the draws below as they were
+        for sigma in config.noise_deg:
+            noisy = canonical_hemisphere(prior.dofs(perturb(real, sigma, channel_generator))[0])
+            f = energies(prior, noisy)
+            out[f"f_channels{sigma:g}"], out[f"auc_channels{sigma:g}"] = float(f.mean()), auc(f_real, f)
     train = dataset.split(False)
     truth = exact_distance(train, torch.cat(queries), prior.weights)
     out["pearson"], out["spearman"] = pearson(torch.cat(fs), truth), spearman(torch.cat(fs), truth)
@@ -139,6 +148,8 @@ def report_markdown(title: str, results: dict[str, float], config: EvalConfig = 
     """A markdown section (``## title``) with the results of :func:`evaluate` as tables."""
     rows = [f"| real (held-out) | {results['f_real']:.4f} | |"]
     rows += [f"| {s:g}° per dof | {results[f'f_noise{s:g}']:.4f} | {results[f'auc{s:g}']:.4f} |" for s in config.noise_deg]
+    rows += [f"| {s:g}° per dof, on the rig's channels only | {results[f'f_channels{s:g}']:.4f} | "
+             f"{results[f'auc_channels{s:g}']:.4f} |" for s in config.noise_deg if f"auc_channels{s:g}" in results]
     p = config.projection_noise_deg
     return "\n".join([
         f"## {title}", "",

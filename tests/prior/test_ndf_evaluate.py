@@ -1,9 +1,13 @@
 """Evaluation metrics and the markdown report."""
+import numpy as np
 import torch
 
-from .ndf_data import tree, trained, one_thread  # noqa: F401  (fixtures)
+from .ndf_data import tree, trained, train_tiny, one_thread  # noqa: F401  (fixtures)
+from posefield.data import PoseDataset
 from posefield.prior.evaluate import (EvalConfig, auc, evaluate, pearson, report_markdown, root_aligned_error,
                                       spearman, write_report)
+from posefield.rotations import canonical_hemisphere
+from tests.rigs import channel_poses, leg_with_hinges
 
 
 def test_auc_and_correlations():
@@ -30,6 +34,7 @@ def test_evaluate_and_report(trained, tree, tmp_path):
     assert results["poses"] == 100 and 0 <= results["auc5"] <= 1 and results["poses_per_s"] > 0
     assert results["f_noise15"] > results["f_noise5"] > results["f_real"]
     assert results["error_after_mm"] < results["error_before_mm"]
+    assert "auc_channels5" not in results  # three channels on every joint: no separate rows
     section = report_markdown("tiny", results, config)
     path = tmp_path / "bench.md"
     write_report(path, "tiny", section)
@@ -38,3 +43,15 @@ def test_evaluate_and_report(trained, tree, tmp_path):
     text = path.read_text()
     assert text.count("## tiny") == 1 and text.count("## other") == 1 and "| 5° per dof |" in text
     assert text.endswith("|\n") and "|\n\n## other" in text  # sections stay apart after a replacement
+
+
+def test_rigs_with_hinges_are_also_scored_against_noise_on_their_channels_only(tmp_path):
+    skeleton = leg_with_hinges()
+    poses = canonical_hemisphere(channel_poses(skeleton, 600)).numpy()
+    hinged = PoseDataset(quats=poses, skeleton=skeleton, joint_index=np.array([1, 2, 3]), source=np.zeros(600, np.int32),
+                         files=["a"], subjects=["s0"], frame=np.arange(600), is_val=np.arange(600) >= 500, fps=30.0)
+    model = train_tiny(hinged, tmp_path / "leg.pt", tmp_path / "cache")
+    config = EvalConfig(noise_deg=(5.0,), num_poses=50)
+    results = evaluate(model, hinged, config)
+    assert 0 <= results["auc_channels5"] <= 1 and results["f_channels5"] > 0
+    assert "| 5° per dof, on the rig's channels only |" in report_markdown("leg", results, config)
