@@ -462,7 +462,9 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),
                       max_minutes: Optional[float] = typer.Option(None, help="Stop after this much training time."),
-                      threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads.")) -> None:
+                      threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads."),
+                      device: str = typer.Option("cpu", help="'cpu' or 'cuda' (one GPU; scenes are drawn on the "
+                                                 "CPU either way).")) -> None:
     """Train a keypoint regressor (HKMR or flat) on synthetic views of a pose dataset."""
     from posefield.regress.jobs import train_file
     from posefield.regress.regressor import RegressorConfig
@@ -475,7 +477,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden)
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
-                        notify=typer.echo)
+                        notify=typer.echo, device=device)
     typer.echo(f"trained {record['steps_done']} steps in {record['seconds'] / 60:.1f} min; wrote {output}")
 
 

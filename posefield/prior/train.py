@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from posefield.data import PoseDataset
+from posefield.devices import training_device
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.apply import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
@@ -180,7 +181,7 @@ def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConf
     if config.kind != PoseNDF.name:
         raise PosefieldError(f"this trainer trains Pose-NDF priors (kind 'ndf'), not {config.kind!r}")
     ddp = Distributed.from_env()
-    dev = torch.device(f"cuda:{ddp.local_rank}" if device == "cuda" and ddp.world > 1 else device)
+    dev = training_device(f"cuda:{ddp.local_rank}" if device == "cuda" and ddp.world > 1 else device)
     if ddp.world > 1:
         dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     try:

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 
 from posefield.data.dataset import PoseDataset
+from posefield.devices import training_device
 from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatchError
 from posefield.fit.keypoints import load_keypoints
 from posefield.prior.base import PosePrior
@@ -53,14 +54,15 @@ def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool =
 
 def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: TrainConfig, prior: str = "ndf",
                keypoints: list[str] | None = None, command: str = "",
-               notify: Callable[[str], None] = print) -> dict:
-    """Train a regressor on the pose dataset's training subjects and save it to ``out`` (.pt).
+               notify: Callable[[str], None] = print, device: str = "cpu") -> dict:
+    """Train a regressor on the pose dataset's training subjects (on ``device``) and save it to ``out`` (.pt).
 
     Returns:
         The training record stored in the checkpoint (with the ``command`` that ran it).
     """
     if out.suffix.lower() != ".pt":
         raise CheckpointError(f"{out}: a regressor checkpoint must end in .pt")
+    training_device(device)
     data = PoseDataset.load(dataset)
     torch.manual_seed(config.seed)
     model = build_model(data.skeleton, keypoints or default_keypoints(data.skeleton), architecture)
@@ -73,7 +75,8 @@ def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: 
            f"({model.regressor.regressor_size()} in the regressor); {len(train)} training poses, {len(val)} validation")
     record = train_model(model, train, val, config, None if model_prior.name == "none" else model_prior,
                          lambda step, r: notify(f"step {step}: loss {r['loss']:.4f}, validation MPJPE "
-                                                f"{r['val_mpjpe_mm']:.1f} mm ({r['seconds']:.0f} s)"))
+                                                f"{r['val_mpjpe_mm']:.1f} mm ({r['seconds']:.0f} s)"),
+                         device)
     record.update(command=command, dataset=dataset.name, architecture=dataclasses.asdict(architecture),
                   parameters=parameter_count(model.regressor))
     save_model(out, model, record)

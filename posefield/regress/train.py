@@ -1,10 +1,12 @@
-"""Training a regressor on synthetic keypoints of a pose dataset, on the CPU.
+"""Training a regressor on synthetic keypoints of a pose dataset, on the CPU or one GPU.
 
 Every step draws fresh scenes from the training poses (:mod:`posefield.regress.synthetic`),
 runs the regressor and backpropagates the loss of :mod:`posefield.regress.losses` summed over
 all outer iterations. Adam, learning rate decaying along a half cosine to 5 %. Every draw
 comes from one generator seeded by ``seed`` (weights are initialised from ``seed`` too), so
-a run is reproducible on the same machine and thread count.
+a run is reproducible on the same machine and thread count. Scenes are drawn on the CPU
+(the same draws on any device) and moved to the training device with the network, the
+body it poses and the prior.
 """
 from __future__ import annotations
 
@@ -67,6 +69,18 @@ class Batch:
     observation: Observation
 
 
+def moved(obj, device: torch.device | str):
+    """A copy of dataclass ``obj`` whose tensor fields, in nested dataclasses too, are on ``device``."""
+    changes = {}
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        if isinstance(value, torch.Tensor):
+            changes[field.name] = value.to(device)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes[field.name] = moved(value, device)
+    return dataclasses.replace(obj, **changes)
+
+
 def synthetic_batch(model: RegressionModel, poses: torch.Tensor, kinds: torch.Tensor, config: SyntheticConfig,
                     generator: torch.Generator) -> Batch:
     """Scenes of ``poses`` (B, R − 1, 4) observed with occluders of ``kinds`` (B,)."""
@@ -115,16 +129,18 @@ def cosine_schedule(steps: int) -> Callable[[int], float]:
 
 
 def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: torch.Tensor, config: TrainConfig,
-                prior: PosePrior | None = None, progress: Callable[[int, dict], None] | None = None) -> dict:
-    """Train ``model`` in place.
+                prior: PosePrior | None = None, progress: Callable[[int, dict], None] | None = None,
+                device: torch.device | str = "cpu") -> dict:
+    """Train ``model`` in place (its network is back on the CPU at the end).
 
     Args:
         model: a model from :func:`posefield.regress.model.build_model`.
         train_poses: (N, R − 1, 4) training poses (quaternions of the rotating non-root joints).
         val_poses: (M, R − 1, 4) validation poses (fixed synthetic scenes of these are measured).
         config: the run's settings.
-        prior: optional pose prior for the prior term.
+        prior: optional pose prior for the prior term (moved to ``device``).
         progress: called as ``progress(step, record)`` after each validation.
+        device: where the network, the loss and the prior run (``"cpu"``, ``"cuda"``, ...).
     Returns:
         The training record: settings, measured seconds and the validation history.
     """
@@ -133,7 +149,10 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
     val_generator = torch.Generator().manual_seed(config.seed + 1)
     val_index = torch.randint(len(val_poses), (VALIDATION_SAMPLES,), generator=val_generator)
     val_kinds = random_kinds(VALIDATION_SAMPLES, config.synthetic.occluder_prob, val_generator)
-    val_batch = synthetic_batch(model, val_poses[val_index], val_kinds, config.synthetic, val_generator)
+    val_batch = moved(synthetic_batch(model, val_poses[val_index], val_kinds, config.synthetic, val_generator), device)
+    model.regressor.to(device)
+    trained = moved(model, device)  # shares the network; body and keypoint rows on the device
+    prior = prior.to(device) if prior is not None else None
     optimiser = torch.optim.Adam(model.regressor.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, cosine_schedule(config.steps))
     history: list[dict] = []
@@ -142,8 +161,8 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
         model.regressor.train()
         index = torch.randint(len(train_poses), (config.batch_size,), generator=generator)
         kinds = random_kinds(config.batch_size, config.synthetic.occluder_prob, generator)
-        batch = synthetic_batch(model, train_poses[index], kinds, config.synthetic, generator)
-        loss, terms = batch_loss(model, batch, config.weights, prior)
+        batch = moved(synthetic_batch(model, train_poses[index], kinds, config.synthetic, generator), device)
+        loss, terms = batch_loss(trained, batch, config.weights, prior)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -152,12 +171,12 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
         if step % config.log_every == 0 or step == config.steps or out_of_time:
             model.regressor.eval()
             record = {"step": step, "seconds": round(time.perf_counter() - start, 1), "loss": float(loss.detach()),
-                      **terms, "val_mpjpe_mm": validation_error(model, val_batch)}
+                      **terms, "val_mpjpe_mm": validation_error(trained, val_batch)}
             history.append(record)
             if progress is not None:
                 progress(step, record)
         if out_of_time:
             break
-    model.regressor.eval()
+    model.regressor.eval().cpu()
     return {"config": dataclasses.asdict(config), "prior": prior.name if prior is not None else "none",
             "steps_done": step, "seconds": round(time.perf_counter() - start, 1), "history": history}

@@ -136,6 +136,8 @@ def test_regress_train_and_bench_cli(tmp_path, dataset_file):
     assert "| HKMR |" in text and "| flat |" in text and "Rectangle P2" in text and "HKMR / flat" in text
     bad = run("regress-train", dataset_file, "-o", tmp_path / "x.pt", "--model", "deep")
     assert bad.exit_code == 2 and "hkmr" in bad.output
+    missing_gpu = run("regress-train", dataset_file, "-o", tmp_path / "x.pt", "--device", "cuda:99")
+    assert missing_gpu.exit_code == 2 and "not available" in missing_gpu.output and not (tmp_path / "x.pt").exists()
 
 
 def test_shipped_models_regress_a_clip(tmp_path, keypoint_file, cmu_motion):
