@@ -39,7 +39,7 @@ class PairSettings:
         seed: seed of noise, index and recall sample.
     """
 
-    num_train: int = 400_000
+    num_train: int = 1_200_000
     num_val: int = 20_000
     schedule: NoiseSchedule = NoiseSchedule()
     k: int = 16
