@@ -6,6 +6,7 @@ import roma
 import torch
 
 from posefield.rotations import channels_to_rotmat
+from posefield.rotations.euler import rotation_order
 from posefield.skeleton import Skeleton
 
 Joint = tuple[str, "str | None", tuple[float, float, float], tuple[str, ...]]
@@ -41,7 +42,8 @@ def channel_poses(skeleton: Skeleton, n: int, seed: int = 0) -> torch.Tensor:
     """(n, 3, 4) quaternions of thigh, shin and foot of :func:`leg_with_hinges` from random channel values."""
     rng = np.random.default_rng(seed)
     joints = []
-    for j, order in ((1, "ZYX"), (2, "X"), (3, "ZX")):
+    for j in (1, 2, 3):
+        order = rotation_order(skeleton.channels[j])
         rot = channels_to_rotmat(rng.uniform(-120, 120, size=(n, len(order))), order, skeleton.axes[j])
         joints.append(roma.rotmat_to_unitquat(torch.from_numpy(rot).float()))
     return torch.stack(joints, dim=1)

@@ -14,10 +14,8 @@ from __future__ import annotations
 import roma
 import torch
 
-from posefield.rotations.euler import ROTATION_CHANNELS
+from posefield.rotations.euler import AXIS_INDEX, ROTATION_CHANNELS
 from posefield.skeleton import Skeleton
-
-_AXIS = {"X": 0, "Y": 1, "Z": 2}
 
 
 def dof_basis(skeleton: Skeleton) -> torch.Tensor:
@@ -28,7 +26,7 @@ def dof_basis(skeleton: Skeleton) -> torch.Tensor:
     for j, channels in enumerate(skeleton.channels):
         for c in channels:
             if c in ROTATION_CHANNELS:
-                mask[j, _AXIS[ROTATION_CHANNELS[c]]] = 1.0
+                mask[j, AXIS_INDEX[ROTATION_CHANNELS[c]]] = 1.0
     return torch.as_tensor(skeleton.axes) * mask[:, None, :]
 
 

@@ -14,6 +14,7 @@ import torch
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
+AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}  # an axis letter's column in a frame
 
 
 def rotation_order(channels: tuple[str, ...] | list[str]) -> str:
@@ -51,7 +52,7 @@ def _full_order(order: str) -> str:
 def _closest_reachable(rot: np.ndarray, order: str) -> np.ndarray:
     """(T, 3, 3) rotations -> the closest (T, 3, 3) products of rotations about the 1 or 2 axes of ``order``."""
     q = roma.rotmat_to_unitquat(torch.as_tensor(rot))
-    axes = torch.eye(3, dtype=q.dtype)[["XYZ".index(a) for a in order]]
+    axes = torch.eye(3, dtype=q.dtype)[[AXIS_INDEX[a] for a in order]]
     closest = closest_about_axis(q, axes[0]) if len(order) == 1 else closest_two_axis(q, axes[0], axes[1])
     return roma.unitquat_to_rotmat(closest).numpy()
 

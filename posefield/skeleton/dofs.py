@@ -15,10 +15,8 @@ from torch import nn
 
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
 from posefield.rotations.distance import smooth_geodesic_angles
-from posefield.rotations.euler import rotation_order
+from posefield.rotations.euler import AXIS_INDEX, rotation_order
 from posefield.skeleton.skeleton import Skeleton
-
-_AXIS = {"X": 0, "Y": 1, "Z": 2}
 
 
 class RigDofs(nn.Module):
@@ -35,7 +33,7 @@ class RigDofs(nn.Module):
         for k, j in enumerate(joint_index):
             order = rotation_order(skeleton.channels[j])
             frame = torch.as_tensor(skeleton.axes[j], dtype=torch.float32)
-            columns = [frame[:, _AXIS[a]] for a in order]  # axes in the joint's local frame
+            columns = [frame[:, AXIS_INDEX[a]] for a in order]  # axes in the joint's local frame
             if len(order) == 1:
                 one.append(k)
                 axis.append(columns[0])
