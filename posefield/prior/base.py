@@ -37,6 +37,10 @@ class PosePrior(abc.ABC, torch.nn.Module):
         """
         return self.stored_exemplars
 
+    def use_rig(self, skeleton: Skeleton) -> None:
+        """Adapt the parts of the energy that belong to the rig rather than to the learned
+        model to ``skeleton`` (a subject of the same rig, already checked compatible); none here."""
+
 
 class NoPrior(PosePrior):
     """The ``none`` prior: zero energy everywhere."""

@@ -198,6 +198,16 @@ class PoseNDF(PosePrior):
         self.validate(quats)
         return self(quats.to(self.weights.dtype))
 
+    def use_rig(self, skeleton: Skeleton) -> None:
+        """Take the rig-set distance from ``skeleton``'s channels and axis frames.
+
+        Subjects of one rig share joint names and tree but each file states its own axis
+        frames and dofs (ASF ``axis``/``dof``); the rotations its poses reach are that file's,
+        not the training skeleton's. The learned field is unchanged.
+        """
+        if self.dofs is not None:
+            self.dofs = RigDofs(skeleton, self.joint_index).to(self.weights.device)
+
     def check_skeleton(self, skeleton: Skeleton) -> None:
         """Raise :class:`SkeletonMismatchError` (one line) unless ``skeleton`` is this prior's rig."""
         check_compatible(self, skeleton)

@@ -64,7 +64,8 @@ def get_prior(spec: str, skeleton: Skeleton | None = None) -> PosePrior:
     Args:
         spec: a key of :data:`PRIOR_FACTORIES` (``none``, ``ndf``, ``vae``, ``gmm``), a shipped prior's name
             (``cmu-asf``, ``daz-bvh``) or a checkpoint path.
-        skeleton: the rig the prior will be used on (``None``: the prior's own, where it has one).
+        skeleton: the skeleton the prior will be used on (``None``: the prior's own, where it has
+            one); its rig-specific parts (Pose-NDF's reachable rotations) follow this skeleton.
     Raises:
         CheckpointError: unknown name, missing or corrupt checkpoint.
         SkeletonMismatchError: the prior models another rig.
@@ -77,4 +78,5 @@ def get_prior(spec: str, skeleton: Skeleton | None = None) -> PosePrior:
         prior = load_prior(spec)
     if skeleton is not None:
         check_compatible(prior, skeleton)
+        prior.use_rig(skeleton)
     return prior

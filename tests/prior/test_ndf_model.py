@@ -110,3 +110,27 @@ def test_rig_set_distance_has_finite_second_order_gradients():
     grad, = torch.autograd.grad(model(q).sum(), q, create_graph=True)
     metric_norm(grad, model.weights).sum().backward()
     assert torch.isfinite(grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_prior_takes_the_reachable_rotations_from_the_subject_it_is_used_on(tmp_path):
+    """A subject whose shin hinge has another axis frame: its poses reach the set of that axis."""
+    import copy
+
+    import numpy as np
+    import roma
+
+    from posefield.prior.checkpoint import save_checkpoint
+    from posefield.prior.registry import get_prior
+
+    path = tmp_path / "leg.pt"
+    save_checkpoint(path, _hinged_leg_prior())
+    subject = copy.deepcopy(leg_with_hinges())
+    subject.axes = subject.axes.copy()
+    subject.axes[2] = roma.rotvec_to_rotmat(torch.tensor([0.3, 0.0, -0.2], dtype=torch.float64)).numpy()
+    poses = channel_poses(subject, 32, seed=1)
+    trained_rig = get_prior(str(path), leg_with_hinges())
+    used_rig = get_prior(str(path), subject)
+    assert trained_rig.dofs(poses)[1][:, 1].min() > 1e-3  # off the training skeleton's hinge
+    assert used_rig.dofs(poses)[1].abs().max() < 1e-3
+    assert torch.allclose(used_rig.energy(poses), used_rig.field(poses), atol=1e-5)
+    assert np.allclose(used_rig.skeleton.axes, leg_with_hinges().axes)  # the stored rig is unchanged
