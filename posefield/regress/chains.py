@@ -115,16 +115,6 @@ def kinematic_chains(skeleton: Skeleton) -> list[Chain]:
     return [Chain(n, tuple(js), p) for n, js, p in zip(names, joint_sets, parents)]
 
 
-def chain_ancestors(chains: list[Chain], index: int) -> list[int]:
-    """Indices of the ancestors of chain ``index``, parent first, up to the root chain."""
-    out = []
-    parent = chains[index].parent
-    while parent >= 0:
-        out.append(parent)
-        parent = chains[parent].parent
-    return out
-
-
 def chain_of_joint(skeleton: Skeleton, chains: list[Chain]) -> np.ndarray:
     """(J,) index of the chain each joint belongs to."""
     out = np.full(skeleton.num_joints, -1, dtype=np.int64)

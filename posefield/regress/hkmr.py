@@ -4,12 +4,10 @@ Each outer iteration t = 1..T visits the chains in order (root, head, arms, legs
 chain after its parent, see :mod:`posefield.regress.chains`). Chain c has its own MLP R_c,
 applied ``inner_iterations`` times:
 
-    θ_c ← θ_c + R_c([Φ, θ_parent(c)^t, θ_parent(parent(c))^t, ..., θ_c])
+    θ_c ← θ_c + R_c([Φ, θ_parent(c)^t, θ_c])
 
-where θ_parent(c)^t, ... are this iteration's estimates of the chain's ancestors up to the
-root chain (an arm's local rotations are relative to the chest, whose orientation depends on
-the spine and the root: the arm needs both to read its own from the keypoints), and θ_c
-starts from its estimate of iteration t − 1 (the mean at t = 1). The root
+where θ_parent(c)^t is the parent chain's estimate of this iteration (the root chain has no
+parent) and θ_c starts from its estimate of iteration t − 1 (the mean at t = 1). The root
 chain carries the global orientation and the camera. Then the proportions follow the
 pose, β^t = β^{t−1} + R_β([β^{t−1}, Θ^t, Φ]).
 """
@@ -18,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from posefield.regress.chains import Chain, chain_ancestors
+from posefield.regress.chains import Chain
 from posefield.regress.encoder import Encoder
 from posefield.regress.params import Estimate, ParamLayout
 from posefield.regress.regressor import Regressor, RegressorConfig, mlp
@@ -29,12 +27,11 @@ class HKMR(Regressor):
 
     def __init__(self, encoder: Encoder, layout: ParamLayout, chains: list[Chain], config: RegressorConfig):
         super().__init__(encoder, layout, len(chains), config)
-        self.ancestors = [chain_ancestors(chains, c) for c in range(len(chains))]
+        self.parents = [chain.parent for chain in chains]
         sizes = [s.stop - s.start for s in layout.slices]
         features = encoder.feature_dim
         self.chain_mlps = nn.ModuleList(
-            mlp(features + sum(sizes[a] for a in ancestors) + size, config.hidden, size)
-            for ancestors, size in zip(self.ancestors, sizes))
+            mlp(features + (sizes[p] if p >= 0 else 0) + size, config.hidden, size) for p, size in zip(self.parents, sizes))
         self.beta_mlp = mlp(len(chains) + layout.size + features, config.hidden, len(chains))
 
     def iterate(self, phi: torch.Tensor) -> list[Estimate]:
@@ -42,8 +39,8 @@ class HKMR(Regressor):
         chains = [theta[:, s] for s in self.layout.slices]
         out = []
         for _ in range(self.config.iterations):
-            for c, (ancestors, regress) in enumerate(zip(self.ancestors, self.chain_mlps)):
-                context = [phi] + [chains[a] for a in ancestors]
+            for c, (parent, regress) in enumerate(zip(self.parents, self.chain_mlps)):
+                context = [phi] + ([chains[parent]] if parent >= 0 else [])
                 for _ in range(self.config.inner_iterations):
                     chains[c] = chains[c] + regress(torch.cat(context + [chains[c]], dim=1))
             theta = torch.cat(chains, dim=1)
