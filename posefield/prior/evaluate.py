@@ -9,7 +9,8 @@
 * projection of the ``projection_noise_deg`` poses: success rate (f < tol), mean root-aligned
   joint-position error to the clean pose before and after (forward kinematics with the
   dataset's skeleton, root at the origin without rotation; joints and end sites; mm), and
-  wall-clock throughput. For reference, the same error for an exact projection onto the
+  wall-clock throughput; per joint, the mean rotation angle to the clean pose before and after
+  (degrees: which joints the field pulls back and which it leaves). For reference, the same error for an exact projection onto the
   training poses as a point set: the noisy pose's nearest training pose (the held-out
   subjects' poses themselves lie off that set, so this is no lower bound, but it shows what
   a field that reproduces its labels exactly would reach).
@@ -30,7 +31,7 @@ from posefield.prior.labels import exact_distance, exact_nearest
 from posefield.prior.model import PoseNDF
 from posefield.prior.noise import perturb
 from posefield.prior.projection import project
-from posefield.rotations import canonical_hemisphere
+from posefield.rotations import canonical_hemisphere, geodesic_angles
 from posefield.skeleton import Skeleton, forward_kinematics
 
 
@@ -103,7 +104,8 @@ def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConf
     Returns:
         flat dict: ``poses``, ``f_real``, per σ ``f_noise{σ}`` and ``auc{σ}``, ``pearson``,
         ``spearman``, ``success``, ``error_before_mm``, ``error_after_mm``, ``error_ratio``,
-        ``steps``, ``poses_per_s``, ``error_nearest_mm``, ``nearest_ratio``.
+        ``steps``, ``poses_per_s``, ``error_nearest_mm``, ``nearest_ratio``, and per modelled joint
+        ``angle_before:NAME`` / ``angle_after:NAME`` (degrees).
     """
     prior.check_skeleton(dataset.skeleton)
     generator = torch.Generator().manual_seed(config.seed)
@@ -141,6 +143,10 @@ def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConf
                error_ratio=float(after.mean() / before.mean()), steps=float(result.steps.float().mean()),
                poses_per_s=len(real) / seconds, error_nearest_mm=1000 * float(nearest.mean()),
                nearest_ratio=float(nearest.mean() / before.mean()))
+    names = [dataset.skeleton.names[j] for j in prior.joint_index]
+    for when, quats in (("before", noisy), ("after", result.quats.detach())):
+        angles = torch.rad2deg(2 * geodesic_angles(quats.to(real), real).mean(0))
+        out.update({f"angle_{when}:{name}": float(a) for name, a in zip(names, angles)})
     return out
 
 
@@ -151,6 +157,8 @@ def report_markdown(title: str, results: dict[str, float], config: EvalConfig = 
     rows += [f"| {s:g}° per dof, on the rig's channels only | {results[f'f_channels{s:g}']:.4f} | "
              f"{results[f'auc_channels{s:g}']:.4f} |" for s in config.noise_deg if f"auc_channels{s:g}" in results]
     p = config.projection_noise_deg
+    joint_rows = [f"| {key.split(':', 1)[1]} | {results[key]:.1f} | {results[key.replace('before', 'after', 1)]:.1f} |"
+                  for key in results if key.startswith("angle_before:")]
     return "\n".join([
         f"## {title}", "",
         f"{results['poses']:.0f} held-out poses. Distances f in radians of the weighted geodesic distance.", "",
@@ -165,7 +173,9 @@ def report_markdown(title: str, results: dict[str, float], config: EvalConfig = 
         f"| after / before | {results['error_ratio']:.3f} |",
         f"| reference: nearest training pose of the noisy pose | {results['error_nearest_mm']:.1f} mm "
         f"({results['nearest_ratio']:.3f} of before) |",
-        f"| projection throughput | {results['poses_per_s']:,.0f} poses/s |", ""])
+        f"| projection throughput | {results['poses_per_s']:,.0f} poses/s |", "",
+        f"Per joint: mean rotation angle to the clean pose before and after projecting the {p:g}° poses (degrees).", "",
+        "| joint | before | after |", "|---|---:|---:|", *joint_rows, ""])
 
 
 def write_report(path: str | Path, title: str, section: str) -> None:

@@ -35,6 +35,10 @@ def test_evaluate_and_report(trained, tree, tmp_path):
     assert results["f_noise15"] > results["f_noise5"] > results["f_real"]
     assert results["error_after_mm"] < results["error_before_mm"]
     assert "auc_channels5" not in results  # three channels on every joint: no separate rows
+    names = [tree.skeleton.names[j] for j in model.joint_index]
+    before = [results[f"angle_before:{n}"] for n in names]
+    assert all(10 < b < 40 for b in before)  # 15° per axis: about 24° of rotation
+    assert sum(results[f"angle_after:{n}"] for n in names) < sum(before)
     section = report_markdown("tiny", results, config)
     path = tmp_path / "bench.md"
     write_report(path, "tiny", section)
@@ -42,6 +46,7 @@ def test_evaluate_and_report(trained, tree, tmp_path):
     write_report(path, "tiny", section)
     text = path.read_text()
     assert text.count("## tiny") == 1 and text.count("## other") == 1 and "| 5° per dof |" in text
+    assert f"| {names[0]} | {before[0]:.1f} |" in text
     assert text.endswith("|\n") and "|\n\n## other" in text  # sections stay apart after a replacement
 
 
