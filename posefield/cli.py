@@ -86,6 +86,7 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
                     output: Path = typer.Option(..., "-o", "--output", help="Checkpoint (.pt), rewritten after every epoch."),
                     epochs: Optional[int] = typer.Option(None, min=1, help="Train until this epoch (library default)."),
                     batch_size: Optional[int] = typer.Option(None, min=1, help="Pairs per step and process (library default)."),
+                    lr_decay: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Learning-rate factor per epoch (library default)."),
                     seed: int = typer.Option(0, help="Seed of initialisation, pairs and batch order."),
                     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --output."),
                     device: str = typer.Option("cpu", help="'cpu' or 'cuda' (under torchrun: one GPU per process)."),
@@ -111,7 +112,7 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
             fail("--resume does not apply to --kind gmm (EM fits in one go)")
         train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed), log=typer.echo)
         return
-    config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs)
+    config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs, lr_decay=lr_decay)
     train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo)
 
 

@@ -53,12 +53,12 @@ class TrainConfig:
         model, losses, pairs: network, loss weights and pair settings.
     """
 
-    epochs: int = 30
+    epochs: int = 60
     batch_size: int = 4096
     clean_fraction: float = 0.25
     eikonal_fraction: float = 0.25
     lr: float = 3e-3
-    lr_decay: float = 0.88
+    lr_decay: float = 0.938
     seed: int = 0
     kind: str = "ndf"
     model: NDFConfig = NDFConfig()
@@ -74,7 +74,7 @@ class TrainConfig:
 
 
 def train_config(epochs: int | None = None, batch_size: int | None = None, seed: int = 0, kind: str = "ndf",
-                 num_train: int | None = None) -> TrainConfig:
+                 num_train: int | None = None, lr_decay: float | None = None) -> TrainConfig:
     """The default :class:`TrainConfig` with the given fields replaced (``None`` keeps the default);
     ``seed`` seeds the pairs too."""
     config = dataclasses.replace(TrainConfig(), seed=seed, kind=kind,
@@ -83,6 +83,8 @@ def train_config(epochs: int | None = None, batch_size: int | None = None, seed:
         config = dataclasses.replace(config, epochs=epochs)
     if batch_size is not None:
         config = dataclasses.replace(config, batch_size=batch_size)
+    if lr_decay is not None:
+        config = dataclasses.replace(config, lr_decay=lr_decay)
     if num_train is not None:
         config = dataclasses.replace(config, pairs=dataclasses.replace(config.pairs, num_train=num_train))
     return config

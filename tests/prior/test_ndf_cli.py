@@ -8,6 +8,7 @@ from .ndf_data import random_tree, tree, trained, one_thread  # noqa: F401  (fix
 from posefield.cli import app
 from posefield.io import load_motion, save_motion
 from posefield.motion import Motion
+from posefield.prior.checkpoint import read_checkpoint
 from posefield.prior.noise import perturb
 
 runner = CliRunner()
@@ -34,9 +35,10 @@ def noisy_bvh(tree, tmp_path):
 def test_train_command(tree, tmp_path):
     tree.save(tmp_path / "poses.npz")
     result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", "--epochs", 1, "--pairs", 500,
-                 "--batch-size", 128, "--cache-dir", tmp_path / "cache")
+                 "--batch-size", 128, "--lr-decay", 0.5, "--cache-dir", tmp_path / "cache")
     assert result.exit_code == 0, result.output
     assert "recall" in result.output and "val_distance" in result.output and (tmp_path / "p.pt").is_file()
+    assert read_checkpoint(tmp_path / "p.pt")["training"]["config"]["lr_decay"] == 0.5
 
 
 def test_score_and_project(trained, noisy_bvh, tmp_path):
