@@ -10,10 +10,10 @@
   joint-position error to the clean pose before and after (forward kinematics with the
   dataset's skeleton, root at the origin without rotation; joints and end sites; mm), and
   wall-clock throughput; per joint, the mean rotation angle to the clean pose before and after
-  (degrees: which joints the field pulls back and which it leaves). For reference, the same error for an exact projection onto the
-  training poses as a point set: the noisy pose's nearest training pose (the held-out
-  subjects' poses themselves lie off that set, so this is no lower bound, but it shows what
-  a field that reproduces its labels exactly would reach).
+  (degrees: which joints the field pulls back and which it leaves). For reference, the same
+  error for an exact projection onto the training poses as a point set: the noisy pose's
+  nearest training pose (the held-out subjects' poses themselves lie off that set, so this is
+  no lower bound, but it shows what a field that reproduces its labels exactly would reach).
 """
 from __future__ import annotations
 

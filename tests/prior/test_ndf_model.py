@@ -1,13 +1,18 @@
 """The Pose-NDF network: sign invariance, input checks, skeleton checks, gradients."""
+import copy
 import dataclasses
 
+import numpy as np
 import pytest
+import roma
 import torch
 
 from .ndf_data import TINY_MODEL, random_tree, tree, one_thread  # noqa: F401  (fixtures)
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
+from posefield.prior.checkpoint import save_checkpoint
 from posefield.prior.losses import NDFObjective, metric_gradient, metric_norm
 from posefield.prior.model import PoseNDF, depth_levels
+from posefield.prior.registry import get_prior
 from posefield.rotations import pose_distance, random_unit_quaternions
 from tests.rigs import channel_poses, leg_with_hinges
 
@@ -114,14 +119,6 @@ def test_rig_set_distance_has_finite_second_order_gradients():
 
 def test_prior_takes_the_reachable_rotations_from_the_subject_it_is_used_on(tmp_path):
     """A subject whose shin hinge has another axis frame: its poses reach the set of that axis."""
-    import copy
-
-    import numpy as np
-    import roma
-
-    from posefield.prior.checkpoint import save_checkpoint
-    from posefield.prior.registry import get_prior
-
     path = tmp_path / "leg.pt"
     save_checkpoint(path, _hinged_leg_prior())
     subject = copy.deepcopy(leg_with_hinges())
