@@ -4,12 +4,15 @@ Objective per window of frames (batched over all its frames):
 
     E = w_data · mean_t Σ_p m_p |FK(θ_t, t_t)_p − x_tp|² / Σ_p m_p        (m²)
       + w_acc  · mean |ẍ|²   of the fitted joint trajectories               ((m/s²)²)
-      + w_prior · (fps / fps_prior)² · mean_t f(θ_t)                        (prior units)
+      + w_prior · (fps / fps_prior)² · mean_t ρ(f(θ_t))                     (prior units)
 
 over the local rotations θ (tangent offsets from the initial ones, see
 :mod:`posefield.fit.variables`) and the root translation t. Points p are the skeleton's
 joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is the
 point's weight: 1 for observed points, 0 for unobserved ones, in between for guessed ones.
+ρ(f) = s · log(1 + f / s) (``prior_saturation`` s; s = 0: ρ(f) = f) follows the prior's
+distance near the manifold and saturates far from it, where the prior (trained on other
+people's motion) is least to be trusted.
 
 The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
 frame-rate ratio: the acceleration term resists frame-to-frame changes ∝ fps², and with this
@@ -28,7 +31,7 @@ from tqdm import tqdm
 
 from posefield.fit.filtering import gaussian_filter, smooth_rotations
 from posefield.fit.optimize import minimise
-from posefield.fit.terms import acceleration_energy, prior_energy, weighted_squared_error
+from posefield.fit.terms import acceleration_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import plan_windows, stitch
 from posefield.prior.base import PosePrior
@@ -47,6 +50,10 @@ class PositionFitConfig:
         acceleration_weight: w_acc, (s²/m)².
         prior_weight: w_prior, for clips at ``prior_fps``.
         prior_fps: frame rate at which ``prior_weight`` applies as given.
+        prior_saturation: s of the saturated prior energy ρ(f) = s · log(1 + f / s), in the
+            prior's units (radians for Pose-NDF); 0 uses f itself, as does every prior whose
+            energy is not a distance (``PosePrior.energy_is_distance``: the baselines' energies
+            do not vanish on real poses).
         init_smoothing_s: σ (seconds) of a Gaussian temporal filter applied to the starting
             rotations and translation (0: start from them as given).
         window: frames per optimisation window (bounds memory).
@@ -61,6 +68,7 @@ class PositionFitConfig:
     acceleration_weight: float = 1e-2
     prior_weight: float = 1.0
     prior_fps: float = 120.0
+    prior_saturation: float = 0.0
     init_smoothing_s: float = 0.0
     window: int = 1000
     overlap: int = 40
@@ -91,6 +99,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(point_weights, dtype=torch.float32)
     prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2
+    saturation = config.prior_saturation if prior.energy_is_distance else 0.0
     sigma = config.init_smoothing_s * fps
     init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
     rotations, translations = [], []
@@ -104,7 +113,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
             points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
             return (config.data_weight * weighted_squared_error(points, target, weights)
                     + config.acceleration_weight * acceleration_energy(points, fps)
-                    + prior_weight * prior_energy(prior, rot).mean())
+                    + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
 
         minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
                   {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps)

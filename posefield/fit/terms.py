@@ -28,6 +28,17 @@ def prior_energy(prior: PosePrior, rotations: torch.Tensor) -> torch.Tensor:
     return (prior.energy_scale * prior.energy(quats)).to(rotations.dtype)
 
 
+def saturated(energy: torch.Tensor, scale: float) -> torch.Tensor:
+    """ρ(f) = s · log(1 + f / s) of non-negative energies f (same units as the scale s; s ≤ 0: f itself).
+
+    ρ ≈ f near zero (slope 1) and grows only logarithmically for f ≫ s (slope s / (s + f)), so a
+    pose far from every training pose, which the prior knows little about, is pulled less.
+    """
+    if scale <= 0:
+        return energy
+    return scale * torch.log1p(energy / scale)
+
+
 def weighted_squared_error(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Mean over frames of Σ_p w_p |pred_p − target_p|² / Σ_p w_p.
 

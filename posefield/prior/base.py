@@ -17,6 +17,8 @@ class PosePrior(abc.ABC, torch.nn.Module):
     radians of the weighted geodesic distance). The fit objectives weigh ``energy_scale`` ·
     ``energy`` (:func:`posefield.fit.terms.prior_energy`): 1 for Pose-NDF, whose units the fit
     weights were tuned in; priors with other energy units set their own.
+    ``energy_is_distance`` says whether the energy is a distance to the plausible poses (zero
+    on them), which the fits may saturate far from the data (``PositionFitConfig.prior_saturation``).
     """
 
     name: str = "prior"
@@ -24,6 +26,7 @@ class PosePrior(abc.ABC, torch.nn.Module):
     joint_index: list[int]
     stored_exemplars: torch.Tensor | None = None
     energy_scale: float = 1.0
+    energy_is_distance: bool = False
 
     @abc.abstractmethod
     def energy(self, quats: torch.Tensor) -> torch.Tensor:

@@ -129,6 +129,7 @@ class PoseNDF(PosePrior):
     """
 
     name = "ndf"
+    energy_is_distance = True
 
     def __init__(self, skeleton: Skeleton, joint_index: Sequence[int], config: NDFConfig = NDFConfig()):
         super().__init__()

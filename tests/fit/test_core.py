@@ -3,7 +3,7 @@ import numpy as np
 import roma
 import torch
 
-from posefield.fit.terms import acceleration_energy, geman_mcclure, twist_angle, weighted_squared_error
+from posefield.fit.terms import acceleration_energy, geman_mcclure, saturated, twist_angle, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import blend_weights, plan_windows, stitch
 
@@ -35,6 +35,16 @@ def test_terms():
     q = roma.rotvec_to_unitquat(torch.tensor([[0.0, 0.0, 0.7], [0.0, 0.0, -0.4]]))
     assert torch.allclose(twist_angle(q, axis), torch.tensor([0.7, -0.4]))
     assert torch.allclose(twist_angle(-q, axis), torch.tensor([0.7, -0.4]))
+
+
+def test_saturated_energy_follows_small_distances_and_flattens_far_ones():
+    f = torch.tensor([0.0, 1e-4, 0.05, 0.2, 2.0], requires_grad=True)
+    assert torch.equal(saturated(f, 0.0), f)
+    rho = saturated(f, 0.05)
+    assert rho[0] == 0 and torch.isclose(rho[1], f[1], rtol=1e-3)
+    assert torch.all(rho[1:] < f[1:]) and torch.all(rho.diff() > 0)
+    (slope,) = torch.autograd.grad(rho.sum(), f)
+    assert torch.allclose(slope, 0.05 / (0.05 + f.detach()))
 
 
 def test_windows_cover_and_blend():

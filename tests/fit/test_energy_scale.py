@@ -8,6 +8,7 @@ import torch
 from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.terms import prior_energy
 from posefield.prior.gmm import GMMPrior
+from posefield.prior.model import PoseNDF
 from posefield.prior.registry import no_prior
 from posefield.prior.vae import VAEPrior
 
@@ -41,9 +42,11 @@ def test_baselines_are_scaled_down_and_ndf_none_are_not(skeleton, walk):
         prior = cls(skeleton, skeleton.rotation_joints())
         scale = prior.energy_scale
         assert 0 < scale < 0.1, (cls.__name__, scale)
+        assert not prior.energy_is_distance, cls.__name__
         raw = prior.energy(rot[:, prior.joint_index])
         assert torch.allclose(prior_energy(prior, rot), scale * raw, rtol=1e-5)
     assert no_prior(skeleton).energy_scale == 1.0
+    assert PoseNDF.energy_is_distance
 
 
 def test_the_fit_objective_sees_the_scaled_energy(walk):
@@ -57,3 +60,15 @@ def test_the_fit_objective_sees_the_scaled_energy(walk):
     inert = denoise(noisy, prior, config)
     assert np.allclose(inert.rotations, plain.rotations, atol=1e-6)
     assert np.allclose(inert.root_translation, plain.root_translation, atol=1e-7)
+
+
+def test_saturation_applies_to_distance_priors_only(walk):
+    noisy = noisy_copy(walk, 6.0, seed=4)
+    prior = NearestPosePrior(walk.skeleton, walk_rotations(walk.skeleton, 5, fps=5.0, phase=0.7))
+    plain = dataclasses.replace(DENOISE_DEFAULTS, steps=15, prior_weight=5e4, prior_saturation=0.0)
+    saturating = dataclasses.replace(plain, prior_saturation=0.05)
+    assert not prior.energy_is_distance  # the stand-in's energy is a chordal distance, but says not
+    assert np.allclose(denoise(noisy, prior, saturating).rotations, denoise(noisy, prior, plain).rotations, atol=1e-6)
+    prior.energy_is_distance = True
+    assert not np.allclose(denoise(noisy, prior, saturating).rotations, denoise(noisy, prior, plain).rotations,
+                           atol=1e-4)
