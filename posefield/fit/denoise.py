@@ -10,11 +10,12 @@ from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 
-# Prior weight and saturation chosen on subjects held out of tuning priors (benchmarks/applications.md):
-# saturating f beyond 0.05 rad lets a strong pull serve motions like the training data without
-# dragging motions unlike it (dance) toward the wrong poses.
+# Prior weight, saturation and noise reference chosen on subjects held out of tuning priors
+# (benchmarks/applications.md): saturating f beyond 0.05 rad lets a strong pull serve motions like
+# the training data without dragging motions unlike it (dance) toward the wrong poses, and the
+# weight follows the clip's own noise level (3000 at 6° per channel).
 DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.05, data_weight=500.0, prior_weight=3000.0,
-                                     prior_saturation=0.05, steps=60)
+                                     prior_saturation=0.05, prior_reference_noise_deg=6.0, steps=60)
 
 
 def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS) -> Motion:
@@ -23,7 +24,9 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
     Every frame's rotations and root translation are optimised together (batched over the
     clip, in overlapping windows for long clips) so that the joints stay close to the
     observed ones, move smoothly and the pose has low prior energy. The optimisation starts
-    from the clip filtered along time (``config.init_smoothing_s``).
+    from the clip filtered along time (``config.init_smoothing_s``). The prior's weight follows
+    the clip's own noise level, estimated from its frame-to-frame jitter
+    (``config.prior_reference_noise_deg``), so a nearly clean clip keeps its poses.
 
     Args:
         motion: the noisy motion (T frames).

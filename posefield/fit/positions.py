@@ -12,7 +12,10 @@ joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)
 point's weight: 1 for observed points, 0 for unobserved ones, in between for guessed ones.
 ρ(f) = s · log(1 + f / s) (``prior_saturation`` s; s = 0: ρ(f) = f) follows the prior's
 distance near the manifold and saturates far from it, where the prior (trained on other
-people's motion) is least to be trusted.
+people's motion) is least to be trusted. With ``prior_reference_noise_deg`` set, w_prior is
+further multiplied by σ̂ / reference (at most ``MAX_NOISE_GAIN``), σ̂ the input's own
+rotational jitter (:func:`posefield.fit.jitter.rotation_jitter`): a nearly clean motion keeps
+its poses, a noisier one leans more on the prior.
 
 The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
 frame-rate ratio: the acceleration term resists frame-to-frame changes ∝ fps², and with this
@@ -30,12 +33,16 @@ import torch
 from tqdm import tqdm
 
 from posefield.fit.filtering import gaussian_filter, smooth_rotations
+from posefield.fit.jitter import rotation_jitter
 from posefield.fit.optimize import minimise
 from posefield.fit.terms import acceleration_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import plan_windows, stitch
 from posefield.prior.base import PosePrior
 from posefield.skeleton import Skeleton, forward_kinematics
+
+
+MAX_NOISE_GAIN = 4.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +61,8 @@ class PositionFitConfig:
             prior's units (radians for Pose-NDF); 0 uses f itself, as does every prior whose
             energy is not a distance (``PosePrior.energy_is_distance``: the baselines' energies
             do not vanish on real poses).
+        prior_reference_noise_deg: per-channel noise (degrees) at which ``prior_weight`` applies
+            as given; the weight follows the input's estimated noise linearly (0: fixed weight).
         init_smoothing_s: σ (seconds) of a Gaussian temporal filter applied to the starting
             rotations and translation (0: start from them as given).
         window: frames per optimisation window (bounds memory).
@@ -69,10 +78,22 @@ class PositionFitConfig:
     prior_weight: float = 1.0
     prior_fps: float = 120.0
     prior_saturation: float = 0.0
+    prior_reference_noise_deg: float = 0.0
     init_smoothing_s: float = 0.0
     window: int = 1000
     overlap: int = 40
     progress: bool | None = None
+
+
+def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitConfig) -> float:
+    """Factor on the prior weight for a motion's (T, J, 4) input rotations: σ̂ / reference noise,
+    at most ``MAX_NOISE_GAIN``; 1 when ``config.prior_reference_noise_deg`` is 0."""
+    if config.prior_reference_noise_deg <= 0:
+        return 1.0
+    dofs = (dof_basis(skeleton).norm(dim=1) > 0).sum(dim=-1).numpy()
+    dofs[0] = 0  # the root's orientation is not part of a pose
+    sigma = rotation_jitter(rotations, dofs)
+    return min(sigma / np.radians(config.prior_reference_noise_deg), MAX_NOISE_GAIN)
 
 
 def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.ndarray, init_rotations: np.ndarray,
@@ -98,7 +119,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     show = len(windows) > 1 if config.progress is None else config.progress
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(point_weights, dtype=torch.float32)
-    prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2
+    prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2 * noise_gain(skeleton, init_rotations, config)
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0
     sigma = config.init_smoothing_s * fps
     init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
