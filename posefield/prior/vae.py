@@ -88,7 +88,7 @@ class VAEPrior(BaselinePrior):
     name = "vae"
     #: Multiplier of the energy in the fit objectives (:func:`posefield.fit.terms.prior_energy`), whose
     #: weights are in Pose-NDF's radians; chosen on training-subject clips (benchmarks/baseline-weights.md).
-    energy_scale = 2e-3
+    energy_scale = 1e-3
 
     def __init__(self, skeleton: Skeleton, joint_index: Sequence[int], config: VAEConfig = VAEConfig()):
         super().__init__(skeleton, joint_index, config)
