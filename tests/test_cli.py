@@ -1,5 +1,7 @@
 """The command line: exit codes, one-line errors, conversions and dataset building."""
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,10 @@ def test_dataset_build_splits_by_subject(cmu, tmp_path):
     assert "lhipjoint" not in data.joint_names and "root" not in data.joint_names
     bad = run("dataset", "build", cmu, "-o", tmp_path / "x.npz", "--val", "77")
     assert bad.exit_code == 2 and "77" in bad.output and not (tmp_path / "x.npz").exists()
+
+
+def test_the_command_line_starts_without_torch():
+    """--help and argument errors answer at once: torch is imported by the commands that need it."""
+    code = "import sys, posefield.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
