@@ -34,7 +34,7 @@ def test_evaluate_and_report(trained, tree, tmp_path):
     assert results["poses"] == 100 and 0 <= results["auc5"] <= 1 and results["poses_per_s"] > 0
     assert results["f_noise15"] > results["f_noise5"] > results["f_real"]
     assert results["error_after_mm"] < results["error_before_mm"]
-    assert "auc_channels5" not in results  # three channels on every joint: no separate rows
+    assert "auc_channels5" not in results and "error_ratio_channels" not in results  # three channels everywhere
     names = [tree.skeleton.names[j] for j in model.joint_index]
     before = [results[f"angle_before:{n}"] for n in names]
     assert all(10 < b < 40 for b in before)  # 15° per axis: about 24° of rotation
@@ -59,4 +59,7 @@ def test_rigs_with_hinges_are_also_scored_against_noise_on_their_channels_only(t
     config = EvalConfig(noise_deg=(5.0,), num_poses=50)
     results = evaluate(model, hinged, config)
     assert 0 <= results["auc_channels5"] <= 1 and results["f_channels5"] > 0
-    assert "| 5° per dof, on the rig's channels only |" in report_markdown("leg", results, config)
+    assert 0 < results["error_ratio_channels"] and 0 < results["nearest_ratio_channels"]
+    report = report_markdown("leg", results, config)
+    assert "| 5° per dof, on the rig's channels only |" in report
+    assert f"| after / before, 15° on the rig's channels only | {results['error_ratio_channels']:.3f} " in report
