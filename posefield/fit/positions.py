@@ -41,8 +41,7 @@ from posefield.fit.windows import plan_windows, stitch
 from posefield.prior.base import PosePrior
 from posefield.skeleton import Skeleton, forward_kinematics
 
-
-MAX_NOISE_GAIN = 4.0
+MAX_NOISE_GAIN = 4.0  # the noise-following prior weight grows at most this much (σ̂ = 4 × reference)
 
 
 @dataclasses.dataclass(frozen=True)
