@@ -23,12 +23,12 @@ def rotation_jitter(quats: np.ndarray, dofs: np.ndarray) -> float:
         quats: (T, J, 4) local unit quaternions (xyzw).
         dofs: (J,) rotation channels of each joint (0: the joint is left out, e.g. the root).
     Returns:
-        σ̂ in radians; 0 for motions of fewer than 3 frames or without rotating joints.
+        σ̂ in radians; NaN (unknown) for motions of fewer than 3 frames or without rotating joints.
     """
     dofs = np.asarray(dofs)
     joints = np.flatnonzero((dofs >= 1) & (dofs <= 3))
     if quats.shape[0] < 3 or joints.size == 0:
-        return 0.0
+        return float("nan")
     q = continuous_hemisphere(np.asarray(quats, dtype=np.float64)[:, joints])
     mid = q[:-2] + q[2:]
     mid /= np.linalg.norm(mid, axis=-1, keepdims=True)

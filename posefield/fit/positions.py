@@ -86,12 +86,15 @@ class PositionFitConfig:
 
 def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitConfig) -> float:
     """Factor on the prior weight for a motion's (T, J, 4) input rotations: σ̂ / reference noise,
-    at most ``MAX_NOISE_GAIN``; 1 when ``config.prior_reference_noise_deg`` is 0."""
+    at most ``MAX_NOISE_GAIN``; 1 when ``config.prior_reference_noise_deg`` is 0 or σ̂ is unknown
+    (fewer than 3 frames)."""
     if config.prior_reference_noise_deg <= 0:
         return 1.0
     dofs = (dof_basis(skeleton).norm(dim=1) > 0).sum(dim=-1).numpy()
     dofs[0] = 0  # the root's orientation is not part of a pose
     sigma = rotation_jitter(rotations, dofs)
+    if not np.isfinite(sigma):
+        return 1.0
     return min(sigma / np.radians(config.prior_reference_noise_deg), MAX_NOISE_GAIN)
 
 

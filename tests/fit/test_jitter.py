@@ -33,8 +33,8 @@ def test_jitter_of_smooth_motion_is_small_and_sign_blind(skeleton):
     flipped = clip.rotations.copy()
     flipped[1::2] *= -1  # q and −q are the same rotation
     assert rotation_jitter(flipped, dofs) == pytest.approx(rotation_jitter(clip.rotations, dofs), abs=1e-9)
-    assert rotation_jitter(clip.rotations[:2], dofs) == 0.0
-    assert rotation_jitter(clip.rotations, np.zeros_like(dofs)) == 0.0
+    assert np.isnan(rotation_jitter(clip.rotations[:2], dofs))  # too short to tell
+    assert np.isnan(rotation_jitter(clip.rotations, np.zeros_like(dofs)))
 
 
 def test_prior_weight_follows_the_noise(skeleton):
@@ -42,5 +42,6 @@ def test_prior_weight_follows_the_noise(skeleton):
     gains = [noise_gain(skeleton, add_channel_noise(clip, s, seed=2).rotations, DENOISE_DEFAULTS) for s in (3.0, 6.0)]
     assert gains[0] == pytest.approx(0.5, rel=0.1) and gains[1] == pytest.approx(1.0, rel=0.1)
     assert noise_gain(skeleton, add_channel_noise(clip, 90.0, seed=2).rotations, DENOISE_DEFAULTS) == MAX_NOISE_GAIN
+    assert noise_gain(skeleton, clip.rotations[:2], DENOISE_DEFAULTS) == 1.0  # unknown noise: the weight as given
     fixed = dataclasses.replace(DENOISE_DEFAULTS, prior_reference_noise_deg=0.0)
     assert noise_gain(skeleton, add_channel_noise(clip, 3.0, seed=2).rotations, fixed) == 1.0
