@@ -367,7 +367,7 @@ def denoise_cmd(src: Path = typer.Argument(..., help="Noisy motion (.amc/.bvh/.n
                 prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Denoise a motion: stay near its joints, move smoothly, keep poses plausible."""
     from posefield.fit.jobs import denoise_file
-    echo_written(denoise_file(src, output, prior, asf))
+    echo_written(denoise_file(src, output, prior, asf, log=typer.echo))
 
 
 @app.command("complete")

@@ -5,6 +5,7 @@ import dataclasses
 
 import numpy as np
 
+from posefield.fit.jitter import motion_jitter
 from posefield.fit.positions import PositionFitConfig, fit_positions
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
@@ -33,12 +34,15 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
         prior: pose prior of the motion's rig (``NoPrior`` for smoothing alone).
         config: weights and optimiser settings.
     Returns:
-        A new motion with the same skeleton, frame count and frame rate.
+        A new motion with the same skeleton, frame count and frame rate; its ``source`` records
+        the prior (``denoised_with``) and the input's estimated noise (``estimated_noise_deg``,
+        degrees per rotation channel; NaN under 3 frames).
     """
     check_compatible(prior, motion.skeleton)
     targets = motion.joint_positions(with_end_sites=True)
     observed = np.ones(targets.shape[1], dtype=bool)
     rotations, translation = fit_positions(motion.skeleton, targets, observed, motion.rotations,
                                            motion.root_translation, motion.fps, prior, config)
+    noise_deg = float(np.degrees(motion_jitter(motion.skeleton, motion.rotations)))
     return dataclasses.replace(motion, rotations=rotations, root_translation=translation,
-                               source={**motion.source, "denoised_with": prior.name})
+                               source={**motion.source, "denoised_with": prior.name, "estimated_noise_deg": noise_deg})

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from posefield.fit.filtering import continuous_hemisphere
+from posefield.rotations.euler import ROTATION_CHANNELS
+from posefield.skeleton import Skeleton
 
 CHI2_MEDIAN_PER_DOF = {1: 0.454937, 2: 0.693147, 3: 0.788820}  # median of χ²_k / k
 
@@ -37,3 +39,10 @@ def rotation_jitter(quats: np.ndarray, dofs: np.ndarray) -> float:
     k = dofs[joints]
     scale = 1.5 * k * np.array([CHI2_MEDIAN_PER_DOF[int(d)] for d in k])
     return float(np.sqrt(np.median(angle_sq / scale)))
+
+
+def motion_jitter(skeleton: Skeleton, quats: np.ndarray) -> float:
+    """:func:`rotation_jitter` of a motion's (T, J, 4) rotations over its non-root joints, radians."""
+    dofs = np.array([sum(c in ROTATION_CHANNELS for c in channels) for channels in skeleton.channels])
+    dofs[0] = 0  # the root's orientation is not part of a pose
+    return rotation_jitter(quats, dofs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -40,18 +41,28 @@ def read_motion(path: Path, asf: Path | None = None) -> Motion:
     return load_motion(path, asf=asf) if path.suffix.lower() == ".amc" else load_motion(path)
 
 
-def write_motion(motion: Motion, out: Path, sources: list[Path]) -> list[Path]:
-    """Save ``motion`` to ``out``, refusing to overwrite any of ``sources``; returns the files written."""
+def refuse_inputs(out: Path, sources: list[Path]) -> Path:
+    """``out``, unless it is one of ``sources``: an input file is never overwritten."""
     if any(out.resolve() == s.resolve() for s in sources):
         raise MotionFormatError(out, "refusing to overwrite an input file")
-    return save_motion(motion, out)
+    return out
 
 
-def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None) -> list[Path]:
-    """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``."""
+def write_motion(motion: Motion, out: Path, sources: list[Path]) -> list[Path]:
+    """Save ``motion`` to ``out``, refusing to overwrite any of ``sources``; returns the files written."""
+    return save_motion(motion, refuse_inputs(out, sources))
+
+
+def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None,
+                 log: Callable[[str], None] | None = None) -> list[Path]:
+    """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
+    ``log`` (if given) hears the input's estimated noise level."""
+    target = refuse_inputs(output_path(out, src.suffix), [src])  # before the work, not after
     motion = read_motion(src, asf)
     result = denoise(motion, get_prior(prior, motion.skeleton))
-    return write_motion(result, output_path(out, src.suffix), [src])
+    if log is not None:
+        log(f"{src.name}: estimated noise {result.source['estimated_noise_deg']:.2f}° per rotation channel")
+    return write_motion(result, target, [src])
 
 
 def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
@@ -63,9 +74,10 @@ def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
 
 def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: Path | None = None) -> list[Path]:
     """Fill in the joints of group ``missing`` of the motion in ``src`` and write it to ``out``."""
+    target = refuse_inputs(output_path(out, src.suffix), [src])
     motion = read_motion(src, asf)
     result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing))
-    return write_motion(result, output_path(out, src.suffix), [src])
+    return write_motion(result, target, [src])
 
 
 def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -> list[Path]:

@@ -14,7 +14,7 @@ point's weight: 1 for observed points, 0 for unobserved ones, in between for gue
 distance near the manifold and saturates far from it, where the prior (trained on other
 people's motion) is least to be trusted. With ``prior_reference_noise_deg`` set, w_prior is
 further multiplied by σ̂ / reference (at most ``MAX_NOISE_GAIN``), σ̂ the input's own
-rotational jitter (:func:`posefield.fit.jitter.rotation_jitter`): a nearly clean motion keeps
+rotational jitter (:func:`posefield.fit.jitter.motion_jitter`): a nearly clean motion keeps
 its poses, a noisier one leans more on the prior.
 
 The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
@@ -33,7 +33,7 @@ import torch
 from tqdm import tqdm
 
 from posefield.fit.filtering import gaussian_filter, smooth_rotations
-from posefield.fit.jitter import rotation_jitter
+from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import minimise
 from posefield.fit.terms import acceleration_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
@@ -90,9 +90,7 @@ def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitCon
     (fewer than 3 frames)."""
     if config.prior_reference_noise_deg <= 0:
         return 1.0
-    dofs = (dof_basis(skeleton).norm(dim=1) > 0).sum(dim=-1).numpy()
-    dofs[0] = 0  # the root's orientation is not part of a pose
-    sigma = rotation_jitter(rotations, dofs)
+    sigma = motion_jitter(skeleton, rotations)
     if not np.isfinite(sigma):
         return 1.0
     return min(sigma / np.radians(config.prior_reference_noise_deg), MAX_NOISE_GAIN)

@@ -48,6 +48,7 @@ def test_registry(tmp_path, skeleton):
 def test_denoise_complete_and_interpolate_commands(tmp_path, walk_bvh):
     code, out = run("denoise", walk_bvh, "-o", tmp_path / "clean", "--prior", "none")
     assert code == 0, out
+    assert "estimated noise" in out and "per rotation channel" in out
     assert load_motion(tmp_path / "clean.bvh").num_frames == 30
     code, out = run("complete", walk_bvh, "-o", tmp_path / "filled.bvh", "--missing", "lfemur,ltibia", "--prior", "none")
     assert code == 0, out

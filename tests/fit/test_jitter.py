@@ -6,7 +6,7 @@ import pytest
 
 from posefield.bench.experiments import add_channel_noise
 from posefield.fit.denoise import DENOISE_DEFAULTS
-from posefield.fit.jitter import rotation_jitter
+from posefield.fit.jitter import motion_jitter, rotation_jitter
 from posefield.fit.positions import MAX_NOISE_GAIN, noise_gain
 from posefield.fit.variables import dof_basis
 from tests.fit.conftest import make_motion
@@ -24,6 +24,7 @@ def test_jitter_recovers_the_channel_noise(skeleton, sigma_deg):
     noisy = add_channel_noise(clip, sigma_deg, seed=5)
     estimate = np.degrees(rotation_jitter(noisy.rotations, channel_counts(skeleton)))
     assert estimate == pytest.approx(sigma_deg, rel=0.1)
+    assert np.degrees(motion_jitter(skeleton, noisy.rotations)) == pytest.approx(estimate)
 
 
 def test_jitter_of_smooth_motion_is_small_and_sign_blind(skeleton):
@@ -45,3 +46,12 @@ def test_prior_weight_follows_the_noise(skeleton):
     assert noise_gain(skeleton, clip.rotations[:2], DENOISE_DEFAULTS) == 1.0  # unknown noise: the weight as given
     fixed = dataclasses.replace(DENOISE_DEFAULTS, prior_reference_noise_deg=0.0)
     assert noise_gain(skeleton, add_channel_noise(clip, 3.0, seed=2).rotations, fixed) == 1.0
+
+
+def test_denoised_motion_records_the_estimated_noise(walk):
+    from posefield.fit.denoise import denoise
+    from posefield.prior.registry import no_prior
+
+    noisy = add_channel_noise(walk, 6.0, seed=1)
+    config = dataclasses.replace(DENOISE_DEFAULTS, steps=2)
+    assert denoise(noisy, no_prior(walk.skeleton), config).source["estimated_noise_deg"] == pytest.approx(6.0, rel=0.2)
