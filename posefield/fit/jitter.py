@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from posefield.fit.filtering import continuous_hemisphere
-from posefield.rotations.euler import ROTATION_CHANNELS
+from posefield.rotations.euler import rotation_order
 from posefield.skeleton import Skeleton
 
 CHI2_MEDIAN_PER_DOF = {1: 0.454937, 2: 0.693147, 3: 0.788820}  # median of χ²_k / k
@@ -43,6 +43,6 @@ def rotation_jitter(quats: np.ndarray, dofs: np.ndarray) -> float:
 
 def motion_jitter(skeleton: Skeleton, quats: np.ndarray) -> float:
     """:func:`rotation_jitter` of a motion's (T, J, 4) rotations over its non-root joints, radians."""
-    dofs = np.array([sum(c in ROTATION_CHANNELS for c in channels) for channels in skeleton.channels])
+    dofs = np.array([len(rotation_order(channels)) for channels in skeleton.channels])
     dofs[0] = 0  # the root's orientation is not part of a pose
     return rotation_jitter(quats, dofs)

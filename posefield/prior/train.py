@@ -77,17 +77,10 @@ def train_config(epochs: int | None = None, batch_size: int | None = None, seed:
                  num_train: int | None = None, lr_decay: float | None = None) -> TrainConfig:
     """The default :class:`TrainConfig` with the given fields replaced (``None`` keeps the default);
     ``seed`` seeds the pairs too."""
-    config = dataclasses.replace(TrainConfig(), seed=seed, kind=kind,
-                                 pairs=dataclasses.replace(TrainConfig().pairs, seed=seed))
-    if epochs is not None:
-        config = dataclasses.replace(config, epochs=epochs)
-    if batch_size is not None:
-        config = dataclasses.replace(config, batch_size=batch_size)
-    if lr_decay is not None:
-        config = dataclasses.replace(config, lr_decay=lr_decay)
-    if num_train is not None:
-        config = dataclasses.replace(config, pairs=dataclasses.replace(config.pairs, num_train=num_train))
-    return config
+    given = {"epochs": epochs, "batch_size": batch_size, "lr_decay": lr_decay}
+    pairs = {"seed": seed} if num_train is None else {"seed": seed, "num_train": num_train}
+    return dataclasses.replace(TrainConfig(), seed=seed, kind=kind, pairs=dataclasses.replace(TrainConfig().pairs, **pairs),
+                               **{name: value for name, value in given.items() if value is not None})
 
 
 @dataclasses.dataclass(frozen=True)
