@@ -36,6 +36,7 @@ import numpy as np
 
 from posefield.data.build import find_motion_files, subject_of
 from posefield.data.resample import resample
+from posefield.fit.denoise import DENOISE_DEFAULTS
 from posefield.io import load_motion
 from posefield.motion import Motion
 
@@ -59,7 +60,8 @@ class Protocol:
         samples: generated poses per prior.
         interp_pairs, interp_gap: interpolated pose pairs and their distance (frames).
         train_stride: training frames kept (every n-th) for reference statistics.
-        denoise_steps, complete_steps, fit2d_steps: optimiser steps (fit2d: per stage and scale).
+        denoise_steps, complete_steps, fit2d_steps: optimiser steps (denoising: L-BFGS iterations;
+            fit2d: per stage and scale).
         seed: seed of every random choice.
     """
 
@@ -78,7 +80,7 @@ class Protocol:
     interp_pairs: int = 10
     interp_gap: int = 15
     train_stride: int = 4
-    denoise_steps: int = 60
+    denoise_steps: int = DENOISE_DEFAULTS.steps
     complete_steps: int = 200
     fit2d_steps: int = 100
     seed: int = 0

@@ -11,12 +11,14 @@ from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 
-# Prior weight, saturation and noise reference chosen on subjects held out of tuning priors
-# (benchmarks/applications.md): saturating f beyond 0.05 rad lets a strong pull serve motions like
-# the training data without dragging motions unlike it (dance) toward the wrong poses, and the
-# weight follows the clip's own noise level (3000 at 6° per channel).
-DENOISE_DEFAULTS = PositionFitConfig(init_smoothing_s=0.05, data_weight=500.0, prior_weight=3000.0,
-                                     prior_saturation=0.05, prior_reference_noise_deg=6.0, steps=60)
+# Chosen on subjects held out of tuning priors (benchmarks/applications.md). L-BFGS converges
+# where 60 Adam steps of 0.02 rad left noise of their own size (`none` ended farther from the
+# truth than its filtered start). Saturating f beyond 0.05 rad keeps a motion unlike the training
+# data (dance) from being dragged toward the wrong poses; the prior weight follows the clip's own
+# noise level (1500 at 6° per channel).
+DENOISE_DEFAULTS = PositionFitConfig(optimizer="lbfgs", steps=50, init_smoothing_s=0.05, data_weight=500.0,
+                                     acceleration_weight=0.03, prior_weight=1500.0, prior_saturation=0.05,
+                                     prior_reference_noise_deg=6.0)
 
 
 def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS) -> Motion:

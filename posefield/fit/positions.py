@@ -20,9 +20,11 @@ its poses, a noisier one leans more on the prior.
 The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
 frame-rate ratio: the acceleration term resists frame-to-frame changes ∝ fps², and with this
 scaling one weight served CMU clips at 30, 60 and 120 fps (``benchmarks/applications.md``).
-The initial motion may first be filtered along time (Gaussian, in rotation space:
-``init_smoothing_s``), which starts the optimisation near its smooth solution and is unbiased
-under rotational noise, unlike averages of positions.
+The objective is minimised by Adam or L-BFGS (``optimizer``; denoising uses L-BFGS, which
+converges instead of leaving noise of Adam's step size). The initial motion may first be
+filtered along time (Gaussian, in rotation space: ``init_smoothing_s``), which starts the
+optimisation near its smooth solution and is unbiased under rotational noise, unlike averages
+of positions.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from tqdm import tqdm
 
 from posefield.fit.filtering import gaussian_filter, smooth_rotations
 from posefield.fit.jitter import motion_jitter
-from posefield.fit.optimize import minimise
+from posefield.fit.optimize import Method, minimise
 from posefield.fit.terms import acceleration_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import plan_windows, stitch
@@ -49,7 +51,8 @@ class PositionFitConfig:
     """Settings of :func:`fit_positions`.
 
     Attributes:
-        steps: Adam steps per window.
+        steps: optimiser steps per window (Adam steps or L-BFGS iterations).
+        optimizer: ``"adam"`` or ``"lbfgs"`` (:func:`posefield.fit.optimize.minimise`).
         rotation_lr: initial step size of the rotation offsets, radians.
         translation_lr: initial step size of the root translation, metres.
         data_weight: w_data, 1/m².
@@ -70,6 +73,7 @@ class PositionFitConfig:
     """
 
     steps: int = 120
+    optimizer: Method = "adam"
     rotation_lr: float = 0.02
     translation_lr: float = 0.005
     data_weight: float = 1e4
@@ -137,7 +141,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
                     + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
 
         minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
-                  {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps)
+                  {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps, config.optimizer)
         with torch.no_grad():
             rotations.append(variables.rotations().double().numpy())
             translations.append(variables.translation().double().numpy())
