@@ -14,8 +14,8 @@ from posefield.prior.registry import check_compatible
 # Chosen on subjects held out of tuning priors (benchmarks/applications.md). L-BFGS converges
 # where 60 Adam steps of 0.02 rad left noise of their own size (`none` ended farther from the
 # truth than its filtered start). Saturating f beyond 0.05 rad keeps a motion unlike the training
-# data (dance) from being dragged toward the wrong poses; the prior weight follows the clip's own
-# noise level (1500 at 6° per channel).
+# data (dance) from being dragged toward the wrong poses. The weights follow the clip's own noise
+# level (prior 1500 and data 500 at 6° per channel), so a clean clip is left as it is.
 DENOISE_DEFAULTS = PositionFitConfig(optimizer="lbfgs", steps=50, init_smoothing_s=0.05, data_weight=500.0,
                                      acceleration_weight=0.03, prior_weight=1500.0, prior_saturation=0.05,
                                      prior_reference_noise_deg=6.0)
@@ -27,9 +27,10 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
     Every frame's rotations and root translation are optimised together (batched over the
     clip, in overlapping windows for long clips) so that the joints stay close to the
     observed ones, move smoothly and the pose has low prior energy. The optimisation starts
-    from the clip filtered along time (``config.init_smoothing_s``). The prior's weight follows
-    the clip's own noise level, estimated from its frame-to-frame jitter
-    (``config.prior_reference_noise_deg``), so a nearly clean clip keeps its poses.
+    from the clip filtered along time (``config.init_smoothing_s``). The prior's and the data's
+    weights and the filter's width follow the clip's own noise level, estimated from its
+    frame-to-frame jitter (``config.prior_reference_noise_deg``), so a nearly clean clip keeps
+    its poses.
 
     Args:
         motion: the noisy motion (T frames).

@@ -12,10 +12,12 @@ joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)
 point's weight: 1 for observed points, 0 for unobserved ones, in between for guessed ones.
 ρ(f) = s · log(1 + f / s) (``prior_saturation`` s; s = 0: ρ(f) = f) follows the prior's
 distance near the manifold and saturates far from it, where the prior (trained on other
-people's motion) is least to be trusted. With ``prior_reference_noise_deg`` set, w_prior is
-further multiplied by σ̂ / reference (at most ``MAX_NOISE_GAIN``), σ̂ the input's own
-rotational jitter (:func:`posefield.fit.jitter.motion_jitter`): a nearly clean motion keeps
-its poses, a noisier one leans more on the prior.
+people's motion) is least to be trusted. With ``prior_reference_noise_deg`` set, the fit
+follows the input's own noise level g = σ̂ / reference (at most ``MAX_NOISE_GAIN``), σ̂ the
+input's rotational jitter (:func:`posefield.fit.jitter.motion_jitter`): w_prior is multiplied
+by g, w_data by 1 / g² (the data term of a maximum a posteriori fit weighs 1 / σ²; g at least
+``MIN_NOISE_GAIN`` there) and the start filter's width by g^¼, so a nearly clean motion keeps
+its poses and a noisier one leans more on the prior.
 
 The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
 frame-rate ratio: the acceleration term resists frame-to-frame changes ∝ fps², and with this
@@ -44,6 +46,7 @@ from posefield.prior.base import PosePrior
 from posefield.skeleton import Skeleton, forward_kinematics
 
 MAX_NOISE_GAIN = 4.0  # the noise-following prior weight grows at most this much (σ̂ = 4 × reference)
+MIN_NOISE_GAIN = 0.01  # bounds the data weight's growth (1 / g²) on clips with no measurable noise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +66,9 @@ class PositionFitConfig:
             prior's units (radians for Pose-NDF); 0 uses f itself, as does every prior whose
             energy is not a distance (``PosePrior.energy_is_distance``: the baselines' energies
             do not vanish on real poses).
-        prior_reference_noise_deg: per-channel noise (degrees) at which ``prior_weight`` applies
-            as given; the weight follows the input's estimated noise linearly (0: fixed weight).
+        prior_reference_noise_deg: per-channel noise (degrees) at which ``prior_weight``,
+            ``data_weight`` and ``init_smoothing_s`` apply as given; they follow the input's
+            estimated noise as g, 1 / g² and g^¼ (0: fixed).
         init_smoothing_s: σ (seconds) of a Gaussian temporal filter applied to the starting
             rotations and translation (0: start from them as given).
         window: frames per optimisation window (bounds memory).
@@ -89,8 +93,8 @@ class PositionFitConfig:
 
 
 def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitConfig) -> float:
-    """Factor on the prior weight for a motion's (T, J, 4) input rotations: σ̂ / reference noise,
-    at most ``MAX_NOISE_GAIN``; 1 when ``config.prior_reference_noise_deg`` is 0 or σ̂ is unknown
+    """Noise level g of a motion's (T, J, 4) input rotations: σ̂ / reference noise, at most
+    ``MAX_NOISE_GAIN``; 1 when ``config.prior_reference_noise_deg`` is 0 or σ̂ is unknown
     (fewer than 3 frames)."""
     if config.prior_reference_noise_deg <= 0:
         return 1.0
@@ -123,9 +127,11 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     show = len(windows) > 1 if config.progress is None else config.progress
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(point_weights, dtype=torch.float32)
-    prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2 * noise_gain(skeleton, init_rotations, config)
+    gain = noise_gain(skeleton, init_rotations, config)
+    prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2 * gain
+    data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0
-    sigma = config.init_smoothing_s * fps
+    sigma = config.init_smoothing_s * fps * min(gain, 1.0) ** 0.25
     init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
     rotations, translations = [], []
     for w in tqdm(windows, desc="fitting", unit="window", disable=not show):
@@ -136,7 +142,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
         def loss() -> torch.Tensor:
             rot = variables.rotations()
             points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
-            return (config.data_weight * weighted_squared_error(points, target, weights)
+            return (data_weight * weighted_squared_error(points, target, weights)
                     + config.acceleration_weight * acceleration_energy(points, fps)
                     + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
 
