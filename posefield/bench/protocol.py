@@ -36,6 +36,7 @@ import numpy as np
 
 from posefield.data.build import find_motion_files, subject_of
 from posefield.data.resample import resample
+from posefield.fit.complete import COMPLETE_DEFAULTS
 from posefield.fit.denoise import DENOISE_DEFAULTS
 from posefield.io import load_motion
 from posefield.motion import Motion
@@ -60,8 +61,8 @@ class Protocol:
         samples: generated poses per prior.
         interp_pairs, interp_gap: interpolated pose pairs and their distance (frames).
         train_stride: training frames kept (every n-th) for reference statistics.
-        denoise_steps, complete_steps, fit2d_steps: optimiser steps (denoising: L-BFGS iterations;
-            fit2d: per stage and scale).
+        denoise_steps, complete_steps, fit2d_steps: optimiser steps (denoising and completion:
+            L-BFGS iterations; fit2d: Adam steps per stage and scale).
         seed: seed of every random choice.
     """
 
@@ -81,7 +82,7 @@ class Protocol:
     interp_gap: int = 15
     train_stride: int = 4
     denoise_steps: int = DENOISE_DEFAULTS.steps
-    complete_steps: int = 200
+    complete_steps: int = COMPLETE_DEFAULTS.steps
     fit2d_steps: int = 100
     seed: int = 0
 

@@ -30,7 +30,10 @@ from posefield.prior.registry import check_compatible
 from posefield.rotations.distance import pose_distance
 from posefield.rotations.quaternion import quaternion_mean
 
-COMPLETE_DEFAULTS = PositionFitConfig(prior_weight=40.0, acceleration_weight=1e-4, steps=200, rotation_lr=0.05)
+# L-BFGS rather than 200 Adam steps of 0.05 rad, which moved the observed joints by their step size;
+# the saturated prior keeps them on poses unlike the training data (benchmarks/applications.md).
+COMPLETE_DEFAULTS = PositionFitConfig(optimizer="lbfgs", steps=50, prior_weight=40.0, acceleration_weight=1e-4,
+                                      prior_saturation=0.05)
 GUESS_WEIGHT = 0.05
 
 
