@@ -53,7 +53,8 @@ def minimise(param_groups: Iterable[dict], loss_fn: Callable[[], torch.Tensor], 
 def _minimise_lbfgs(params: list[torch.Tensor], loss_fn: Callable[[], torch.Tensor], iterations: int) -> float:
     """L-BFGS (history 20, strong-Wolfe line search) for at most ``iterations`` iterations."""
     if iterations <= 0:
-        return float("nan")
+        with torch.no_grad():
+            return float(loss_fn())
     optimiser = torch.optim.LBFGS(params, lr=1.0, max_iter=iterations, history_size=20,
                                   tolerance_grad=1e-9, tolerance_change=1e-12, line_search_fn="strong_wolfe")
 

@@ -21,9 +21,10 @@ its poses and a noisier one leans more on the prior.
 
 The prior weight is given for clips at ``prior_fps`` and scaled by the square of the
 frame-rate ratio: the acceleration term resists frame-to-frame changes ∝ fps², and with this
-scaling one weight served CMU clips at 30, 60 and 120 fps (``benchmarks/applications.md``).
-The objective is minimised by Adam or L-BFGS (``optimizer``; denoising uses L-BFGS, which
-converges instead of leaving noise of Adam's step size). The initial motion may first be
+scaling one weight served CMU clips at 30, 60 and 120 fps (measured with Adam;
+``benchmarks/applications.md``).
+The objective is minimised by Adam or L-BFGS (``optimizer``; denoising and completion use L-BFGS,
+which converges instead of leaving noise of Adam's step size). The initial motion may first be
 filtered along time (Gaussian, in rotation space: ``init_smoothing_s``), which starts the
 optimisation near its smooth solution and is unbiased under rotational noise, unlike averages
 of positions.
@@ -56,8 +57,8 @@ class PositionFitConfig:
     Attributes:
         steps: optimiser steps per window (Adam steps or L-BFGS iterations).
         optimizer: ``"adam"`` or ``"lbfgs"`` (:func:`posefield.fit.optimize.minimise`).
-        rotation_lr: initial step size of the rotation offsets, radians.
-        translation_lr: initial step size of the root translation, metres.
+        rotation_lr: initial Adam step size of the rotation offsets, radians.
+        translation_lr: initial Adam step size of the root translation, metres.
         data_weight: w_data, 1/m².
         acceleration_weight: w_acc, (s²/m)².
         prior_weight: w_prior, for clips at ``prior_fps``.
