@@ -46,7 +46,7 @@ from posefield.fit.windows import plan_windows, stitch
 from posefield.prior.base import PosePrior
 from posefield.skeleton import Skeleton, forward_kinematics
 
-MAX_NOISE_GAIN = 4.0  # the noise-following prior weight grows at most this much (σ̂ = 4 × reference)
+MAX_NOISE_GAIN = 4.0  # the largest noise level g the fit follows: prior weight × 4, data weight ÷ 16
 MIN_NOISE_GAIN = 0.01  # bounds the data weight's growth (1 / g²) on clips with no measurable noise
 
 
