@@ -93,6 +93,8 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
                     kind: str = typer.Option("ndf", help="Prior kind: 'ndf', or a baseline: 'vae' (takes --epochs, --batch-size, "
                                              "--seed, --resume) or 'gmm' (fitted by EM; takes --seed)."),
                     pairs: Optional[int] = typer.Option(None, min=1, help="Labelled training pairs (library default)."),
+                    mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Add the left-right mirror image of "
+                                                          "every training pose (library default)."),
                     cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
                     threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
     """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)
@@ -112,7 +114,8 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
             fail("--resume does not apply to --kind gmm (EM fits in one go)")
         train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed), log=typer.echo)
         return
-    config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs, lr_decay=lr_decay)
+    config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs, lr_decay=lr_decay,
+                          mirror=mirror)
     train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo)
 
 

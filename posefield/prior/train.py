@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from posefield.data import PoseDataset
+from posefield.data.mirror import with_mirrored_training
 from posefield.devices import training_device
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.apply import energies
@@ -50,6 +51,8 @@ class TrainConfig:
         lr: Adam learning rate of the first epoch; lr_decay: its factor per epoch.
         seed: seed of initialisation and batch order (the pairs have ``pairs.seed``).
         kind: prior kind (``"ndf"``).
+        mirror: add the left–right mirror image of every training pose to the clean poses
+            (:func:`posefield.data.mirror.with_mirrored_training`) before labelling pairs.
         model, losses, pairs: network, loss weights and pair settings.
     """
 
@@ -61,23 +64,24 @@ class TrainConfig:
     lr_decay: float = 0.938
     seed: int = 0
     kind: str = "ndf"
+    mirror: bool = False
     model: NDFConfig = NDFConfig()
     losses: LossWeights = LossWeights()
     pairs: PairSettings = PairSettings()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        """Inverse of ``dataclasses.asdict``."""
+        """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` trained without it)."""
         pairs = dict(data["pairs"], schedule=NoiseSchedule(**data["pairs"]["schedule"]))
-        return cls(**dict(data, model=NDFConfig(**data["model"]), losses=LossWeights(**data["losses"]),
-                          pairs=PairSettings(**pairs)))
+        return cls(**{"mirror": False, **data, "model": NDFConfig(**data["model"]),
+                      "losses": LossWeights(**data["losses"]), "pairs": PairSettings(**pairs)})
 
 
 def train_config(epochs: int | None = None, batch_size: int | None = None, seed: int = 0, kind: str = "ndf",
-                 num_train: int | None = None, lr_decay: float | None = None) -> TrainConfig:
+                 num_train: int | None = None, lr_decay: float | None = None, mirror: bool | None = None) -> TrainConfig:
     """The default :class:`TrainConfig` with the given fields replaced (``None`` keeps the default);
     ``seed`` seeds the pairs too."""
-    given = {"epochs": epochs, "batch_size": batch_size, "lr_decay": lr_decay}
+    given = {"epochs": epochs, "batch_size": batch_size, "lr_decay": lr_decay, "mirror": mirror}
     pairs = {"seed": seed} if num_train is None else {"seed": seed, "num_train": num_train}
     return dataclasses.replace(TrainConfig(), seed=seed, kind=kind, pairs=dataclasses.replace(TrainConfig().pairs, **pairs),
                                **{name: value for name, value in given.items() if value is not None})
@@ -196,7 +200,9 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         config = dataclasses.replace(TrainConfig.from_dict(checkpoint["training"]["config"]), epochs=config.epochs)
         model = prior_from_checkpoint(checkpoint, out)
         model.check_skeleton(dataset.skeleton)
-    else:
+    if config.mirror:
+        dataset = with_mirrored_training(dataset)
+    if checkpoint is None:
         torch.manual_seed(config.seed)
         model = build_prior(config.kind, dataset.skeleton, list(dataset.joint_index), dataclasses.asdict(config.model))
         model.stored_exemplars = exemplar_sample(dataset.split(False), seed=config.seed)

@@ -1,10 +1,13 @@
 """Training, bit-for-bit resume, checkpoints."""
+import dataclasses
+
 import pytest
 import torch
 
 from .ndf_data import TINY_TRAIN, random_tree, train_tiny, tree, tree_dataset, trained, one_thread  # noqa: F401  (fixtures)
 from posefield.errors import CheckpointError, SkeletonMismatchError
 from posefield.prior.checkpoint import load_checkpoint, load_prior, read_checkpoint, save_checkpoint
+from posefield.prior.train import TrainConfig, train_config
 from posefield.rotations import random_unit_quaternions
 
 
@@ -91,3 +94,16 @@ def test_checkpoint_keeps_a_sample_of_the_training_poses(trained, tmp_path):
     torch.save(data, bad)
     with pytest.raises(CheckpointError, match="bad.pt.*exemplars"):
         load_prior(str(bad))
+
+
+def test_mirror_setting_round_trips_and_old_checkpoints_read_as_unmirrored(trained):
+    config = read_checkpoint(trained[0])["training"]["config"]
+    assert TrainConfig.from_dict(config) == dataclasses.replace(TINY_TRAIN, epochs=6)
+    assert not TrainConfig.from_dict({k: v for k, v in config.items() if k != "mirror"}).mirror
+    assert TrainConfig.from_dict(dict(config, mirror=True)).mirror and train_config(mirror=True).mirror
+
+
+def test_mirroring_an_asymmetric_rig_is_refused_before_training(tree, tmp_path):
+    with pytest.raises(SkeletonMismatchError, match="not left-right symmetric"):
+        train_tiny(tree, tmp_path / "m.pt", tmp_path / "cache", mirror=True)
+    assert not (tmp_path / "m.pt").exists()
