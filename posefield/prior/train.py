@@ -29,7 +29,7 @@ from torch.utils.data import DistributedSampler
 from posefield.data import PoseDataset
 from posefield.data.mirror import with_mirrored_training
 from posefield.devices import training_device
-from posefield.errors import CheckpointError, PosefieldError
+from posefield.errors import CheckpointError, PosefieldError, SkeletonMismatchError
 from posefield.prior.apply import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
@@ -52,7 +52,9 @@ class TrainConfig:
         seed: seed of initialisation and batch order (the pairs have ``pairs.seed``).
         kind: prior kind (``"ndf"``).
         mirror: add the left–right mirror image of every training pose to the clean poses
-            (:func:`posefield.data.mirror.with_mirrored_training`) before labelling pairs.
+            (:func:`posefield.data.mirror.with_mirrored_training`) before labelling pairs;
+            ``None``: do so when the rig is left–right symmetric (checkpoints store the outcome).
+            On a tuning split it raised the held-out scores (``posefield/assets/priors/TRAINING.md``).
         model, losses, pairs: network, loss weights and pair settings.
     """
 
@@ -64,7 +66,7 @@ class TrainConfig:
     lr_decay: float = 0.938
     seed: int = 0
     kind: str = "ndf"
-    mirror: bool = False
+    mirror: bool | None = None
     model: NDFConfig = NDFConfig()
     losses: LossWeights = LossWeights()
     pairs: PairSettings = PairSettings()
@@ -191,6 +193,19 @@ def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConf
             dist.destroy_process_group()
 
 
+def mirrored_if_asked(dataset: PoseDataset, config: TrainConfig, log: Callable[[str], None]) -> tuple[PoseDataset, TrainConfig]:
+    """The training data ``config.mirror`` asks for, and the config with ``mirror`` resolved to what was done."""
+    if config.mirror is False:
+        return dataset, config
+    try:
+        return with_mirrored_training(dataset), dataclasses.replace(config, mirror=True)
+    except SkeletonMismatchError as err:
+        if config.mirror:
+            raise
+        log(f"training without mirrored poses: {err}")
+        return dataset, dataclasses.replace(config, mirror=False)
+
+
 def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, dev: torch.device, ddp: Distributed,
            cache_dir: str | Path | None, progress: bool, log: Callable[[str], None]) -> PoseNDF:
     checkpoint = read_checkpoint(out) if resume else None
@@ -200,8 +215,7 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         config = dataclasses.replace(TrainConfig.from_dict(checkpoint["training"]["config"]), epochs=config.epochs)
         model = prior_from_checkpoint(checkpoint, out)
         model.check_skeleton(dataset.skeleton)
-    if config.mirror:
-        dataset = with_mirrored_training(dataset)
+    dataset, config = mirrored_if_asked(dataset, config, log)
     if checkpoint is None:
         torch.manual_seed(config.seed)
         model = build_prior(config.kind, dataset.skeleton, list(dataset.joint_index), dataclasses.asdict(config.model))

@@ -7,7 +7,8 @@ import torch
 from .ndf_data import TINY_TRAIN, random_tree, train_tiny, tree, tree_dataset, trained, one_thread  # noqa: F401  (fixtures)
 from posefield.errors import CheckpointError, SkeletonMismatchError
 from posefield.prior.checkpoint import load_checkpoint, load_prior, read_checkpoint, save_checkpoint
-from posefield.prior.train import TrainConfig, train_config
+from posefield.prior.train import TrainConfig, train, train_config
+from tests.skeleton.test_symmetry import mirror_body_dataset
 from posefield.rotations import random_unit_quaternions
 
 
@@ -96,14 +97,25 @@ def test_checkpoint_keeps_a_sample_of_the_training_poses(trained, tmp_path):
         load_prior(str(bad))
 
 
-def test_mirror_setting_round_trips_and_old_checkpoints_read_as_unmirrored(trained):
+def test_mirror_setting_is_resolved_and_old_checkpoints_read_as_unmirrored(trained):
     config = read_checkpoint(trained[0])["training"]["config"]
-    assert TrainConfig.from_dict(config) == dataclasses.replace(TINY_TRAIN, epochs=6)
-    assert not TrainConfig.from_dict({k: v for k, v in config.items() if k != "mirror"}).mirror
-    assert TrainConfig.from_dict(dict(config, mirror=True)).mirror and train_config(mirror=True).mirror
+    assert TINY_TRAIN.mirror is None and config["mirror"] is False  # asked "if symmetric"; the random tree is not
+    assert TrainConfig.from_dict(config) == dataclasses.replace(TINY_TRAIN, epochs=6, mirror=False)
+    assert TrainConfig.from_dict({k: v for k, v in config.items() if k != "mirror"}).mirror is False
+    assert train_config(mirror=True).mirror and train_config().mirror is None
 
 
-def test_mirroring_an_asymmetric_rig_is_refused_before_training(tree, tmp_path):
+def test_mirroring_an_asymmetric_rig_on_request_is_refused_before_training(tree, tmp_path):
     with pytest.raises(SkeletonMismatchError, match="not left-right symmetric"):
         train_tiny(tree, tmp_path / "m.pt", tmp_path / "cache", mirror=True)
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_symmetric_rig_trains_on_its_mirrored_poses_too(tmp_path):
+    dataset = mirror_body_dataset(300, 60)
+    lines = []
+    train(dataset, tmp_path / "m.pt", dataclasses.replace(TINY_TRAIN, epochs=1), cache_dir=tmp_path / "cache",
+          progress=False, log=lines.append)
+    training = read_checkpoint(tmp_path / "m.pt")["training"]
+    assert training["config"]["mirror"] is True and not any("without mirrored" in line for line in lines)
+    assert len(load_prior(str(tmp_path / "m.pt")).exemplars()) == 2 * len(dataset.split(False))

@@ -9,7 +9,7 @@ from posefield.data import PoseDataset
 from posefield.data.mirror import with_mirrored_training
 from posefield.errors import SkeletonMismatchError
 from posefield.io import load_motion
-from posefield.rotations import random_unit_quaternions
+from posefield.rotations import canonical_hemisphere, random_unit_quaternions
 from posefield.skeleton import forward_kinematics
 from posefield.skeleton.symmetry import mirror_joints, mirror_poses
 from tests.rigs import skeleton_from_table
@@ -72,13 +72,19 @@ def test_asymmetric_rig_and_half_joint_sets_are_refused():
         mirror_poses(body(), [1, 2], torch.zeros(3, 2, 4))
 
 
-def test_mirrored_training_split_doubles_and_validation_stays():
+def mirror_body_dataset(num: int = 10, num_val: int = 3) -> PoseDataset:
+    """Random poses of the symmetric test body's rotating non-root joints, the last ``num_val`` held out."""
     skeleton = body()
     joint_index = np.arange(1, skeleton.num_joints)
-    quats = random_unit_quaternions((10, len(joint_index)), torch.Generator().manual_seed(1)).numpy()
-    is_val = np.arange(10) >= 7
-    dataset = PoseDataset(quats=quats, skeleton=skeleton, joint_index=joint_index, source=is_val.astype(np.int32),
-                          files=["a", "b"], subjects=["s0", "s1"], frame=np.arange(10), is_val=is_val, fps=30.0)
+    quats = canonical_hemisphere(random_unit_quaternions((num, len(joint_index)), torch.Generator().manual_seed(1)))
+    is_val = np.arange(num) >= num - num_val
+    return PoseDataset(quats=quats.numpy(), skeleton=skeleton, joint_index=joint_index, source=is_val.astype(np.int32),
+                       files=["a", "b"], subjects=["s0", "s1"], frame=np.arange(num), is_val=is_val, fps=30.0)
+
+
+def test_mirrored_training_split_doubles_and_validation_stays():
+    dataset = mirror_body_dataset()
+    skeleton, joint_index = dataset.skeleton, dataset.joint_index
     out = with_mirrored_training(dataset)
     assert len(out.split(False)) == 14 and torch.equal(out.split(True), dataset.split(True))
     assert torch.allclose(out.split(False)[7:], mirror_poses(skeleton, joint_index, dataset.split(False)))
