@@ -93,8 +93,8 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
                     kind: str = typer.Option("ndf", help="Prior kind: 'ndf', or a baseline: 'vae' (takes --epochs, --batch-size, "
                                              "--seed, --resume) or 'gmm' (fitted by EM; takes --seed)."),
                     pairs: Optional[int] = typer.Option(None, min=1, help="Labelled training pairs (library default)."),
-                    mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Add the left-right mirror image of "
-                                                          "every training pose (library default)."),
+                    mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Pose-NDF: add the left-right mirror image "
+                                                          "of every training pose [default: when the rig is symmetric]."),
                     cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
                     threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
     """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)
@@ -103,6 +103,8 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     from posefield.data import PoseDataset
     from posefield.prior.train import train, train_config
     torch.set_num_threads(threads)
+    if mirror is not None and kind != "ndf":
+        fail(f"--mirror/--no-mirror apply to --kind ndf, not {kind!r}")
     if kind == "vae":
         from posefield.prior.vae import VAETrainConfig, train_vae
         sizes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}

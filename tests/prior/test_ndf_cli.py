@@ -39,6 +39,15 @@ def test_train_command(tree, tmp_path):
     assert result.exit_code == 0, result.output
     assert "recall" in result.output and "val_distance" in result.output and (tmp_path / "p.pt").is_file()
     assert read_checkpoint(tmp_path / "p.pt")["training"]["config"]["lr_decay"] == 0.5
+    assert "training without mirrored poses: skeleton is not left-right symmetric" in result.output
+
+
+@pytest.mark.parametrize("args, message", [(["--mirror"], "not left-right symmetric"),
+                                           (["--no-mirror", "--kind", "gmm"], "apply to --kind ndf, not 'gmm'")])
+def test_train_command_mirror_errors(tree, tmp_path, args, message):
+    tree.save(tmp_path / "poses.npz")
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", *args)
+    assert result.exit_code != 0 and message in result.output and not (tmp_path / "p.pt").exists()
 
 
 def test_score_and_project(trained, noisy_bvh, tmp_path):
