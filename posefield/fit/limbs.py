@@ -15,10 +15,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import torch
 
 from posefield.errors import SkeletonMismatchError
-from posefield.skeleton import Skeleton, forward_kinematics
+from posefield.skeleton import Skeleton, rest_points
 from posefield.skeleton.groups import resolve_group
 
 HINGE_BONES = {"knee": "tibia", "elbow": "radius"}
@@ -49,18 +48,11 @@ def hinge_joints(skeleton: Skeleton) -> dict[int, tuple[str, str]]:
     return out
 
 
-def _rest_points(skeleton: Skeleton) -> np.ndarray:
-    """(J + E, 3) rest-pose joint and end-site positions."""
-    rest = torch.zeros(skeleton.num_joints, 4, dtype=torch.float64)
-    rest[:, 3] = 1.0
-    return forward_kinematics(skeleton, rest, with_end_sites=True).numpy()
-
-
 def find_hinges(skeleton: Skeleton) -> list[Hinge]:
     """Elbows and knees of ``skeleton`` with their flexion axes; empty when the rig's names are
     not recognised or no left/right pair of hinges gives the forward direction."""
     named = hinge_joints(skeleton)
-    rest = _rest_points(skeleton)
+    rest = rest_points(skeleton)
     left = [j for j, (_, side) in named.items() if side == "l"]
     right = [j for j, (_, side) in named.items() if side == "r"]
     if not left or not right:

@@ -36,9 +36,8 @@ import numpy as np
 from posefield.errors import SkeletonMismatchError
 from posefield.io.atomic import atomic_path
 from posefield.mesh.body import BodyMesh
-from posefield.mesh.bones import rest_points
 from posefield.mesh.cache import body_cache_dir
-from posefield.skeleton import Skeleton
+from posefield.skeleton import Skeleton, rest_points
 
 ANNY_TO_CMU: dict[str, str] = {
     "Hips": "root", "LowerBack": "lowerback", "Spine": "upperback", "Spine1": "thorax",

@@ -20,9 +20,8 @@ import roma
 import torch
 
 from posefield.errors import SkeletonMismatchError
-from posefield.mesh.bones import rest_points
 from posefield.motion import Motion
-from posefield.skeleton import Skeleton, forward_kinematics
+from posefield.skeleton import Skeleton, forward_kinematics, rest_points
 
 
 @dataclasses.dataclass(eq=False)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import torch
 
-from posefield.skeleton import Skeleton, forward_kinematics
+from posefield.skeleton import Skeleton
 
 MIN_LENGTH = 1e-6  # metres; shorter segments are points
 
@@ -35,13 +34,6 @@ class Segments:
 
     def __len__(self) -> int:
         return len(self.owner)
-
-
-def rest_points(skeleton: Skeleton) -> np.ndarray:
-    """(J + E, 3) rest-pose positions of joints and end sites, metres (root at its rest offset)."""
-    identity = torch.zeros(skeleton.num_joints, 4, dtype=torch.float64)
-    identity[:, 3] = 1
-    return forward_kinematics(skeleton, identity, with_end_sites=True).numpy()
 
 
 def bone_segments(skeleton: Skeleton) -> Segments:

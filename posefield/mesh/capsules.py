@@ -13,8 +13,8 @@ import re
 import numpy as np
 
 from posefield.mesh.body import BodyMesh
-from posefield.mesh.bones import Segments, bone_segments, rest_points
-from posefield.skeleton import Skeleton
+from posefield.mesh.bones import Segments, bone_segments
+from posefield.skeleton import Skeleton, rest_points
 from posefield.skeleton.groups import joint_parts
 
 PART_RADII: dict[str, float] = {

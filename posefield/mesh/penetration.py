@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from posefield.mesh.bones import rest_points
 from posefield.mesh.capsules import Capsules, capsules
+from posefield.skeleton import rest_points
 from posefield.motion import Motion
 
 DEFAULT_TOLERANCE = 0.03  # metres of overlap ignored (contact, thin skeletons)

@@ -21,9 +21,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import torch
 
-from posefield.skeleton import Skeleton, forward_kinematics
+from posefield.skeleton import Skeleton, rest_points
 
 UP_AXIS = 1
 LEFT_AXIS = 0
@@ -38,13 +37,6 @@ class Chain:
     name: str
     joints: tuple[int, ...]
     parent: int
-
-
-def rest_points(skeleton: Skeleton) -> np.ndarray:
-    """(J, 3) rest-pose joint positions, metres."""
-    rest = torch.zeros(skeleton.num_joints, 4, dtype=torch.float64)
-    rest[:, 3] = 1.0
-    return forward_kinematics(skeleton, rest).numpy()
 
 
 def leaf_count(skeleton: Skeleton, joint: int) -> int:
@@ -90,7 +82,7 @@ def unique_names(names: list[str]) -> list[str]:
 def kinematic_chains(skeleton: Skeleton) -> list[Chain]:
     """The chains of ``skeleton`` in regression order: root, head, arms (right first), legs
     (right first); see the module docstring for the rules."""
-    points = rest_points(skeleton)
+    points = rest_points(skeleton)  # joints first: joint indices address them
     branches = skeleton.children(0)
     if not branches:
         return [Chain("root", (0,), -1)]

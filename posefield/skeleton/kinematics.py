@@ -1,6 +1,7 @@
 """Batched, differentiable forward kinematics (torch, float32 or float64)."""
 from __future__ import annotations
 
+import numpy as np
 import roma
 import torch
 
@@ -45,3 +46,10 @@ def forward_kinematics(skeleton: Skeleton, rotations: torch.Tensor, root_transla
             site = torch.as_tensor(skeleton.end_sites[j], dtype=dtype, device=device)
             positions.append(positions[j] + (globals_[j] @ site[:, None])[..., 0])
     return torch.stack(positions, dim=-2)
+
+
+def rest_points(skeleton: Skeleton) -> np.ndarray:
+    """(J + E, 3) rest-pose positions of the joints and then the end sites, metres (root at its rest offset)."""
+    identity = torch.zeros(skeleton.num_joints, 4, dtype=torch.float64)
+    identity[:, 3] = 1
+    return forward_kinematics(skeleton, identity, with_end_sites=True).numpy()

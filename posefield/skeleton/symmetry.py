@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from posefield.errors import SkeletonMismatchError
-from posefield.skeleton.kinematics import forward_kinematics
+from posefield.skeleton.kinematics import rest_points
 from posefield.skeleton.skeleton import Skeleton
 
 SAGITTAL_AXIS = 0  # x: the body's left is +x
@@ -31,15 +31,13 @@ def rest_geometry(skeleton: Skeleton) -> tuple[np.ndarray, np.ndarray, float]:
     (joints without either: the joint itself), which tells apart joints that start at one point
     (CMU ``lfingers`` and ``lthumb``).
     """
-    rest = torch.zeros(skeleton.num_joints, 4, dtype=torch.float64)
-    rest[:, 3] = 1.0
-    points = forward_kinematics(skeleton, rest, with_end_sites=True).numpy()
+    points = rest_points(skeleton)
     joints = points[: skeleton.num_joints]
     site_of = {j: skeleton.num_joints + i for i, j in enumerate(sorted(skeleton.end_sites))}
     centroids = np.empty_like(joints)
     for j in range(skeleton.num_joints):
-        below = [d for d in skeleton.descendants(j) if d != j]
-        rows = below + [site_of[d] for d in skeleton.descendants(j) if d in site_of]
+        subtree = skeleton.descendants(j)  # j first
+        rows = subtree[1:] + [site_of[d] for d in subtree if d in site_of]
         centroids[j] = points[rows].mean(axis=0) if rows else joints[j]
     extent = float(np.ptp(points, axis=0).max())
     return joints, centroids, extent

@@ -69,7 +69,7 @@ def body_axes(motion: Motion) -> tuple[np.ndarray, np.ndarray]:
     CMU and BVH files, −Y for fits in camera coordinates, Z for AMASS), front is taken at
     frame 0 and made horizontal.
     """
-    from posefield.mesh.bones import rest_points
+    from posefield.skeleton import rest_points
 
     rest = rest_points(motion.skeleton)
     mean = (rest - rest[0]).mean(axis=0)

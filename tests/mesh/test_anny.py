@@ -12,7 +12,7 @@ import torch
 from posefield.mesh import per_vertex_error, skin_motion
 from posefield.mesh.anny_body import (ANNY_TO_CMU, AnnyTemplate, anny_body, bone_vectors, cached_template,
                                       shortest_rotation, to_posefield_axes)
-from posefield.mesh.bones import rest_points
+from posefield.skeleton import rest_points
 from posefield.mesh.capsules import capsule_body, capsule_surface, capsules
 from posefield.mesh.penetration import segment_distance
 from posefield.skeleton import forward_kinematics

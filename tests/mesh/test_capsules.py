@@ -8,7 +8,8 @@ import roma
 import torch
 
 from posefield.mesh import body_mesh, per_vertex_error, self_penetration, skin_motion
-from posefield.mesh.bones import bone_segments, rest_points
+from posefield.mesh.bones import bone_segments
+from posefield.skeleton import rest_points
 from posefield.mesh.capsules import capsule_body, capsule_surface, capsules
 from posefield.mesh.penetration import penetrating_pairs, segment_distance
 
