@@ -464,6 +464,9 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       hidden: int = typer.Option(192, min=1, help="Width of each HKMR chain MLP (flat: matched)."),
                       iterations: int = typer.Option(3, min=1, help="Outer iterations T."),
                       inner_iterations: int = typer.Option(2, min=1, help="HKMR chain iterations per outer one."),
+                      feedback: bool = typer.Option(False, "--feedback/--no-feedback",
+                                                    help="Feed the regressors the keypoints' reprojection residuals "
+                                                    "(HKMR: at every chain, flat: every iteration)."),
                       seed: int = typer.Option(0, help="Random seed."),
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),
@@ -480,7 +483,8 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     if threads:
         import torch
         torch.set_num_threads(threads)
-    architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden)
+    architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden,
+                                   feedback=feedback)
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
                         notify=typer.echo, device=device)

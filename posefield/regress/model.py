@@ -9,6 +9,7 @@ from posefield.fit.keypoints import keypoint_points
 from posefield.regress.body import Body
 from posefield.regress.chains import kinematic_chains
 from posefield.regress.encoder import KeypointEncoder
+from posefield.regress.feedback import ReprojectionFeedback
 from posefield.regress.flat import FlatRegressor
 from posefield.regress.hkmr import HKMR
 from posefield.regress.params import ParamLayout
@@ -50,5 +51,6 @@ def build_model(skeleton: Skeleton, keypoint_names: list[str], config: Regressor
     body = Body.of(skeleton, chains)
     rows = torch.as_tensor(keypoint_points(skeleton, keypoint_names))
     encoder = KeypointEncoder(len(keypoint_names), config.encoder_width, config.feature_dim)
-    regressor = REGRESSORS[config.kind](encoder, ParamLayout.of(body), chains, config)
+    feedback = ReprojectionFeedback(body, rows) if config.feedback else None
+    regressor = REGRESSORS[config.kind](encoder, ParamLayout.of(body), chains, config, feedback)
     return RegressionModel(regressor, body, list(keypoint_names), rows)

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from posefield.regress.encoder import Encoder
-from posefield.regress.params import Estimate, ParamLayout
+from posefield.regress.feedback import ReprojectionFeedback
+from posefield.regress.params import Estimate, ParamLayout, rotmat_to_rot6d
 
 OUTPUT_GAIN = 0.01  # small last layers: the first iterations stay near the mean parameters
 
@@ -30,6 +31,9 @@ class RegressorConfig:
         hidden: width of each HKMR chain/shape MLP (the flat MLP is sized to match the total).
         encoder_width: width of the keypoint encoder's hidden layers.
         feature_dim: F, the width of Φ.
+        feedback: also give the regressors the keypoints' reprojection residuals of the
+            current estimate (:mod:`posefield.regress.feedback`): HKMR at every chain visit,
+            flat once per iteration. Needs keypoint input.
     """
 
     kind: str = "hkmr"
@@ -38,6 +42,7 @@ class RegressorConfig:
     hidden: int = 192
     encoder_width: int = 384
     feature_dim: int = 256
+    feedback: bool = False
 
 
 def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
@@ -66,29 +71,45 @@ class Regressor(abc.ABC, nn.Module):
         layout: where the chains' parameters sit in Θ.
         num_chains: C, the length of β.
         config: architecture.
+        feedback: the reprojection feedback (``None``: none; required when ``config.feedback``).
     """
 
-    def __init__(self, encoder: Encoder, layout: ParamLayout, num_chains: int, config: RegressorConfig):
+    def __init__(self, encoder: Encoder, layout: ParamLayout, num_chains: int, config: RegressorConfig,
+                 feedback: ReprojectionFeedback | None = None):
         super().__init__()
+        if config.feedback and feedback is None:
+            raise ValueError("config.feedback needs a ReprojectionFeedback")
         self.encoder = encoder
         self.layout = layout
         self.config = config
-        self.register_buffer("initial_theta", torch.zeros(layout.size))
+        self.feedback = feedback if config.feedback else None
+        identity = Estimate(rotmat_to_rot6d(torch.eye(3).expand(1, len(layout.order) // 6, 3, 3)), torch.zeros(1, 3),
+                            torch.zeros(1, num_chains))
+        self.register_buffer("initial_theta", layout.pack(identity)[0])  # until set from data
         self.register_buffer("initial_beta", torch.zeros(num_chains))
 
     def forward(self, batch: torch.Tensor) -> list[Estimate]:
         """One estimate per outer iteration for the batch."""
         phi = self.encoder(batch)
-        return self.iterate(phi)
+        return self.iterate(phi, batch)
 
     def start(self, phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, size) Θ and (B, C) β at the mean parameters."""
         batch = phi.shape[0]
         return self.initial_theta.expand(batch, -1), self.initial_beta.expand(batch, -1)
 
+    @property
+    def feedback_size(self) -> int:
+        """Width of the feedback input (0 without feedback)."""
+        return self.feedback.size if self.feedback is not None else 0
+
+    def feedback_of(self, theta: torch.Tensor, beta: torch.Tensor, batch: torch.Tensor) -> list[torch.Tensor]:
+        """``[(B, 2P) residuals]`` of the estimate (Θ, β) on the keypoint ``batch``, or ``[]`` without feedback."""
+        return [] if self.feedback is None else [self.feedback(self.layout.unpack(theta, beta), batch)]
+
     @abc.abstractmethod
-    def iterate(self, phi: torch.Tensor) -> list[Estimate]:
-        """(B, F) features -> one estimate per outer iteration."""
+    def iterate(self, phi: torch.Tensor, batch: torch.Tensor) -> list[Estimate]:
+        """(B, F) features of the input ``batch`` -> one estimate per outer iteration."""
 
     def regressor_size(self) -> int:
         """Parameters outside the encoder."""

@@ -123,11 +123,13 @@ def dataset_file(tmp_path_factory, cmu_motion, cmu_poses) -> Path:
 
 
 def test_regress_train_and_bench_cli(tmp_path, dataset_file):
-    for kind in ("hkmr", "flat"):
+    for kind, feedback in (("hkmr", "--feedback"), ("flat", "--no-feedback")):
         result = run("regress-train", dataset_file, "-o", tmp_path / f"{kind}.pt", "--model", kind, "--steps", 2,
-                     "--batch-size", 8, "--hidden", 8, "--iterations", 2, "--inner-iterations", 1, "--prior", "none")
+                     "--batch-size", 8, "--hidden", 8, "--iterations", 2, "--inner-iterations", 1, "--prior", "none",
+                     feedback)
         assert result.exit_code == 0, result.output
-        assert load_model(tmp_path / f"{kind}.pt").kind == kind
+        model = load_model(tmp_path / f"{kind}.pt")
+        assert model.kind == kind and model.regressor.config.feedback == (feedback == "--feedback")
     report = tmp_path / "bench.md"
     result = run("bench-regress", dataset_file, "-o", report, "--hkmr", tmp_path / "hkmr.pt", "--flat",
                  tmp_path / "flat.pt", "--samples", 8, "--clip-length", 4, "--no-refine")
