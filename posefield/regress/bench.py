@@ -44,14 +44,16 @@ class BenchConfig:
 @dataclasses.dataclass
 class BenchResult:
     """``errors[method][condition] = (MPJPE, PA-MPJPE)`` in mm, ``parameters[method]`` (trainable
-    parameters), ``seconds[method]`` spent evaluating, the ``prior`` HKMR_MF used ("-": not run)
-    and the share of ``visible`` keypoints per condition."""
+    parameters), ``seconds[method]`` spent evaluating, the ``prior`` HKMR_MF used ("-": not run),
+    the share of ``visible`` keypoints per condition and whether each method's model reads
+    reprojection ``feedback``."""
 
     errors: dict[str, dict[str, tuple[float, float]]]
     parameters: dict[str, int]
     seconds: dict[str, float]
     prior: str
     visible: dict[str, float] = dataclasses.field(default_factory=dict)
+    feedback: dict[str, bool] = dataclasses.field(default_factory=dict)
 
 
 def test_batch(model: RegressionModel, poses: torch.Tensor, condition: str, config: BenchConfig,
@@ -92,7 +94,8 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
     """Evaluate ``models`` (name -> model, e.g. ``{"flat": ..., "HKMR": ...}``) on test scenes of
     ``poses`` (N, R − 1, 4); with a ``prior``, the model of kind ``hkmr`` is also refined as HKMR_MF."""
     result = BenchResult({}, {name: parameter_count(m.regressor) for name, m in models.items()}, {},
-                         "-" if prior is None else prior.name)
+                         "-" if prior is None else prior.name,
+                         feedback={name: m.regressor.config.feedback for name, m in models.items()})
     hkmr = next((name for name, m in models.items() if m.kind == "hkmr"), None) if prior is not None else None
     reference = next(iter(models.values()))
     for condition in CONDITIONS:
@@ -108,19 +111,23 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
                 start = time.perf_counter()
                 points = refined_points(model, batch, prediction, prior, config.clip_length)
                 result.errors.setdefault(REFINED, {})[condition] = errors(points, batch, model.keypoints)
+                result.feedback[REFINED] = model.regressor.config.feedback
                 result.seconds[REFINED] = result.seconds.get(REFINED, 0.0) + time.perf_counter() - start
     return result
 
 
 def format_table(result: BenchResult) -> str:
     """The paper's table layout (markdown): one row per method, P1/P2 per condition."""
-    header = "| Method | #Param | " + " | ".join(f"{CONDITION_TITLES[c]} P1 | {CONDITION_TITLES[c]} P2" for c in CONDITIONS) + " |"
-    rule = "|---|---:|" + "---:|---:|" * len(CONDITIONS)
+    header = ("| Method | #Param | Feedback | "
+              + " | ".join(f"{CONDITION_TITLES[c]} P1 | {CONDITION_TITLES[c]} P2" for c in CONDITIONS) + " |")
+    rule = "|---|---:|---|" + "---:|---:|" * len(CONDITIONS)
     rows = []
     for method, by_condition in result.errors.items():
         count = result.parameters.get(method)
+        feedback = result.feedback.get(method, False)
         cells = " | ".join(f"{by_condition[c][0]:.1f} | {by_condition[c][1]:.1f}" for c in CONDITIONS)
-        rows.append(f"| {method} | {'same as HKMR' if count is None else f'{count / 1e6:.2f}M'} | {cells} |")
+        rows.append(f"| {method} | {'same as HKMR' if count is None else f'{count / 1e6:.2f}M'} | "
+                    f"{'yes' if feedback else 'no'} | {cells} |")
     return "\n".join([header, rule, *rows])
 
 
@@ -141,7 +148,8 @@ def format_report(result: BenchResult, config: BenchConfig, command: str) -> str
         f"{config.clip_length} frames, one person and camera each, seed {config.seed}) from the validation subjects "
         "of the pose dataset (not seen in training); the same poses, people, cameras and keypoint noise under every "
         "condition, only the occluder changes (one per frame). P1 = MPJPE, P2 = PA-MPJPE, in mm, over the "
-        "regressor's keypoints, root-relative. #Param counts encoder and regressor.",
+        "regressor's keypoints, root-relative. #Param counts encoder and regressor. Feedback: the model reads "
+        "its keypoints' reprojection residuals (`RegressorConfig.feedback`).",
         f"HKMR_MF refines HKMR's output by 2D fitting with the {result.prior!r} prior (one skeleton per clip)."
         if REFINED in result.errors else "HKMR_MF was not run.", "",
         format_table(result), "",

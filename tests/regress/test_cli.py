@@ -135,7 +135,9 @@ def test_regress_train_and_bench_cli(tmp_path, dataset_file):
                  tmp_path / "flat.pt", "--samples", 8, "--clip-length", 4, "--no-refine")
     assert result.exit_code == 0, result.output
     text = report.read_text()
-    assert "| HKMR |" in text and "| flat |" in text and "Rectangle P2" in text and "HKMR / flat" in text
+    assert "| HKMR | " in text and "| flat | " in text and "Rectangle P2" in text and "HKMR / flat" in text
+    assert "| yes |" in text.split("| HKMR | ")[1].splitlines()[0]  # trained with --feedback
+    assert "| no |" in text.split("| flat | ")[1].splitlines()[0]
     bad = run("regress-train", dataset_file, "-o", tmp_path / "x.pt", "--model", "deep")
     assert bad.exit_code == 2 and "hkmr" in bad.output
     missing_gpu = run("regress-train", dataset_file, "-o", tmp_path / "x.pt", "--device", "cuda:99")
