@@ -466,7 +466,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       inner_iterations: int = typer.Option(2, min=1, help="HKMR chain iterations per outer one."),
                       feedback: bool = typer.Option(False, "--feedback/--no-feedback",
                                                     help="Feed the regressors the keypoints' reprojection residuals "
-                                                    "(HKMR: at every chain, flat: every iteration)."),
+                                                    "(HKMR: before every chain iteration, flat: every outer iteration)."),
                       seed: int = typer.Option(0, help="Random seed."),
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),

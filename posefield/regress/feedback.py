@@ -7,9 +7,10 @@ camera frame, metres. The feedback is the residual x − x̂ of every visible ke
 where hidden), (B, 2P) crop units. It is computed without gradient: to the regressor it is
 an observation of how the estimate lines up with the image, like Φ.
 
-HKMR reads it at every chain visit, after the chain's ancestors have been updated in the
-same outer iteration, so a limb's regressor sees its own misalignment given settled
-parents; the flat regressor reads it once per iteration (:class:`RegressorConfig.feedback`).
+HKMR reads it before every chain iteration, after the chain's ancestors have been updated
+in the same outer iteration, so a limb's regressor sees its own misalignment given settled
+parents and its own last step; the flat regressor reads it once per iteration
+(:class:`posefield.regress.regressor.RegressorConfig`, ``feedback``).
 """
 from __future__ import annotations
 

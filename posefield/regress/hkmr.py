@@ -10,8 +10,9 @@ where θ_parent(c)^t is the parent chain's estimate of this iteration (the root 
 parent) and θ_c starts from its estimate of iteration t − 1 (the mean at t = 1). The root
 chain carries the global orientation and the camera. Then the proportions follow the
 pose, β^t = β^{t−1} + R_β([β^{t−1}, Θ^t, Φ]). With ``config.feedback``, r_c are the
-keypoints' reprojection residuals of the whole current estimate, taken when chain c's turn
-comes (its ancestors already updated; :mod:`posefield.regress.feedback`).
+keypoints' reprojection residuals of the whole current estimate, taken anew before each of
+chain c's iterations: after its ancestors' updates of this outer iteration and its own
+previous step (:mod:`posefield.regress.feedback`).
 """
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ class HKMR(Regressor):
         for _ in range(self.config.iterations):
             for c, (parent, regress) in enumerate(zip(self.parents, self.chain_mlps)):
                 context = [phi] + ([chains[parent]] if parent >= 0 else [])
-                context += self.feedback_of(torch.cat(chains, dim=1), beta, batch)
                 for _ in range(self.config.inner_iterations):
-                    chains[c] = chains[c] + regress(torch.cat(context + [chains[c]], dim=1))
+                    feedback = self.feedback_of(torch.cat(chains, dim=1), beta, batch)
+                    chains[c] = chains[c] + regress(torch.cat(context + [chains[c]] + feedback, dim=1))
             theta = torch.cat(chains, dim=1)
             beta = beta + self.beta_mlp(torch.cat([beta, theta, phi], dim=1))
             out.append(self.layout.unpack(theta, beta))

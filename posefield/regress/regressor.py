@@ -32,8 +32,8 @@ class RegressorConfig:
         encoder_width: width of the keypoint encoder's hidden layers.
         feature_dim: F, the width of Φ.
         feedback: also give the regressors the keypoints' reprojection residuals of the
-            current estimate (:mod:`posefield.regress.feedback`): HKMR at every chain visit,
-            flat once per iteration. Needs keypoint input.
+            current estimate (:mod:`posefield.regress.feedback`): HKMR before every chain
+            iteration, flat once per outer iteration. Needs keypoint input.
     """
 
     kind: str = "hkmr"
