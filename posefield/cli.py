@@ -91,9 +91,9 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
                     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --output."),
                     device: str = typer.Option("cpu", help="'cpu' or 'cuda' (under torchrun: one GPU per process)."),
                     kind: str = typer.Option("ndf", help="Prior kind: 'ndf', or a baseline: 'vae' (takes --epochs, --batch-size, "
-                                             "--seed, --resume) or 'gmm' (fitted by EM; takes --seed)."),
+                                             "--seed, --resume, --mirror) or 'gmm' (fitted by EM; takes --seed, --mirror)."),
                     pairs: Optional[int] = typer.Option(None, min=1, help="Labelled training pairs (library default)."),
-                    mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Pose-NDF: add the left-right mirror image "
+                    mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Add the left-right mirror image "
                                                           "of every training pose [default: when the rig is symmetric]."),
                     cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
                     threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
@@ -103,18 +103,17 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     from posefield.data import PoseDataset
     from posefield.prior.train import train, train_config
     torch.set_num_threads(threads)
-    if mirror is not None and kind != "ndf":
-        fail(f"--mirror/--no-mirror apply to --kind ndf, not {kind!r}")
     if kind == "vae":
         from posefield.prior.vae import VAETrainConfig, train_vae
         sizes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}
-        train_vae(PoseDataset.load(dataset), output, VAETrainConfig(seed=seed, **sizes), resume=resume, log=typer.echo)
+        train_vae(PoseDataset.load(dataset), output, VAETrainConfig(seed=seed, mirror=mirror, **sizes), resume=resume,
+                  log=typer.echo)
         return
     if kind == "gmm":
         from posefield.prior.gmm import GMMFitConfig, train_gmm
         if resume:
             fail("--resume does not apply to --kind gmm (EM fits in one go)")
-        train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed), log=typer.echo)
+        train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed, mirror=mirror), log=typer.echo)
         return
     config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs, lr_decay=lr_decay,
                           mirror=mirror)

@@ -26,6 +26,7 @@ import torch
 from tqdm import tqdm
 
 from posefield.data import PoseDataset
+from posefield.data.mirror import mirrored_if_asked
 from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import save_checkpoint
 from posefield.prior.optimizer import metrics_line
@@ -124,6 +125,9 @@ class GMMFitConfig:
         seed: seed of the k-means++ start.
         val_poses: held-out poses used for the noise AUC.
         model: number of components.
+        mirror: add the left–right mirror image of every training pose (``None``: when the
+            rig is symmetric; see :func:`posefield.data.mirror.mirrored_if_asked`); stored as
+            what was done.
     """
 
     reg_covar: float = 1e-4
@@ -132,11 +136,12 @@ class GMMFitConfig:
     seed: int = 0
     val_poses: int = 4000
     model: GMMConfig = GMMConfig()
+    mirror: bool | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GMMFitConfig":
-        """Inverse of ``dataclasses.asdict``."""
-        return cls(**dict(data, model=GMMConfig(**data["model"])))
+        """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` fitted without it)."""
+        return cls(**{"mirror": False, **data, "model": GMMConfig(**data["model"])})
 
 
 def kmeans_pp(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
@@ -210,6 +215,7 @@ def train_gmm(dataset: PoseDataset, out: str | Path, config: GMMFitConfig = GMMF
     """
     model = GMMPrior(dataset.skeleton, list(dataset.joint_index), config.model)
     check_dataset(model, dataset)
+    dataset, config = mirrored_if_asked(dataset, config, log)
     params, history = fit_em(rotvec_features(dataset.split(False).double()), config.model.components, config,
                              progress, log)
     model.set_parameters(*params)

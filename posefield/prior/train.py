@@ -27,9 +27,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from posefield.data import PoseDataset
-from posefield.data.mirror import with_mirrored_training
+from posefield.data.mirror import mirrored_if_asked
 from posefield.devices import training_device
-from posefield.errors import CheckpointError, PosefieldError, SkeletonMismatchError
+from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.apply import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
@@ -191,19 +191,6 @@ def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConf
     finally:
         if ddp.world > 1:
             dist.destroy_process_group()
-
-
-def mirrored_if_asked(dataset: PoseDataset, config: TrainConfig, log: Callable[[str], None]) -> tuple[PoseDataset, TrainConfig]:
-    """The training data ``config.mirror`` asks for, and the config with ``mirror`` resolved to what was done."""
-    if config.mirror is False:
-        return dataset, config
-    try:
-        return with_mirrored_training(dataset), dataclasses.replace(config, mirror=True)
-    except SkeletonMismatchError as err:
-        if config.mirror:
-            raise
-        log(f"training without mirrored poses: {err}")
-        return dataset, dataclasses.replace(config, mirror=False)
 
 
 def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, dev: torch.device, ddp: Distributed,

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from posefield.data import PoseDataset
+from posefield.data.mirror import mirrored_if_asked
 from posefield.errors import CheckpointError
 from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import prior_from_checkpoint, read_checkpoint, save_checkpoint
@@ -133,6 +134,9 @@ class VAETrainConfig:
         seed: seed of initialisation, batch order and latent noise.
         val_poses: held-out poses used for the per-epoch noise AUC.
         model: network sizes, KL weight and energy.
+        mirror: add the left–right mirror image of every training pose (``None``: when the
+            rig is symmetric; see :func:`posefield.data.mirror.mirrored_if_asked`); stored as
+            what was done.
     """
 
     epochs: int = 30
@@ -142,11 +146,12 @@ class VAETrainConfig:
     seed: int = 0
     val_poses: int = 4000
     model: VAEConfig = VAEConfig()
+    mirror: bool | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "VAETrainConfig":
-        """Inverse of ``dataclasses.asdict``."""
-        return cls(**dict(data, model=VAEConfig(**data["model"])))
+        """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` trained without it)."""
+        return cls(**{"mirror": False, **data, "model": VAEConfig(**data["model"])})
 
 
 def kl_divergence(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -208,6 +213,7 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
         torch.manual_seed(config.seed)
         model = VAEPrior(dataset.skeleton, list(dataset.joint_index), config.model)
     check_dataset(model, dataset)
+    dataset, config = mirrored_if_asked(dataset, config, log)
     train_poses, val_poses = dataset.split(False), dataset.split(True)[:config.val_poses]
     state = checkpoint["training"] if checkpoint is not None else None
     optimizer, scheduler, history, start = resumable_adam(model.parameters(), config.lr, config.lr_decay, state)

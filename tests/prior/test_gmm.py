@@ -113,3 +113,13 @@ def test_cli_fits_a_gmm_and_refuses_to_resume_one(tiny_dataset, tmp_path):
     assert "EM:" in result.output and isinstance(load_prior(str(tmp_path / "gmm.pt")), GMMPrior)
     refused = CliRunner().invoke(app, args + ["--resume"])
     assert refused.exit_code == 2 and "--resume" in refused.output
+
+
+def test_fit_records_the_mirroring_it_did_and_old_configs_read_as_unmirrored(trained, tiny_dataset, tmp_path):
+    config = read_checkpoint(trained[1])["training"]["config"]
+    assert CONFIG.mirror is None and config["mirror"] is True  # the chain rig lies on the mid-line: symmetric
+    assert GMMFitConfig.from_dict({k: v for k, v in config.items() if k != "mirror"}).mirror is False
+    plain = train_gmm(tiny_dataset, tmp_path / "plain.pt", dataclasses.replace(CONFIG, mirror=False), progress=False,
+                      log=lambda _: None)
+    assert read_checkpoint(tmp_path / "plain.pt")["training"]["config"]["mirror"] is False
+    assert not torch.allclose(plain.means, trained[0].means)  # fitted to other poses

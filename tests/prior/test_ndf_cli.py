@@ -43,7 +43,8 @@ def test_train_command(tree, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [(["--mirror"], "not left-right symmetric"),
-                                           (["--no-mirror", "--kind", "gmm"], "apply to --kind ndf, not 'gmm'")])
+                                           (["--mirror", "--kind", "gmm"], "not left-right symmetric"),
+                                           (["--mirror", "--kind", "vae", "--epochs", "1"], "not left-right symmetric")])
 def test_train_command_mirror_errors(tree, tmp_path, args, message):
     tree.save(tmp_path / "poses.npz")
     result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", *args)

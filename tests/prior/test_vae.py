@@ -122,3 +122,10 @@ def test_cli_trains_and_resumes_a_vae(tiny_dataset, tmp_path):
     assert "resuming" in second.output and f"wrote {out}" in second.output
     assert read_checkpoint(out)["training"]["epoch"] == 2
     assert isinstance(load_prior(str(out)), VAEPrior)
+
+
+def test_training_records_the_mirroring_it_did_and_old_configs_read_as_unmirrored(trained):
+    config = read_checkpoint(trained[1])["training"]["config"]
+    assert CONFIG.mirror is None and config["mirror"] is True  # the chain rig lies on the mid-line: symmetric
+    assert VAETrainConfig.from_dict(config).mirror is True
+    assert VAETrainConfig.from_dict({k: v for k, v in config.items() if k != "mirror"}).mirror is False
