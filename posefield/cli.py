@@ -463,7 +463,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       hidden: int = typer.Option(192, min=1, help="Width of each HKMR chain MLP (flat: matched)."),
                       iterations: int = typer.Option(3, min=1, help="Outer iterations T."),
                       inner_iterations: int = typer.Option(2, min=1, help="HKMR chain iterations per outer one."),
-                      feedback: bool = typer.Option(False, "--feedback/--no-feedback",
+                      feedback: bool = typer.Option(True, "--feedback/--no-feedback",
                                                     help="Feed the regressors the keypoints' reprojection residuals "
                                                     "(HKMR: before every chain iteration, flat: every outer iteration)."),
                       seed: int = typer.Option(0, help="Random seed."),

@@ -33,7 +33,8 @@ class RegressorConfig:
         feature_dim: F, the width of Φ.
         feedback: also give the regressors the keypoints' reprojection residuals of the
             current estimate (:mod:`posefield.regress.feedback`): HKMR before every chain
-            iteration, flat once per outer iteration. Needs keypoint input.
+            iteration, flat once per outer iteration. Needs keypoint input. On by default (the
+            shipped models' recipe); checkpoints from before it read as without.
     """
 
     kind: str = "hkmr"
@@ -42,7 +43,7 @@ class RegressorConfig:
     hidden: int = 192
     encoder_width: int = 384
     feature_dim: int = 256
-    feedback: bool = False
+    feedback: bool = True
 
 
 def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:

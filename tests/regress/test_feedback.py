@@ -8,18 +8,17 @@ import torch
 from posefield.regress.body import posed_points
 from posefield.regress.checkpoint import load_model, save_model
 from posefield.regress.feedback import ancestors_of
+from posefield.regress.model import build_model
 from posefield.regress.params import Estimate, rotmat_to_rot6d
-from posefield.regress.regressor import parameter_count
+from posefield.regress.regressor import RegressorConfig, parameter_count
 
 from tests.regress.conftest import tiny_model
 
 
-def feedback_model(skeleton, kind="hkmr"):
+def feedback_model(skeleton, kind="hkmr", feedback=True):
     model = tiny_model(skeleton, kind)
-    config = dataclasses.replace(model.regressor.config, feedback=True)
-    from posefield.regress.model import build_model
     torch.manual_seed(0)
-    return build_model(skeleton, model.keypoint_names, config)
+    return build_model(skeleton, model.keypoint_names, dataclasses.replace(model.regressor.config, feedback=feedback))
 
 
 def random_estimate(model, batch: int) -> Estimate:
@@ -62,7 +61,7 @@ def test_residual_is_zero_where_the_estimate_explains_the_keypoints(cmu_skeleton
 
 @pytest.mark.parametrize("kind", ["hkmr", "flat"])
 def test_regressors_read_the_feedback(cmu_skeleton, kind):
-    plain, model = tiny_model(cmu_skeleton, kind), feedback_model(cmu_skeleton, kind)
+    plain, model = feedback_model(cmu_skeleton, kind, feedback=False), feedback_model(cmu_skeleton, kind)
     assert plain.regressor.feedback is None and model.regressor.feedback is not None
     assert parameter_count(model.regressor.encoder) == parameter_count(plain.regressor.encoder)
     assert model.regressor.regressor_size() > plain.regressor.regressor_size()
@@ -86,6 +85,13 @@ def test_feedback_checkpoint_round_trip(tmp_path, cmu_skeleton):
     save_model(path, model)
     loaded = load_model(path)
     assert loaded.regressor.config.feedback and loaded.regressor.feedback is not None
+    assert RegressorConfig().feedback  # the shipped recipe is the default
+    old = torch.load(path, weights_only=True)
+    del old["config"]["feedback"]  # a checkpoint from before the option
+    plain = feedback_model(cmu_skeleton, feedback=False)
+    old["model"] = {k: v.half() for k, v in plain.regressor.state_dict().items()}
+    torch.save(old, tmp_path / "old.pt")
+    assert load_model(tmp_path / "old.pt").regressor.feedback is None
     inputs = torch.rand(2, len(model.keypoint_names), 3)
     with torch.no_grad():
         a, b = model.regressor(inputs)[-1], loaded.regressor(inputs)[-1]
