@@ -97,6 +97,8 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
                          "-" if prior is None else prior.name,
                          feedback={name: m.regressor.config.feedback for name, m in models.items()})
     hkmr = next((name for name, m in models.items() if m.kind == "hkmr"), None) if prior is not None else None
+    if hkmr is not None:
+        result.feedback[REFINED] = models[hkmr].regressor.config.feedback
     reference = next(iter(models.values()))
     for condition in CONDITIONS:
         batch = test_batch(reference, poses, condition, config, synthetic)
@@ -111,7 +113,6 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
                 start = time.perf_counter()
                 points = refined_points(model, batch, prediction, prior, config.clip_length)
                 result.errors.setdefault(REFINED, {})[condition] = errors(points, batch, model.keypoints)
-                result.feedback[REFINED] = model.regressor.config.feedback
                 result.seconds[REFINED] = result.seconds.get(REFINED, 0.0) + time.perf_counter() - start
     return result
 

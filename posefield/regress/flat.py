@@ -53,7 +53,7 @@ class FlatRegressor(Regressor):
         theta, beta = self.start(phi)
         out = []
         for _ in range(self.config.iterations):
-            delta = self.mlp(torch.cat([phi, theta, beta] + self.feedback_of(theta, beta, batch), dim=1))
+            delta = self.mlp(torch.cat([phi, theta, beta] + self.feedback_of([theta], beta, batch), dim=1))
             theta = theta + delta[:, :self.layout.size]
             beta = beta + delta[:, self.layout.size:]
             out.append(self.layout.unpack(theta, beta))

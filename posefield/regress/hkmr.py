@@ -47,7 +47,7 @@ class HKMR(Regressor):
             for c, (parent, regress) in enumerate(zip(self.parents, self.chain_mlps)):
                 context = [phi] + ([chains[parent]] if parent >= 0 else [])
                 for _ in range(self.config.inner_iterations):
-                    feedback = self.feedback_of(torch.cat(chains, dim=1), beta, batch)
+                    feedback = self.feedback_of(chains, beta, batch)
                     chains[c] = chains[c] + regress(torch.cat(context + [chains[c]] + feedback, dim=1))
             theta = torch.cat(chains, dim=1)
             beta = beta + self.beta_mlp(torch.cat([beta, theta, phi], dim=1))

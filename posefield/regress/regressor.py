@@ -104,9 +104,12 @@ class Regressor(abc.ABC, nn.Module):
         """Width of the feedback input (0 without feedback)."""
         return self.feedback.size if self.feedback is not None else 0
 
-    def feedback_of(self, theta: torch.Tensor, beta: torch.Tensor, batch: torch.Tensor) -> list[torch.Tensor]:
-        """``[(B, 2P) residuals]`` of the estimate (Θ, β) on the keypoint ``batch``, or ``[]`` without feedback."""
-        return [] if self.feedback is None else [self.feedback(self.layout.unpack(theta, beta), batch)]
+    def feedback_of(self, theta_parts: list[torch.Tensor], beta: torch.Tensor, batch: torch.Tensor) -> list[torch.Tensor]:
+        """``[(B, 2P) residuals]`` of the estimate (Θ, β) on the keypoint ``batch``, or ``[]`` without
+        feedback. Θ comes as its consecutive column blocks, joined only when feedback is on."""
+        if self.feedback is None:
+            return []
+        return [self.feedback(self.layout.unpack(torch.cat(theta_parts, dim=1), beta), batch)]
 
     @abc.abstractmethod
     def iterate(self, phi: torch.Tensor, batch: torch.Tensor) -> list[Estimate]:
