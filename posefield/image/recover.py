@@ -17,7 +17,7 @@ from posefield.errors import CheckpointError, SkeletonMismatchError
 from posefield.fit.keypoints import Keypoints
 from posefield.io import load_skeleton
 from posefield.motion import Motion
-from posefield.prior.base import PosePrior
+from posefield.prior.registry import prior_or_none
 from posefield.skeleton import Skeleton
 
 METHODS = ("auto", "hkmr", "fit2d")
@@ -27,20 +27,6 @@ def demo_skeleton() -> Skeleton:
     """The CMU ASF skeleton shipped with posefield (subject 13)."""
     with resources.as_file(resources.files("posefield") / "assets" / "demo" / "13.asf") as path:
         return load_skeleton(path)
-
-
-def prior_for(skeleton: Skeleton, spec: str, notify: Callable[[str], None]) -> PosePrior:
-    """The prior ``spec`` names for ``skeleton``; the ``none`` prior (with a note) when ``spec``
-    is ``ndf`` and no shipped Pose-NDF prior fits."""
-    from posefield.prior.registry import get_prior, no_prior
-
-    try:
-        return get_prior(spec, skeleton)
-    except (CheckpointError, SkeletonMismatchError) as exc:
-        if spec != "ndf":
-            raise
-        notify(f"no Pose-NDF prior available ({exc}); fitting without a prior")
-        return no_prior(skeleton)
 
 
 def regress_body(keypoints: Keypoints, prior: str, notify: Callable[[str], None]) -> Motion:
@@ -54,7 +40,7 @@ def regress_body(keypoints: Keypoints, prior: str, notify: Callable[[str], None]
         raise CheckpointError(f"HKMR is not part of this install ({exc})") from None
 
     motion = regress_keypoints(model_for("hkmr", keypoints.joint_names), keypoints)
-    return refine_motion(motion, keypoints, prior_for(motion.skeleton, prior, notify))
+    return refine_motion(motion, keypoints, prior_or_none(prior, motion.skeleton, notify))
 
 
 def fit_body(keypoints: Keypoints, skeleton: Skeleton | None, prior: str, notify: Callable[[str], None]) -> Motion:
@@ -62,7 +48,7 @@ def fit_body(keypoints: Keypoints, skeleton: Skeleton | None, prior: str, notify
     from posefield.fit.fit2d import fit_keypoints
 
     skeleton = skeleton or demo_skeleton()
-    return fit_keypoints(keypoints, skeleton, prior_for(skeleton, prior, notify))
+    return fit_keypoints(keypoints, skeleton, prior_or_none(prior, skeleton, notify))
 
 
 def recover_body(keypoints: Keypoints, method: str = "auto", skeleton: Skeleton | None = None, prior: str = "ndf",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from posefield.errors import SkeletonMismatchError
+from posefield.errors import CheckpointError, SkeletonMismatchError
 from posefield.prior.base import NoPrior, PosePrior
 from posefield.skeleton import Skeleton
 
@@ -80,3 +80,15 @@ def get_prior(spec: str, skeleton: Skeleton | None = None) -> PosePrior:
         check_compatible(prior, skeleton)
         prior.use_rig(skeleton)
     return prior
+
+
+def prior_or_none(spec: str, skeleton: Skeleton, notify: Callable[[str], None]) -> PosePrior:
+    """:func:`get_prior`, except that ``spec`` ``ndf`` falls back to the ``none`` prior (with a
+    note to ``notify``) when no shipped Pose-NDF prior fits ``skeleton``'s rig."""
+    try:
+        return get_prior(spec, skeleton)
+    except (CheckpointError, SkeletonMismatchError) as exc:
+        if spec != "ndf":
+            raise
+        notify(f"no Pose-NDF prior available ({exc}); using no prior")
+        return no_prior(skeleton)

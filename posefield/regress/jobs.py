@@ -11,8 +11,7 @@ from posefield.data.dataset import PoseDataset
 from posefield.devices import training_device
 from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatchError
 from posefield.fit.keypoints import load_keypoints
-from posefield.prior.base import PosePrior
-from posefield.prior.registry import get_prior, no_prior
+from posefield.prior.registry import get_prior, prior_or_none
 from posefield.regress.bench import BenchConfig, BenchResult, run_benchmark
 from posefield.regress.checkpoint import model_for, save_model
 from posefield.regress.model import build_model
@@ -23,18 +22,6 @@ from posefield.regress.regressor import RegressorConfig, parameter_count
 from posefield.regress.synthetic import check_poses
 from posefield.regress.train import TrainConfig, train_model
 from posefield.skeleton import Skeleton
-
-
-def prior_or_none(spec: str, skeleton: Skeleton, notify: Callable[[str], None]) -> PosePrior:
-    """The prior ``spec`` names; the ``none`` prior (with a note) when ``spec`` is ``ndf`` and no
-    shipped Pose-NDF prior fits the rig."""
-    try:
-        return get_prior(spec, skeleton)
-    except (CheckpointError, SkeletonMismatchError) as exc:
-        if spec != "ndf":
-            raise
-        notify(f"no Pose-NDF prior available ({exc}); using no prior")
-        return no_prior(skeleton)
 
 
 def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool = False,

@@ -95,12 +95,3 @@ def walk(skeleton) -> Motion:
 def stand_in_prior(skeleton) -> NearestPosePrior:
     """Poses of a whole walk cycle at other phases than the test clip's frames."""
     return NearestPosePrior(skeleton, walk_rotations(skeleton, 97, fps=97.0, phase=0.013))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small batched ops run fastest on one thread (and do not fight other jobs for cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -60,15 +60,6 @@ def train_tiny(dataset: PoseDataset, out: Path, cache: Path, resume: bool = Fals
                  progress=False, log=lambda _: None)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def one_thread():
-    """Small batched ops run fastest on one thread (and do not fight other jobs for cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @functools.cache
 def _tree() -> PoseDataset:
     return tree_dataset(random_tree())

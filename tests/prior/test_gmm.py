@@ -14,7 +14,6 @@ from posefield.prior.registry import get_prior
 from posefield.rotations import random_unit_quaternions
 
 from .baseline_data import assert_sign_invariant_and_differentiable, foreign_dataset, tiny_dataset  # noqa: F401  (fixtures)
-from .ndf_data import one_thread  # noqa: F401  (fixture: one torch thread)
 
 CONFIG = GMMFitConfig(reg_covar=1e-4, model=GMMConfig(components=4))
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from .ndf_data import random_tree, tree, trained, one_thread  # noqa: F401  (fixtures)
+from .ndf_data import random_tree, tree, trained  # noqa: F401  (fixtures)
 from posefield.cli import app
 from posefield.io import load_motion, save_motion
 from posefield.motion import Motion

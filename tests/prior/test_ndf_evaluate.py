@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from .ndf_data import tree, trained, train_tiny, one_thread  # noqa: F401  (fixtures)
+from .ndf_data import tree, trained, train_tiny  # noqa: F401  (fixtures)
 from posefield.data import PoseDataset
 from posefield.prior.evaluate import (EvalConfig, auc, evaluate, pearson, report_markdown, root_aligned_error,
                                       spearman, write_report)

@@ -1,7 +1,7 @@
 """Distance labels: embedding, approximate search vs brute force, noise, pair cache."""
 import torch
 
-from .ndf_data import TINY_PAIRS, tree, one_thread  # noqa: F401  (fixtures)
+from .ndf_data import TINY_PAIRS, tree  # noqa: F401  (fixtures)
 from posefield.data.neighbours import NearestPoses
 from posefield.prior.labels import exact_distance, exact_nearest, label_recall
 from posefield.rotations.embedding import pose_embedding

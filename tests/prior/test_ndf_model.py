@@ -7,7 +7,7 @@ import pytest
 import roma
 import torch
 
-from .ndf_data import TINY_MODEL, random_tree, tree, one_thread  # noqa: F401  (fixtures)
+from .ndf_data import TINY_MODEL, random_tree, tree  # noqa: F401  (fixtures)
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.checkpoint import save_checkpoint
 from posefield.prior.losses import NDFObjective, metric_gradient, metric_norm

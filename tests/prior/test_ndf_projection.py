@@ -3,7 +3,7 @@ import pytest
 import roma
 import torch
 
-from .ndf_data import tree, trained, one_thread  # noqa: F401  (fixtures)
+from .ndf_data import tree, trained  # noqa: F401  (fixtures)
 from posefield.prior.noise import perturb
 from posefield.prior.projection import euclidean_step, project, riemannian_step
 from posefield.rotations import geodesic_angles, random_unit_quaternions

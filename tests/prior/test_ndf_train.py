@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 import torch
 
-from .ndf_data import TINY_TRAIN, random_tree, train_tiny, tree, tree_dataset, trained, one_thread  # noqa: F401  (fixtures)
+from .ndf_data import TINY_TRAIN, random_tree, train_tiny, tree, tree_dataset, trained  # noqa: F401  (fixtures)
 from posefield.errors import CheckpointError, SkeletonMismatchError
 from posefield.prior.checkpoint import load_checkpoint, load_prior, read_checkpoint, save_checkpoint
 from posefield.prior.train import TrainConfig, train, train_config

@@ -14,7 +14,6 @@ from posefield.prior.vae import VAEConfig, VAEPrior, VAETrainConfig, train_vae
 from posefield.rotations import random_unit_quaternions
 
 from .baseline_data import assert_sign_invariant_and_differentiable, foreign_dataset, tiny_dataset  # noqa: F401  (fixtures)
-from .ndf_data import one_thread  # noqa: F401  (fixture: one torch thread)
 
 CONFIG = VAETrainConfig(epochs=12, batch_size=50, lr=3e-3, model=VAEConfig(latent_dim=4, hidden=(64, 64)))
 

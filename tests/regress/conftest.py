@@ -64,12 +64,3 @@ def cmu_poses(cmu_motion) -> torch.Tensor:
 def tiny_model(skeleton: Skeleton, kind: str = "hkmr") -> RegressionModel:
     torch.manual_seed(0)
     return build_model(skeleton, default_keypoints(skeleton), RegressorConfig(kind=kind, **TINY))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small batched ops run fastest on one thread (and leave the other cores to other jobs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
