@@ -150,14 +150,16 @@ def project_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz).")
                 prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
                 asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
     """Project every frame onto the pose manifold (the prior's joints only; same skeleton out)."""
-    from posefield.fit.jobs import output_path, read_motion, write_motion
+    from posefield.fit.jobs import files_of, output_path, read_motion, refuse_inputs, write_motion
     from posefield.prior.apply import project_motion
     from posefield.prior.registry import get_prior
     motion = read_motion(src, asf)
+    sources = files_of(motion)
+    target = refuse_inputs(output_path(output, src.suffix.lower()), sources)  # before the work, not after
     projected, result = project_motion(motion, get_prior(prior, motion.skeleton))
     typer.echo(f"{motion.num_frames} frames: mean distance {float(result.distance.mean()):.4f} rad after "
                f"{float(result.steps.float().mean()):.1f} steps on average")
-    for path in write_motion(projected, output_path(output, src.suffix.lower()), [src]):
+    for path in write_motion(projected, target, sources):
         typer.echo(f"wrote {path}")
 
 
@@ -168,10 +170,12 @@ def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
               prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
               asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
     """Score every frame with the prior (distance to the pose manifold, radians)."""
-    from posefield.fit.jobs import read_motion
+    from posefield.fit.jobs import files_of, read_motion, refuse_inputs
     from posefield.prior.apply import score_motion, scores_csv, write_scores
     from posefield.prior.registry import get_prior
     motion = read_motion(src, asf)
+    if output is not None:
+        refuse_inputs(output, files_of(motion))
     scores = score_motion(motion, get_prior(prior, motion.skeleton))
     if output is None:
         typer.echo(scores_csv(scores), nl=False)
@@ -308,9 +312,12 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
     if dst.resolve() == src.resolve():
         fail(f"{dst}: refusing to overwrite the input file")
     motion = load_motion(src, asf=asf) if src.suffix.lower() == ".amc" else load_motion(src)
-    if source_fps:
+    for name, rate in (("--source-fps", source_fps), ("--fps", fps)):
+        if rate is not None and not rate > 0:
+            fail(f"{name} must be positive, got {rate:g}")
+    if source_fps is not None:
         motion = dataclasses.replace(motion, fps=source_fps)
-    if fps:
+    if fps is not None:
         motion = resample(motion, fps)
     for written in save_motion(motion, dst):
         typer.echo(f"wrote {written}")
@@ -466,6 +473,9 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       feedback: bool = typer.Option(True, "--feedback/--no-feedback",
                                                     help="Feed the regressors the keypoints' reprojection residuals "
                                                     "(HKMR: before every chain iteration, flat: every outer iteration)."),
+                      parent_frame: bool = typer.Option(False, "--parent-frame/--no-parent-frame",
+                                                        help="HKMR: each chain also reads the global rotation of the "
+                                                        "joint it hangs from under the current estimate."),
                       seed: int = typer.Option(0, help="Random seed."),
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),
@@ -483,7 +493,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
         import torch
         torch.set_num_threads(threads)
     architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden,
-                                   feedback=feedback)
+                                   feedback=feedback, parent_frame=parent_frame)
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
                         notify=typer.echo, device=device)

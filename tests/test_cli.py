@@ -54,6 +54,39 @@ def test_convert_refuses_to_overwrite_input(cmu):
     assert (cmu / "05_17.amc").read_bytes() == before
 
 
+@pytest.mark.parametrize("args", [("score", "{cmu}/05_17.amc", "-o", "{cmu}/05_17.amc"),
+                                  ("score", "{cmu}/05_17.amc", "-o", "{cmu}/05.asf"),
+                                  ("project", "{cmu}/05_17.amc", "-o", "{cmu}/05.amc"),
+                                  ("sample", "-n", "2", "--prior", "none", "--skeleton", "{cmu}/05.asf", "-o", "{cmu}/05.amc")])
+def test_no_command_overwrites_an_input_or_its_skeleton(cmu, args):
+    before = {p.name: p.read_bytes() for p in cmu.iterdir()}
+    result = run(*(a.format(cmu=cmu) for a in args))
+    assert result.exit_code == 2 and "refusing to overwrite" in result.output, result.output
+    assert {p.name: p.read_bytes() for p in cmu.iterdir()} == before
+
+
+def test_written_amc_reads_back_with_its_own_asf_beside_a_subject_asf(cmu):
+    """``05_98.amc`` written from subject 105 sits beside ``05.asf``: its own ``05_98.asf`` wins."""
+    assert run("convert", cmu / "105_04.amc", cmu / "05_98.amc").exit_code == 0
+    original = load_motion(cmu / "105_04.amc").joint_positions(with_end_sites=True)
+    back = load_motion(cmu / "05_98.amc")
+    assert back.source["asf"].endswith("05_98.asf")
+    assert np.abs(back.joint_positions(with_end_sites=True) - original).max() < 1e-4
+
+
+def test_unknown_bone_names_the_asf_it_was_looked_up_in(cmu):
+    bad = cmu / "05_97.amc"
+    bad.write_text((cmu / "05_17.amc").read_text().replace("lhumerus", "lwing", 1))
+    result = run("info", bad)
+    assert result.exit_code == 2 and "05.asf" in result.output and "lwing" in result.output, result.output
+
+
+@pytest.mark.parametrize("option", ["--fps", "--source-fps"])
+def test_convert_rejects_a_zero_frame_rate(cmu, tmp_path, option):
+    result = run("convert", cmu / "05_17.amc", tmp_path / "x.bvh", option, "0")
+    assert result.exit_code == 2 and "must be positive" in result.output and not (tmp_path / "x.bvh").exists()
+
+
 @pytest.mark.parametrize("content, name", [(b"", "empty.bvh"), (b"\x00\xff\x13garbage\x80" * 10, "junk.bvh"),
                                            (b"HIERARCHY\nROOT a\n{\n", "cut.bvh")])
 def test_bad_input_gives_one_line_error_and_exit_2(tmp_path, content, name):

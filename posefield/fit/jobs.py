@@ -41,10 +41,18 @@ def read_motion(path: Path, asf: Path | None = None) -> Motion:
     return load_motion(path, asf=asf) if path.suffix.lower() == ".amc" else load_motion(path)
 
 
+def files_of(motion: Motion) -> list[Path]:
+    """The files ``motion`` was read from: its motion file and, for an ``.amc``, the ``.asf`` used."""
+    return [Path(motion.source[key]) for key in ("path", "asf") if motion.source.get(key)]
+
+
 def refuse_inputs(out: Path, sources: list[Path]) -> Path:
-    """``out``, unless it is one of ``sources``: an input file is never overwritten."""
-    if any(out.resolve() == s.resolve() for s in sources):
-        raise MotionFormatError(out, "refusing to overwrite an input file")
+    """``out``, unless it or the skeleton written beside it (``.asf`` of an ``.amc``) is one of
+    ``sources``: an input file is never overwritten."""
+    written = [out] + ([out.with_suffix(".asf")] if out.suffix.lower() == ".amc" else [])
+    for target in written:
+        if any(target.resolve() == Path(s).resolve() for s in sources):
+            raise MotionFormatError(target, "refusing to overwrite an input file")
     return out
 
 
@@ -57,12 +65,12 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
                  log: Callable[[str], None] | None = None) -> list[Path]:
     """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
     ``log`` (if given) hears the input's estimated noise level."""
-    target = refuse_inputs(output_path(out, src.suffix), [src])  # before the work, not after
     motion = read_motion(src, asf)
+    target = refuse_inputs(output_path(out, src.suffix), files_of(motion))  # before the work, not after
     result = denoise(motion, get_prior(prior, motion.skeleton))
     if log is not None:
         log(f"{src.name}: estimated noise {result.source['estimated_noise_deg']:.2f}° per rotation channel")
-    return write_motion(result, target, [src])
+    return write_motion(result, target, files_of(motion))
 
 
 def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
@@ -74,18 +82,19 @@ def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
 
 def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: Path | None = None) -> list[Path]:
     """Fill in the joints of group ``missing`` of the motion in ``src`` and write it to ``out``."""
-    target = refuse_inputs(output_path(out, src.suffix), [src])
     motion = read_motion(src, asf)
+    target = refuse_inputs(output_path(out, src.suffix), files_of(motion))
     result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing))
-    return write_motion(result, target, [src])
+    return write_motion(result, target, files_of(motion))
 
 
 def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -> list[Path]:
     """Fit ``skeleton`` (.asf or .bvh) to the keypoint file and write the motion to ``out``."""
     rig = load_skeleton(skeleton)
     data = load_keypoints(keypoints)
+    target = refuse_inputs(output_path(out, native_suffix(rig)), [keypoints, skeleton])  # before the work
     result = fit_keypoints(data, rig, get_prior(prior, rig), path=str(keypoints))
-    return write_motion(result, output_path(out, native_suffix(rig)), [keypoints, skeleton])
+    return write_motion(result, target, [keypoints, skeleton])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +116,7 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
     model = get_prior(prior, rig)
     rig = rig or model.skeleton
     motion = sample_poses(model, rig, num, seed=seed)
-    files = write_motion(motion, output_path(out, native_suffix(rig)), [])
+    files = write_motion(motion, output_path(out, native_suffix(rig)), [skeleton] if skeleton is not None else [])
     apd = average_pairwise_distance(rig, motion.rotations) if num > 1 else 0.0
     score = None
     if reference is not None:

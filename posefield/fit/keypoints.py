@@ -125,7 +125,10 @@ def load_keypoints(path: str | Path) -> Keypoints:
         raise MotionFormatError(path, f"K must be a finite (3, 3) matrix, got shape {k.shape}")
     if not (k[0, 0] > 0 and k[1, 1] > 0 and np.allclose(k[2], [0, 0, 1])):
         raise MotionFormatError(path, "K must be [[fx, s, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0")
-    fps = float(arrays.get("fps", DEFAULT_FPS))
+    try:
+        fps = float(np.asarray(arrays.get("fps", DEFAULT_FPS), dtype=np.float64).item())
+    except (TypeError, ValueError):
+        raise MotionFormatError(path, "fps must be one number (frames per second)") from None
     if not (np.isfinite(fps) and fps > 0):
         raise MotionFormatError(path, f"fps must be positive, got {fps}")
     return Keypoints(kp[..., :2].astype(np.float64), conf, names, k.astype(np.float64), fps)

@@ -28,11 +28,12 @@ DEFAULT_FPS = 120.0
 # ----------------------------------------------------------------------------- layout
 
 def asf_candidates(amc_path: str | Path) -> list[Path]:
-    """Where an AMC's skeleton is looked for: ``NN.asf`` beside ``NN_TT.amc`` (the subject is
-    the stem before the last ``_``), then ``NN_TT.asf`` (as :func:`write_amc` names it)."""
+    """Where an AMC's skeleton is looked for: ``NN_TT.asf`` beside ``NN_TT.amc`` (its own, as
+    :func:`write_amc` names it), then the subject's ``NN.asf`` (the stem before the last ``_``,
+    as in the CMU database)."""
     amc_path = Path(amc_path)
     subject = amc_path.with_name(f"{subject_of(amc_path)}.asf")
-    return list(dict.fromkeys([subject, amc_path.with_suffix(".asf")]))
+    return list(dict.fromkeys([amc_path.with_suffix(".asf"), subject]))
 
 
 def subject_of(amc_path: str | Path) -> str:
@@ -199,7 +200,10 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float = DEFAU
         tried = " or ".join(c.name for c in candidates)
         raise MotionFormatError(path, f"no ASF skeleton found (no {tried}); name the skeleton with --asf")
     skeleton = read_asf(asf_path)
-    unit, values = amc_values(path, skeleton.meta["asf"])
+    try:
+        unit, values = amc_values(path, skeleton.meta["asf"])
+    except MotionFormatError as err:  # name the skeleton an unknown bone was looked up in
+        raise MotionFormatError(err.path, err.problem.replace("(not in the ASF)", f"(not in {asf_path})"), err.line) from None
     rotations, translation = _pose(skeleton, values, unit)
     return Motion(skeleton=skeleton, rotations=rotations, root_translation=translation, fps=float(fps),
                   source={"path": str(path), "format": "amc", "subject": subject_of(path), "asf": str(asf_path)})

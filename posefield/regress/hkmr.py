@@ -23,7 +23,7 @@ from posefield.regress.chains import Chain
 from posefield.regress.encoder import Encoder
 from posefield.regress.feedback import ReprojectionFeedback
 from posefield.regress.params import Estimate, ParamLayout
-from posefield.regress.regressor import Regressor, RegressorConfig, mlp
+from posefield.regress.regressor import FRAME_DIM, Regressor, RegressorConfig, mlp
 
 
 class HKMR(Regressor):
@@ -36,7 +36,8 @@ class HKMR(Regressor):
         sizes = [s.stop - s.start for s in layout.slices]
         features = encoder.feature_dim + self.feedback_size
         self.chain_mlps = nn.ModuleList(
-            mlp(features + (sizes[p] if p >= 0 else 0) + size, config.hidden, size) for p, size in zip(self.parents, sizes))
+            mlp(features + (sizes[p] + FRAME_DIM * config.parent_frame if p >= 0 else 0) + size, config.hidden, size)
+            for p, size in zip(self.parents, sizes))
         self.beta_mlp = mlp(len(chains) + layout.size + encoder.feature_dim, config.hidden, len(chains))
 
     def iterate(self, phi: torch.Tensor, batch: torch.Tensor) -> list[Estimate]:
@@ -46,6 +47,8 @@ class HKMR(Regressor):
         for _ in range(self.config.iterations):
             for c, (parent, regress) in enumerate(zip(self.parents, self.chain_mlps)):
                 context = [phi] + ([chains[parent]] if parent >= 0 else [])
+                if self.config.parent_frame and parent >= 0:
+                    context.append(self.layout.frame(torch.cat(chains, dim=1), c))
                 for _ in range(self.config.inner_iterations):
                     feedback = self.feedback_of(chains, beta, batch)
                     chains[c] = chains[c] + regress(torch.cat(context + [chains[c]] + feedback, dim=1))

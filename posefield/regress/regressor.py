@@ -17,6 +17,7 @@ from posefield.regress.encoder import Encoder
 from posefield.regress.feedback import ReprojectionFeedback
 from posefield.regress.params import Estimate, ParamLayout, rotmat_to_rot6d
 
+FRAME_DIM = 6  # a chain's parent frame: one rotation in 6D
 OUTPUT_GAIN = 0.01  # small last layers: the first iterations stay near the mean parameters
 
 
@@ -44,6 +45,7 @@ class RegressorConfig:
     encoder_width: int = 384
     feature_dim: int = 256
     feedback: bool = True
+    parent_frame: bool = False
 
 
 def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:

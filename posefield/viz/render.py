@@ -89,7 +89,7 @@ def render_grid(motions: Sequence[Motion], labels: Sequence[str], frames: Sequen
     frames = list(frames) if frames is not None else sorted(set(np.linspace(0, count - 1, 4).astype(int).tolist()))
     bad = [f for f in frames if not 0 <= f < count]
     if bad:
-        raise MotionFormatError(None, f"frame(s) {bad} outside 0..{count - 1}")
+        raise MotionFormatError(motions[0].source.get("path"), f"frame(s) {bad} outside 0..{count - 1}")
     fig, axes = _figure(len(views), len(frames), aspect)
     fps = motions[0].fps
     for row, (view, camera, framing) in enumerate(zip(views, cameras, framings)):

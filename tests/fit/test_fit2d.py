@@ -62,6 +62,9 @@ def valid_arrays() -> dict:
     (lambda a: a["keypoints"].__setitem__((0, 0, 2), 1.5), r"\[0, 1\]"),
     (lambda a: a.update(K=np.eye(4)), "K must"),
     (lambda a: a.update(K=np.zeros((3, 3))), "fx, fy > 0"),
+    (lambda a: a.update(fps=np.array([30.0, 60.0])), "fps must be one number"),
+    (lambda a: a.update(fps=np.array("fast")), "fps must be one number"),
+    (lambda a: a.update(fps=np.array(-30.0)), "fps must be positive"),
 ])
 def test_bad_keypoint_files_name_the_file(tmp_path, change, message):
     arrays = valid_arrays()
