@@ -12,7 +12,12 @@ chain carries the global orientation and the camera. Then the proportions follow
 pose, β^t = β^{t−1} + R_β([β^{t−1}, Θ^t, Φ]). With ``config.feedback``, r_c are the
 keypoints' reprojection residuals of the whole current estimate, taken anew before each of
 chain c's iterations: after its ancestors' updates of this outer iteration and its own
-previous step (:mod:`posefield.regress.feedback`).
+previous step (:mod:`posefield.regress.feedback`). With ``config.parent_frame``, a chain's
+context also holds the global rotation (6D) of the joint it hangs from under the current
+estimate (the root's orientation for the head and the legs, the product along the spine for
+the arms; :meth:`posefield.regress.params.ParamLayout.frame`): its local rotations are
+relative to that frame, which the parent chain's local values give only through the root
+and every joint in between.
 """
 from __future__ import annotations
 

@@ -36,6 +36,9 @@ class RegressorConfig:
             current estimate (:mod:`posefield.regress.feedback`): HKMR before every chain
             iteration, flat once per outer iteration. Needs keypoint input. On by default (the
             shipped models' recipe); checkpoints from before it read as without.
+        parent_frame: HKMR chains also read the global rotation of the joint they hang from
+            (:mod:`posefield.regress.hkmr`); the flat MLP's width counts these inputs too, so
+            that the pair stays matched. Checkpoints from before it read as without.
     """
 
     kind: str = "hkmr"
