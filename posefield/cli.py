@@ -473,9 +473,6 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       feedback: bool = typer.Option(True, "--feedback/--no-feedback",
                                                     help="Feed the regressors the keypoints' reprojection residuals "
                                                     "(HKMR: before every chain iteration, flat: every outer iteration)."),
-                      parent_frame: bool = typer.Option(False, "--parent-frame/--no-parent-frame",
-                                                        help="HKMR: each chain also reads the global rotation of the "
-                                                        "joint it hangs from under the current estimate."),
                       seed: int = typer.Option(0, help="Random seed."),
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),
@@ -493,7 +490,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
         import torch
         torch.set_num_threads(threads)
     architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden,
-                                   feedback=feedback, parent_frame=parent_frame)
+                                   feedback=feedback)
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
                         notify=typer.echo, device=device)

@@ -55,7 +55,7 @@ def load_model(name_or_path: str | Path) -> RegressionModel:
     data = read_checkpoint(path)
     try:
         model = build_model(skeleton_from_dict(data["skeleton"]), list(data["keypoints"]),
-                            RegressorConfig(**{"feedback": False, "parent_frame": False, **data["config"]}))
+                            RegressorConfig(**{"feedback": False, **data["config"]}))
         model.regressor.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in data["model"].items()})
     except Exception as exc:  # missing keys, wrong shapes, bad skeleton or kind
         raise CheckpointError(f"{path}: corrupt regressor checkpoint ({type(exc).__name__}: "

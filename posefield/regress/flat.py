@@ -17,16 +17,15 @@ from posefield.regress.chains import Chain
 from posefield.regress.encoder import Encoder
 from posefield.regress.feedback import ReprojectionFeedback
 from posefield.regress.params import Estimate, ParamLayout
-from posefield.regress.regressor import FRAME_DIM, Regressor, RegressorConfig, mlp, mlp_size
+from posefield.regress.regressor import Regressor, RegressorConfig, mlp, mlp_size
 
 
 def hkmr_regressor_size(layout: ParamLayout, chains: list[Chain], features: int, hidden: int,
-                        feedback: int = 0, frame: int = 0) -> int:
+                        feedback: int = 0) -> int:
     """Parameters of the HKMR chain and shape MLPs (see :class:`posefield.regress.hkmr.HKMR`)
-    with a feedback input of width ``feedback`` and parent frames of width ``frame``."""
+    with a feedback input of width ``feedback``."""
     sizes = [s.stop - s.start for s in layout.slices]
-    chain_total = sum(mlp_size(features + feedback + (sizes[c.parent] + frame if c.parent >= 0 else 0) + size,
-                               hidden, size)
+    chain_total = sum(mlp_size(features + feedback + (sizes[c.parent] if c.parent >= 0 else 0) + size, hidden, size)
                       for c, size in zip(chains, sizes))
     return chain_total + mlp_size(len(chains) + layout.size + features, hidden, len(chains))
 
@@ -46,8 +45,7 @@ class FlatRegressor(Regressor):
         super().__init__(encoder, layout, len(chains), config, feedback)
         in_dim = encoder.feature_dim + self.feedback_size + layout.size + len(chains)
         out_dim = layout.size + len(chains)
-        target = hkmr_regressor_size(layout, chains, encoder.feature_dim, config.hidden, self.feedback_size,
-                                     FRAME_DIM * config.parent_frame)
+        target = hkmr_regressor_size(layout, chains, encoder.feature_dim, config.hidden, self.feedback_size)
         width = matched_width(target, in_dim, out_dim)
         self.mlp = mlp(in_dim, width, out_dim)
 

@@ -12,12 +12,7 @@ chain carries the global orientation and the camera. Then the proportions follow
 pose, β^t = β^{t−1} + R_β([β^{t−1}, Θ^t, Φ]). With ``config.feedback``, r_c are the
 keypoints' reprojection residuals of the whole current estimate, taken anew before each of
 chain c's iterations: after its ancestors' updates of this outer iteration and its own
-previous step (:mod:`posefield.regress.feedback`). With ``config.parent_frame``, a chain's
-context also holds the global rotation (6D) of the joint it hangs from under the current
-estimate (the root's orientation for the head and the legs, the product along the spine for
-the arms; :meth:`posefield.regress.params.ParamLayout.frame`): its local rotations are
-relative to that frame, which the parent chain's local values give only through the root
-and every joint in between.
+previous step (:mod:`posefield.regress.feedback`).
 """
 from __future__ import annotations
 
@@ -28,7 +23,7 @@ from posefield.regress.chains import Chain
 from posefield.regress.encoder import Encoder
 from posefield.regress.feedback import ReprojectionFeedback
 from posefield.regress.params import Estimate, ParamLayout
-from posefield.regress.regressor import FRAME_DIM, Regressor, RegressorConfig, mlp
+from posefield.regress.regressor import Regressor, RegressorConfig, mlp
 
 
 class HKMR(Regressor):
@@ -41,8 +36,7 @@ class HKMR(Regressor):
         sizes = [s.stop - s.start for s in layout.slices]
         features = encoder.feature_dim + self.feedback_size
         self.chain_mlps = nn.ModuleList(
-            mlp(features + (sizes[p] + FRAME_DIM * config.parent_frame if p >= 0 else 0) + size, config.hidden, size)
-            for p, size in zip(self.parents, sizes))
+            mlp(features + (sizes[p] if p >= 0 else 0) + size, config.hidden, size) for p, size in zip(self.parents, sizes))
         self.beta_mlp = mlp(len(chains) + layout.size + encoder.feature_dim, config.hidden, len(chains))
 
     def iterate(self, phi: torch.Tensor, batch: torch.Tensor) -> list[Estimate]:
@@ -52,8 +46,6 @@ class HKMR(Regressor):
         for _ in range(self.config.iterations):
             for c, (parent, regress) in enumerate(zip(self.parents, self.chain_mlps)):
                 context = [phi] + ([chains[parent]] if parent >= 0 else [])
-                if self.config.parent_frame and parent >= 0:
-                    context.append(self.layout.frame(torch.cat(chains, dim=1), c))
                 for _ in range(self.config.inner_iterations):
                     feedback = self.feedback_of(chains, beta, batch)
                     chains[c] = chains[c] + regress(torch.cat(context + [chains[c]] + feedback, dim=1))

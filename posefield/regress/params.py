@@ -32,15 +32,6 @@ def rotmat_to_rot6d(rotmat: torch.Tensor) -> torch.Tensor:
     return rotmat[..., :, :2].reshape(*rotmat.shape[:-2], 6)
 
 
-def path_to(parents: tuple[int, ...], joint: int) -> list[int]:
-    """Joints from the root down to ``joint`` (empty for ``joint`` = -1)."""
-    path = []
-    while joint >= 0:
-        path.append(joint)
-        joint = parents[joint]
-    return path[::-1]
-
-
 @dataclasses.dataclass
 class Estimate:
     """One estimate of the parameters of B samples.
@@ -69,15 +60,12 @@ class ParamLayout:
         slices: per chain, its slice of Θ.
         order: (R * 6,) long, picks the 6D values out of Θ in regressed-joint order.
         camera: slice of the camera within Θ.
-        frame_rows: per chain, the regressed rows from the root down to the joint the chain
-            hangs from (the parent of its first joint), in order; empty for the root chain.
     """
 
     rows: list[list[int]]
     slices: list[slice]
     order: torch.Tensor
     camera: slice
-    frame_rows: list[list[int]]
 
     @classmethod
     def of(cls, body: Body) -> "ParamLayout":
@@ -92,10 +80,7 @@ class ParamLayout:
             position += size
         order = torch.as_tensor([where[r] + k for r in range(len(regressed)) for k in range(6)])
         camera_start = slices[ROOT_CHAIN].stop - CAMERA_DIM
-        parents = body.skeleton.parents
-        frame_rows = [[regressed.index(j) for j in path_to(parents, parents[chain.joints[0]]) if j in regressed]
-                      for chain in body.chains]
-        return cls(rows, slices, order, slice(camera_start, camera_start + CAMERA_DIM), frame_rows)
+        return cls(rows, slices, order, slice(camera_start, camera_start + CAMERA_DIM))
 
     @property
     def size(self) -> int:
@@ -106,16 +91,6 @@ class ParamLayout:
         """Estimate from (B, size) Θ and (B, C) β."""
         rot6d = theta[:, self.order].reshape(theta.shape[0], -1, 6)
         return Estimate(rot6d, theta[:, self.camera], beta)
-
-    def frame(self, theta: torch.Tensor, chain: int) -> torch.Tensor:
-        """(B, 6) global rotation, in 6D, of the joint ``chain`` hangs from under Θ (B, size):
-        the product of the local rotations along :attr:`frame_rows` (the root's is global)."""
-        rows = self.frame_rows[chain]
-        rot6d = theta[:, self.order.reshape(-1, 6)[rows]]
-        frame = rot6d_to_rotmat(rot6d[:, 0])
-        for i in range(1, len(rows)):
-            frame = frame @ rot6d_to_rotmat(rot6d[:, i])
-        return rotmat_to_rot6d(frame)
 
     def pack(self, estimate: Estimate) -> torch.Tensor:
         """(B, size) Θ of an estimate (inverse of :meth:`unpack`)."""

@@ -17,7 +17,6 @@ from posefield.regress.encoder import Encoder
 from posefield.regress.feedback import ReprojectionFeedback
 from posefield.regress.params import Estimate, ParamLayout, rotmat_to_rot6d
 
-FRAME_DIM = 6  # a chain's parent frame: one rotation in 6D
 OUTPUT_GAIN = 0.01  # small last layers: the first iterations stay near the mean parameters
 
 
@@ -36,9 +35,6 @@ class RegressorConfig:
             current estimate (:mod:`posefield.regress.feedback`): HKMR before every chain
             iteration, flat once per outer iteration. Needs keypoint input. On by default (the
             shipped models' recipe); checkpoints from before it read as without.
-        parent_frame: HKMR chains also read the global rotation of the joint they hang from
-            (:mod:`posefield.regress.hkmr`); the flat MLP's width counts these inputs too, so
-            that the pair stays matched. Checkpoints from before it read as without.
     """
 
     kind: str = "hkmr"
@@ -48,7 +44,6 @@ class RegressorConfig:
     encoder_width: int = 384
     feature_dim: int = 256
     feedback: bool = True
-    parent_frame: bool = False
 
 
 def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
