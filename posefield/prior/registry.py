@@ -13,15 +13,16 @@ from posefield.prior.base import NoPrior, PosePrior
 from posefield.skeleton import Skeleton
 
 
-def check_compatible(prior: PosePrior, skeleton: Skeleton) -> None:
-    """Raise :class:`SkeletonMismatchError` (one line) unless ``prior`` models ``skeleton``'s rig."""
+def check_compatible(prior: PosePrior, skeleton: Skeleton, label: str | None = None) -> None:
+    """Raise :class:`SkeletonMismatchError` (one line) unless ``prior`` models ``skeleton``'s rig;
+    the message calls the prior ``label`` (default: its family name)."""
     if prior.skeleton is not None and prior.skeleton.signature() != skeleton.signature():
         raise SkeletonMismatchError(
-            f"the {prior.name!r} prior was trained on a {prior.skeleton.rig!r} skeleton ({prior.skeleton.num_joints} "
+            f"the {label or prior.name!r} prior was trained on a {prior.skeleton.rig!r} skeleton ({prior.skeleton.num_joints} "
             f"joints, root {prior.skeleton.names[0]!r}) but the motion's skeleton is {skeleton.rig!r} "
             f"({skeleton.num_joints} joints, root {skeleton.names[0]!r}); use a prior trained on this rig")
     if any(not 0 <= j < skeleton.num_joints for j in prior.joint_index):
-        raise SkeletonMismatchError(f"the {prior.name!r} prior models joints the skeleton does not have")
+        raise SkeletonMismatchError(f"the {label or prior.name!r} prior models joints the skeleton does not have")
 
 
 def no_prior(skeleton: Skeleton | None) -> PosePrior:
@@ -77,7 +78,7 @@ def get_prior(spec: str, skeleton: Skeleton | None = None) -> PosePrior:
 
         prior = load_prior(spec)
     if skeleton is not None:
-        check_compatible(prior, skeleton)
+        check_compatible(prior, skeleton, spec)
         prior.use_rig(skeleton)
     return prior
 

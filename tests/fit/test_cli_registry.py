@@ -39,7 +39,7 @@ def test_registry(tmp_path, skeleton):
     assert isinstance(get_prior(str(path), make_skeleton()), PoseNDF)
     other = make_skeleton()
     other.names = tuple(n.upper() for n in other.names)
-    with pytest.raises(SkeletonMismatchError, match="prior"):
+    with pytest.raises(SkeletonMismatchError, match="toy.pt' prior"):  # named as asked for
         get_prior(str(path), other)
     with pytest.raises(CheckpointError, match="nothing.pt"):
         get_prior(str(tmp_path / "nothing.pt"), skeleton)
