@@ -125,10 +125,10 @@ def denoise_bounds(dataset: PoseDataset, clips: list[Path]) -> list[str]:
             noisy = add_channel_noise(window, 6.0, seed=start)
             oracle = NearestPose(motion.skeleton, ndf.joint_index, ndf.weights,
                                  torch.as_tensor(window.rotations)[:, ndf.joint_index])
-            runs = (get_prior("none", motion.skeleton), ndf, train, train, oracle, oracle)
-            for name, prior, strength in zip(names, runs, (1, 1, 1, 4, 1, 4)):
-                errors[name].append(float(per_frame_error(denoise(noisy, prior, strong if strength == 4 else
-                                                                  DENOISE_DEFAULTS), window).mean()))
+            priors = (get_prior("none", motion.skeleton), ndf, train, train, oracle, oracle)
+            configs = (DENOISE_DEFAULTS,) * 3 + (strong, DENOISE_DEFAULTS, strong)
+            for name, prior, config in zip(names, priors, configs):
+                errors[name].append(float(per_frame_error(denoise(noisy, prior, config), window).mean()))
     mean = {name: float(np.mean(v)) for name, v in errors.items()}
     rows = [f"{len(errors['none'])} windows of 240 frames from {', '.join(p.stem for p in clips)}.", "",
             "| prior | error (mm) | / none |", "|---|---:|---:|"]

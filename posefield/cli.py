@@ -150,16 +150,16 @@ def project_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz).")
                 prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
                 asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
     """Project every frame onto the pose manifold (the prior's joints only; same skeleton out)."""
-    from posefield.fit.jobs import files_of, output_path, read_motion, refuse_inputs, write_motion
+    from posefield.fit.jobs import files_of, output_path, read_motion, refuse_inputs
+    from posefield.io import save_motion
     from posefield.prior.apply import project_motion
     from posefield.prior.registry import get_prior
     motion = read_motion(src, asf)
-    sources = files_of(motion)
-    target = refuse_inputs(output_path(output, src.suffix.lower()), sources)  # before the work, not after
+    target = refuse_inputs(output_path(output, src.suffix.lower()), files_of(motion))  # before the work, not after
     projected, result = project_motion(motion, get_prior(prior, motion.skeleton))
     typer.echo(f"{motion.num_frames} frames: mean distance {float(result.distance.mean()):.4f} rad after "
                f"{float(result.steps.float().mean()):.1f} steps on average")
-    for path in write_motion(projected, target, sources):
+    for path in save_motion(projected, target):
         typer.echo(f"wrote {path}")
 
 
@@ -308,10 +308,8 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
     import dataclasses
 
     from posefield.data.resample import resample
-    from posefield.io import load_motion, save_motion
-    if dst.resolve() == src.resolve():
-        fail(f"{dst}: refusing to overwrite the input file")
-    motion = load_motion(src, asf=asf) if src.suffix.lower() == ".amc" else load_motion(src)
+    from posefield.fit.jobs import files_of, read_motion, write_motion
+    motion = read_motion(src, asf)
     for name, rate in (("--source-fps", source_fps), ("--fps", fps)):
         if rate is not None and not rate > 0:
             fail(f"{name} must be positive, got {rate:g}")
@@ -319,7 +317,7 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
         motion = dataclasses.replace(motion, fps=source_fps)
     if fps is not None:
         motion = resample(motion, fps)
-    for written in save_motion(motion, dst):
+    for written in write_motion(motion, dst, files_of(motion)):
         typer.echo(f"wrote {written}")
 
 

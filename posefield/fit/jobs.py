@@ -70,7 +70,7 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     result = denoise(motion, get_prior(prior, motion.skeleton))
     if log is not None:
         log(f"{src.name}: estimated noise {result.source['estimated_noise_deg']:.2f}° per rotation channel")
-    return write_motion(result, target, files_of(motion))
+    return save_motion(result, target)
 
 
 def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
@@ -85,7 +85,7 @@ def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: P
     motion = read_motion(src, asf)
     target = refuse_inputs(output_path(out, src.suffix), files_of(motion))
     result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing))
-    return write_motion(result, target, files_of(motion))
+    return save_motion(result, target)
 
 
 def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -> list[Path]:
@@ -94,7 +94,7 @@ def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -
     data = load_keypoints(keypoints)
     target = refuse_inputs(output_path(out, native_suffix(rig)), [keypoints, skeleton])  # before the work
     result = fit_keypoints(data, rig, get_prior(prior, rig), path=str(keypoints))
-    return write_motion(result, target, [keypoints, skeleton])
+    return save_motion(result, target)
 
 
 @dataclasses.dataclass(frozen=True)

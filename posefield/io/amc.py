@@ -64,9 +64,10 @@ def _translation_columns(description: dict) -> list[int]:
 
 # ----------------------------------------------------------------------------- reading
 
-def _split_lines(path: Path, text: str,
-                 counts: dict[str, int]) -> tuple[str, dict[str, list[str]], dict[str, list[int]], np.ndarray]:
-    """Group the value text of every bone line by bone (one pass over the lines).
+def _split_lines(path: Path, text: str, counts: dict[str, int],
+                 asf_name: str) -> tuple[str, dict[str, list[str]], dict[str, list[int]], np.ndarray]:
+    """Group the value text of every bone line by bone (one pass over the lines); ``asf_name``
+    names the skeleton in the error for an unknown bone.
 
     Returns:
         angle unit named by the header (``""`` if none), bone -> value text of each of its
@@ -97,7 +98,7 @@ def _split_lines(path: Path, text: str,
         elif key in rows:
             raise MotionFormatError(path, f"bone {key!r} before the first frame number", number)
         else:
-            raise MotionFormatError(path, f"unknown bone {key!r} (not in the ASF)", number)
+            raise MotionFormatError(path, f"unknown bone {key!r} (not in {asf_name})", number)
     if not frame_lines:
         raise MotionFormatError(path, "no frames")
     return unit, rows, where, np.array(frame_lines)
@@ -141,8 +142,8 @@ def _values(path: Path, name: str, rows: list[str], lines: list[int], count: int
     return flat.reshape(len(rows), count)
 
 
-def amc_values(path: str | Path, description: dict) -> tuple[str, dict[str, np.ndarray]]:
-    """Parse an AMC file against an ASF description.
+def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -> tuple[str, dict[str, np.ndarray]]:
+    """Parse an AMC file against an ASF description (``asf_name``: how errors name its file).
 
     Returns:
         (angle unit from the header or ``""``, bone -> (T, n) raw values in file order);
@@ -153,7 +154,7 @@ def amc_values(path: str | Path, description: dict) -> tuple[str, dict[str, np.n
     """
     path = Path(path)
     counts = _value_counts(description)
-    unit, rows, where, frame_lines = _split_lines(path, read_text(path), counts)
+    unit, rows, where, frame_lines = _split_lines(path, read_text(path), counts, asf_name)
     values = {}
     for name, count in counts.items():
         if count:
@@ -200,10 +201,7 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float = DEFAU
         tried = " or ".join(c.name for c in candidates)
         raise MotionFormatError(path, f"no ASF skeleton found (no {tried}); name the skeleton with --asf")
     skeleton = read_asf(asf_path)
-    try:
-        unit, values = amc_values(path, skeleton.meta["asf"])
-    except MotionFormatError as err:  # name the skeleton an unknown bone was looked up in
-        raise MotionFormatError(err.path, err.problem.replace("(not in the ASF)", f"(not in {asf_path})"), err.line) from None
+    unit, values = amc_values(path, skeleton.meta["asf"], str(asf_path))
     rotations, translation = _pose(skeleton, values, unit)
     return Motion(skeleton=skeleton, rotations=rotations, root_translation=translation, fps=float(fps),
                   source={"path": str(path), "format": "amc", "subject": subject_of(path), "asf": str(asf_path)})
