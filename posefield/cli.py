@@ -386,10 +386,24 @@ def complete_cmd(src: Path = typer.Argument(..., help="Motion with unobserved jo
                  missing: str = typer.Option(..., help="Unobserved group (left_leg, left_arm_hand, "
                                              "right_shoulder_upper_arm, mirrors) or comma list of bones."),
                  asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
-                 prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
+                 prior: str = typer.Option("ndf", help=PRIOR_HELP),
+                 floor: str = typer.Option("none", help="Keep the filled-in points above the floor: 'auto' (the "
+                                           "lowest height the observed legs reach), a height along Y in "
+                                           "metres, or 'none'.")) -> None:
     """Recover occluded body parts: the prior fills in the joints of --missing."""
+    import math
+
+    from posefield.fit.complete import AUTO_FLOOR
     from posefield.fit.jobs import complete_file
-    echo_written(complete_file(src, output, missing, prior, asf))
+    height: str | float | None = None if floor == "none" else floor
+    if floor not in ("none", AUTO_FLOOR):
+        try:
+            height = float(floor)
+        except ValueError:
+            height = math.nan
+        if not math.isfinite(height):
+            fail(f"--floor must be 'auto', 'none' or a height in metres, got {floor!r}")
+    echo_written(complete_file(src, output, missing, prior, asf, height))
 
 
 @app.command("fit2d")

@@ -7,7 +7,9 @@ geodesic distance, hidden joints weighted 0) lend the mean of their hidden-joint
 k-nearest-neighbour regression, an estimate of the hidden joints given the observed ones — and
 the proposals are smoothed along time. A prior without exemplars (``none``) proposes the rest
 pose. The fit then treats the proposal's points as weak observations (``guess_weight``), so
-smoothness and the prior refine it without drifting away from it.
+smoothness and the prior refine it without drifting away from it. On request it also keeps the
+points it fills in above the floor (:mod:`posefield.fit.floor`), which neither the proposal nor
+the prior knows about.
 
 Measured on held-out DAZ BVH files (``benchmarks/applications.md``): scoring the exemplar
 candidates by the prior's energy and keeping the lowest was worse than their mean (the
@@ -22,6 +24,7 @@ import numpy as np
 import torch
 
 from posefield.fit.filtering import smooth_rotations
+from posefield.fit.floor import Floor, observed_floor_height
 from posefield.fit.points import moved_points
 from posefield.fit.positions import PositionFitConfig, fit_positions
 from posefield.motion import Motion
@@ -35,6 +38,7 @@ from posefield.rotations.quaternion import quaternion_mean
 COMPLETE_DEFAULTS = PositionFitConfig(optimizer="lbfgs", steps=50, prior_weight=40.0, acceleration_weight=1e-4,
                                       prior_saturation=0.05)
 GUESS_WEIGHT = 0.05
+AUTO_FLOOR = "auto"
 
 
 @torch.no_grad()
@@ -74,7 +78,8 @@ def hidden_joint_guess(rotations: np.ndarray, exemplars: torch.Tensor | None, jo
 
 
 def complete(motion: Motion, prior: PosePrior, hidden: list[int],
-             config: PositionFitConfig = COMPLETE_DEFAULTS, guess_weight: float = GUESS_WEIGHT) -> Motion:
+             config: PositionFitConfig = COMPLETE_DEFAULTS, guess_weight: float = GUESS_WEIGHT,
+             floor: str | float | None = None) -> Motion:
     """Recover a whole-body motion of which the joints ``hidden`` were not observed.
 
     The hidden joints start at :func:`hidden_joint_guess`; the points they move
@@ -89,6 +94,9 @@ def complete(motion: Motion, prior: PosePrior, hidden: list[int],
         hidden: (H,) skeleton indices of the unobserved joints.
         config: weights and optimiser settings.
         guess_weight: data weight of the proposed hidden points relative to the observed ones.
+        floor: keep the points of the hidden joints above a floor: its height along Y (metres),
+            ``"auto"`` (the lowest height of the observed leg points,
+            :func:`posefield.fit.floor.observed_floor_height`; none without any) or ``None`` (no floor).
     Returns:
         A new motion with every joint filled in.
     """
@@ -99,7 +107,9 @@ def complete(motion: Motion, prior: PosePrior, hidden: list[int],
     targets = motion.joint_positions(with_end_sites=True)
     targets[:, unseen] = dataclasses.replace(motion, rotations=init).joint_positions(with_end_sites=True)[:, unseen]
     weights = np.where(unseen, guess_weight if exemplars is not None else 0.0, 1.0)
-    rotations, translation = fit_positions(motion.skeleton, targets, weights, init,
-                                           motion.root_translation, motion.fps, prior, config)
+    height = observed_floor_height(motion.skeleton, targets, ~unseen) if floor == AUTO_FLOOR else floor
+    rotations, translation = fit_positions(motion.skeleton, targets, weights, init, motion.root_translation,
+                                           motion.fps, prior, config,
+                                           None if height is None else Floor(float(height), unseen))
     return dataclasses.replace(motion, rotations=rotations, root_translation=translation,
                                source={**motion.source, "completed_with": prior.name})

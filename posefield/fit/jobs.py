@@ -80,11 +80,13 @@ def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
     return sorted(int(j) for j in resolve_group(skeleton, group))
 
 
-def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: Path | None = None) -> list[Path]:
-    """Fill in the joints of group ``missing`` of the motion in ``src`` and write it to ``out``."""
+def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: Path | None = None,
+                  floor: str | float | None = None) -> list[Path]:
+    """Fill in the joints of group ``missing`` of the motion in ``src`` and write it to ``out``,
+    keeping them above ``floor`` (see :func:`posefield.fit.complete.complete`)."""
     motion = read_motion(src, asf)
     target = refuse_inputs(output_path(out, src.suffix), files_of(motion))
-    result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing))
+    result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing), floor=floor)
     return save_motion(result, target)
 
 

@@ -5,11 +5,14 @@ Objective per window of frames (batched over all its frames):
     E = w_data · mean_t Σ_p m_p |FK(θ_t, t_t)_p − x_tp|² / Σ_p m_p        (m²)
       + w_acc  · mean |ẍ|²   of the fitted joint trajectories               ((m/s²)²)
       + w_prior · (fps / fps_prior)² · mean_t ρ(f(θ_t))                     (prior units)
+      + w_floor · mean_t Σ_p∈F max(0, h − y_tp)²                           (m², with a floor)
 
 over the local rotations θ (tangent offsets from the initial ones, see
 :mod:`posefield.fit.variables`) and the root translation t. Points p are the skeleton's
 joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is the
 point's weight: 1 for observed points, 0 for unobserved ones, in between for guessed ones.
+The floor term keeps the points F of a :class:`~posefield.fit.floor.Floor` (those a
+completion fills in) from going below its height h (Y up); it is absent without a floor.
 ρ(f) = s · log(1 + f / s) (``prior_saturation`` s; s = 0: ρ(f) = f) follows the prior's
 distance near the manifold and saturates far from it, where the prior (trained on other
 people's motion) is least to be trusted. With ``prior_reference_noise_deg`` set, the fit
@@ -38,9 +41,10 @@ import torch
 from tqdm import tqdm
 
 from posefield.fit.filtering import gaussian_filter, smooth_rotations
+from posefield.fit.floor import UP_AXIS, Floor
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import Method, minimise
-from posefield.fit.terms import acceleration_energy, prior_energy, saturated, weighted_squared_error
+from posefield.fit.terms import acceleration_energy, floor_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import plan_windows, stitch
 from posefield.prior.base import PosePrior
@@ -63,7 +67,10 @@ class PositionFitConfig:
         acceleration_weight: w_acc, (s²/m)².
         prior_weight: w_prior, for clips at ``prior_fps``.
         prior_fps: frame rate at which ``prior_weight`` applies as given.
-        prior_saturation: s of the saturated prior energy ρ(f) = s · log(1 + f / s), in the
+        floor_weight: w_floor, 1/m² (used only when a floor is given).
+        prior_saturation: s of the saturated prior energy The floor term keeps the points F of a :class:`~posefield.fit.floor.Floor` (those a
+completion fills in) from going below its height h (Y up); it is absent without a floor.
+ρ(f) = s · log(1 + f / s), in the
             prior's units (radians for Pose-NDF); 0 uses f itself, as does every prior whose
             energy is not a distance (``PosePrior.energy_is_distance``: the baselines' energies
             do not vanish on real poses).
@@ -85,6 +92,7 @@ class PositionFitConfig:
     acceleration_weight: float = 1e-2
     prior_weight: float = 1.0
     prior_fps: float = 120.0
+    floor_weight: float = 1e5
     prior_saturation: float = 0.0
     prior_reference_noise_deg: float = 0.0
     init_smoothing_s: float = 0.0
@@ -107,7 +115,8 @@ def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitCon
 
 def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.ndarray, init_rotations: np.ndarray,
                   init_translation: np.ndarray, fps: float, prior: PosePrior,
-                  config: PositionFitConfig = PositionFitConfig()) -> tuple[np.ndarray, np.ndarray]:
+                  config: PositionFitConfig = PositionFitConfig(),
+                  floor: Floor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``).
 
     Args:
@@ -120,6 +129,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
         fps: frame rate, for the acceleration term.
         prior: pose prior over ``prior.joint_index``.
         config: weights and optimiser settings.
+        floor: keep its points above its height (``None``: no floor term).
     Returns:
         (T, J, 4) float64 fitted quaternions and (T, 3) float64 root translation, metres.
     """
@@ -128,6 +138,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     show = len(windows) > 1 if config.progress is None else config.progress
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(point_weights, dtype=torch.float32)
+    floor_mask = torch.as_tensor(floor.points) if floor is not None else None
     gain = noise_gain(skeleton, init_rotations, config)
     prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2 * gain
     data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
@@ -143,9 +154,12 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
         def loss() -> torch.Tensor:
             rot = variables.rotations()
             points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
-            return (data_weight * weighted_squared_error(points, target, weights)
-                    + config.acceleration_weight * acceleration_energy(points, fps)
-                    + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
+            energy = (data_weight * weighted_squared_error(points, target, weights)
+                      + config.acceleration_weight * acceleration_energy(points, fps)
+                      + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
+            if floor is not None:
+                energy = energy + config.floor_weight * floor_energy(points, floor.height, floor_mask, UP_AXIS)
+            return energy
 
         minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
                   {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps, config.optimizer)

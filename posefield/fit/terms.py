@@ -61,6 +61,20 @@ def acceleration_energy(points: torch.Tensor, fps: float) -> torch.Tensor:
     return acc.square().sum(dim=-1).mean()
 
 
+def floor_energy(points: torch.Tensor, height: float, mask: torch.Tensor, up_axis: int = 1) -> torch.Tensor:
+    """Mean over frames of Σ_p m_p max(0, h − y_p)²: how far the masked points are below the floor.
+
+    Args:
+        points: (T, P, 3) points, metres.
+        height: h, the floor's height along ``up_axis``, metres.
+        mask: (P,) bool, the points kept above the floor.
+    Returns:
+        scalar, m².
+    """
+    below = (height - points[:, mask, up_axis]).clamp(min=0.0)
+    return below.square().sum(dim=-1).mean() if points.shape[0] else points.new_zeros(())
+
+
 def geman_mcclure(sq_residual: torch.Tensor, sigma: float) -> torch.Tensor:
     """Robust Geman–McClure penalty σ² r² / (σ² + r²) of squared residuals r² (same units as σ²)."""
     return sigma ** 2 * sq_residual / (sigma ** 2 + sq_residual)

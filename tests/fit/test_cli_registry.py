@@ -52,6 +52,9 @@ def test_denoise_complete_and_interpolate_commands(tmp_path, walk_bvh):
     assert load_motion(tmp_path / "clean.bvh").num_frames == 30
     code, out = run("complete", walk_bvh, "-o", tmp_path / "filled.bvh", "--missing", "lfemur,ltibia", "--prior", "none")
     assert code == 0, out
+    code, out = run("complete", walk_bvh, "-o", tmp_path / "grounded.bvh", "--missing", "lfemur,ltibia",
+                    "--prior", "none", "--floor", "auto")
+    assert code == 0, out
     code, out = run("interpolate", walk_bvh, walk_bvh, "--frames", 6, "--frame-b", -1, "--method", "slerp",
                     "-o", tmp_path / "between.bvh")
     assert code == 0, out
@@ -77,6 +80,8 @@ def test_fit2d_command(tmp_path, walk_bvh):
     (("denoise", "{bvh}", "-o", "{bvh}", "--prior", "none"), "overwrite"),
     (("denoise", "{bvh}", "-o", "{tmp}/x.bvh", "--prior", "{tmp}/missing.pt"), "missing.pt"),
     (("complete", "{bvh}", "-o", "{tmp}/x.bvh", "--missing", "tail", "--prior", "none"), "tail"),
+    (("complete", "{bvh}", "-o", "{tmp}/x.bvh", "--missing", "lfemur", "--prior", "none", "--floor", "low"), "--floor"),
+    (("complete", "{bvh}", "-o", "{tmp}/x.bvh", "--missing", "lfemur", "--prior", "none", "--floor", "nan"), "--floor"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, walk_bvh, args, message):
     np.savez(tmp_path / "bad.npz", keypoints=np.zeros((2, 3)))
