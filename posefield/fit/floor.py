@@ -16,10 +16,8 @@ import dataclasses
 
 import numpy as np
 
-from posefield.errors import SkeletonMismatchError
-from posefield.fit.points import moved_points
+from posefield.fit.points import group_joints, moved_points
 from posefield.skeleton import Skeleton
-from posefield.skeleton.groups import resolve_group
 
 UP_AXIS = 1
 LEG_GROUPS = ("left_leg", "right_leg")
@@ -36,13 +34,7 @@ class Floor:
 def leg_points(skeleton: Skeleton) -> np.ndarray:
     """(J + E,) bool: the points the legs' joints move (knees, ankles, feet, toes and their ends);
     all false when the rig's names show no legs."""
-    joints: set[int] = set()
-    for group in LEG_GROUPS:
-        try:
-            joints.update(resolve_group(skeleton, group))
-        except SkeletonMismatchError:
-            continue
-    return moved_points(skeleton, sorted(joints))
+    return moved_points(skeleton, group_joints(skeleton, LEG_GROUPS))
 
 
 def observed_floor_height(skeleton: Skeleton, points: np.ndarray, observed: np.ndarray) -> float | None:

@@ -26,15 +26,20 @@ def moved_points(skeleton: Skeleton, joints: list[int]) -> np.ndarray:
     return np.concatenate([joint_moved, site_moved])
 
 
-def limb_joints(skeleton: Skeleton) -> list[int]:
-    """Joints of the legs and arms (:data:`LIMB_GROUPS`) the rig's names reveal."""
+def group_joints(skeleton: Skeleton, groups: tuple[str, ...]) -> list[int]:
+    """Joints of the named ``groups`` that the rig's names reveal (groups it lacks are skipped)."""
     found: set[int] = set()
-    for group in LIMB_GROUPS:
+    for group in groups:
         try:
             found.update(resolve_group(skeleton, group))
         except SkeletonMismatchError:
             continue
     return sorted(found)
+
+
+def limb_joints(skeleton: Skeleton) -> list[int]:
+    """Joints of the legs and arms (:data:`LIMB_GROUPS`) the rig's names reveal."""
+    return group_joints(skeleton, LIMB_GROUPS)
 
 
 def torso_points(skeleton: Skeleton) -> np.ndarray:
