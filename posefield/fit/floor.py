@@ -5,8 +5,9 @@ floor: the prior knows poses, not where the ground is. Mocap rigs are Y-up (ASF 
 files), and a standing or walking performer's lowest leg point touches the floor at least
 once. The floor is therefore taken as the lowest height that any observed point of the legs
 reaches over the whole motion. On request (``posefield complete --floor auto``), points the
-completion fills in are kept from going below it (:func:`posefield.fit.terms.floor_energy`). Without an observed leg point (both legs hidden,
-or a rig whose names show no legs) there is no estimate, and the caller may give a height.
+completion fills in are kept from going below it (:func:`posefield.fit.terms.floor_energy`).
+Without an observed leg point (both legs hidden, or a rig whose names show no legs) there is
+no estimate, and the caller may give a height.
 A performer who never puts a visible foot down, for example standing on the hidden leg the
 whole clip, gives a floor that is too high. Pass the true height then, or none.
 """

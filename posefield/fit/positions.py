@@ -68,9 +68,7 @@ class PositionFitConfig:
         prior_weight: w_prior, for clips at ``prior_fps``.
         prior_fps: frame rate at which ``prior_weight`` applies as given.
         floor_weight: w_floor, 1/m² (used only when a floor is given).
-        prior_saturation: s of the saturated prior energy The floor term keeps the points F of a :class:`~posefield.fit.floor.Floor` (those a
-completion fills in) from going below its height h (Y up); it is absent without a floor.
-ρ(f) = s · log(1 + f / s), in the
+        prior_saturation: s of the saturated prior energy ρ(f) = s · log(1 + f / s), in the
             prior's units (radians for Pose-NDF); 0 uses f itself, as does every prior whose
             energy is not a distance (``PosePrior.energy_is_distance``: the baselines' energies
             do not vanish on real poses).
