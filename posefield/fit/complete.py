@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from posefield.fit.filtering import smooth_rotations
-from posefield.fit.floor import Floor, observed_floor_height
+from posefield.fit.floor import Floor, chain_tops, observed_floor_height
 from posefield.fit.points import moved_points
 from posefield.fit.positions import PositionFitConfig, fit_positions
 from posefield.motion import Motion
@@ -110,6 +110,7 @@ def complete(motion: Motion, prior: PosePrior, hidden: list[int],
     height = observed_floor_height(motion.skeleton, targets, ~unseen) if floor == AUTO_FLOOR else floor
     rotations, translation = fit_positions(motion.skeleton, targets, weights, init, motion.root_translation,
                                            motion.fps, prior, config,
-                                           None if height is None else Floor(float(height), unseen))
+                                           None if height is None else Floor(float(height), unseen,
+                                                                             tuple(chain_tops(motion.skeleton, hidden))))
     return dataclasses.replace(motion, rotations=rotations, root_translation=translation,
                                source={**motion.source, "completed_with": prior.name})

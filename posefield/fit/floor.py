@@ -26,10 +26,30 @@ LEG_GROUPS = ("left_leg", "right_leg")
 
 @dataclasses.dataclass(frozen=True)
 class Floor:
-    """A horizontal floor at ``height`` (metres along Y) under the points ``points`` ((J + E,) bool)."""
+    """A horizontal floor at ``height`` (metres along Y) under the points ``points`` ((J + E,) bool).
+
+    The floor term moves no rotation of the joints ``held``: with a hidden leg's hip held, it
+    lifts a sinking foot by bending the knee and ankle rather than by swinging the whole leg.
+    """
 
     height: float
     points: np.ndarray
+    held: tuple[int, ...] = ()
+
+
+def chain_tops(skeleton: Skeleton, joints: list[int]) -> list[int]:
+    """The first rotating joint on each path down into ``joints`` (the hip of a hidden leg, the
+    shoulder of a hidden arm): those of ``joints`` with rotation channels and no rotating
+    ancestor among ``joints``."""
+    members, rotating = set(joints), set(skeleton.rotation_joints())
+    tops = []
+    for joint in joints:
+        parent = skeleton.parents[joint]
+        while parent in members and parent not in rotating:
+            parent = skeleton.parents[parent]
+        if joint in rotating and parent not in members:
+            tops.append(joint)
+    return sorted(tops)
 
 
 def leg_points(skeleton: Skeleton) -> np.ndarray:

@@ -12,7 +12,8 @@ over the local rotations θ (tangent offsets from the initial ones, see
 joints followed by its end sites (``forward_kinematics(..., with_end_sites=True)``); m_p is the
 point's weight: 1 for observed points, 0 for unobserved ones, in between for guessed ones.
 The floor term keeps the points F of a :class:`~posefield.fit.floor.Floor` (those a
-completion fills in) from going below its height h (Y up); it is absent without a floor.
+completion fills in) from going below its height h (Y up), moving every rotation but those of
+the floor's held joints; it is absent without a floor.
 ρ(f) = s · log(1 + f / s) (``prior_saturation`` s; s = 0: ρ(f) = f) follows the prior's
 distance near the manifold and saturates far from it, where the prior (trained on other
 people's motion) is least to be trusted. With ``prior_reference_noise_deg`` set, the fit
@@ -137,6 +138,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(point_weights, dtype=torch.float32)
     floor_mask = torch.as_tensor(floor.points) if floor is not None else None
+    floor_held = torch.as_tensor(floor.held if floor is not None else (), dtype=torch.long)
     gain = noise_gain(skeleton, init_rotations, config)
     prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2 * gain
     data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
@@ -156,7 +158,9 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
                       + config.acceleration_weight * acceleration_energy(points, fps)
                       + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
             if floor is not None:
-                energy = energy + config.floor_weight * floor_energy(points, floor.height, floor_mask, UP_AXIS)
+                held = rot.index_copy(1, floor_held, rot[:, floor_held].detach()) if len(floor.held) else rot
+                floor_points = forward_kinematics(skeleton, held, variables.translation(), with_end_sites=True)
+                energy = energy + config.floor_weight * floor_energy(floor_points, floor.height, floor_mask, UP_AXIS)
             return energy
 
         minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
