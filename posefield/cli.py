@@ -403,7 +403,7 @@ def complete_cmd(src: Path = typer.Argument(..., help="Motion with unobserved jo
             height = math.nan
         if not math.isfinite(height):
             fail(f"--floor must be 'auto', 'none' or a height in metres, got {floor!r}")
-    echo_written(complete_file(src, output, missing, prior, asf, height))
+    echo_written(complete_file(src, output, missing, prior, asf, height, log=typer.echo))
 
 
 @app.command("fit2d")

@@ -98,7 +98,8 @@ def complete(motion: Motion, prior: PosePrior, hidden: list[int],
             ``"auto"`` (the lowest height of the observed leg points,
             :func:`posefield.fit.floor.observed_floor_height`; none without any) or ``None`` (no floor).
     Returns:
-        A new motion with every joint filled in.
+        A new motion with every joint filled in; ``source["floor_m"]`` is the floor's height
+        (``None``: no floor, asked for or found).
     """
     check_compatible(prior, motion.skeleton)
     exemplars = prior.exemplars()
@@ -113,4 +114,4 @@ def complete(motion: Motion, prior: PosePrior, hidden: list[int],
                                            None if height is None else Floor(float(height), unseen,
                                                                              tuple(chain_tops(motion.skeleton, hidden))))
     return dataclasses.replace(motion, rotations=rotations, root_translation=translation,
-                               source={**motion.source, "completed_with": prior.name})
+                               source={**motion.source, "completed_with": prior.name, "floor_m": height})

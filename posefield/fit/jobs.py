@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from posefield.errors import MotionFormatError, SkeletonMismatchError
-from posefield.fit.complete import complete
+from posefield.fit.complete import AUTO_FLOOR, complete
 from posefield.fit.denoise import denoise
 from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.interpolate import interpolate, pick_frame
@@ -81,12 +81,17 @@ def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
 
 
 def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: Path | None = None,
-                  floor: str | float | None = None) -> list[Path]:
+                  floor: str | float | None = None, log: Callable[[str], None] | None = None) -> list[Path]:
     """Fill in the joints of group ``missing`` of the motion in ``src`` and write it to ``out``,
-    keeping them above ``floor`` (see :func:`posefield.fit.complete.complete`)."""
+    keeping them above ``floor`` (see :func:`posefield.fit.complete.complete`); ``log`` (if
+    given) hears where the floor of ``floor="auto"`` was put."""
     motion = read_motion(src, asf)
     target = refuse_inputs(output_path(out, src.suffix), files_of(motion))
     result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing), floor=floor)
+    if log is not None and floor == AUTO_FLOOR:
+        height = result.source["floor_m"]
+        log(f"{src.name}: no observed leg point to put a floor under; completed without one" if height is None
+            else f"{src.name}: floor at {height:.3f} m along Y (the lowest observed leg point)")
     return save_motion(result, target)
 
 

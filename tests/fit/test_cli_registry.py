@@ -55,6 +55,10 @@ def test_denoise_complete_and_interpolate_commands(tmp_path, walk_bvh):
     code, out = run("complete", walk_bvh, "-o", tmp_path / "grounded.bvh", "--missing", "lfemur,ltibia",
                     "--prior", "none", "--floor", "auto")
     assert code == 0, out
+    assert "floor at" in out
+    code, out = run("complete", walk_bvh, "-o", tmp_path / "legless.bvh", "--missing", "lfemur,rfemur",
+                    "--prior", "none", "--floor", "auto")
+    assert code == 0 and "without one" in out, out
     code, out = run("interpolate", walk_bvh, walk_bvh, "--frames", 6, "--frame-b", -1, "--method", "slerp",
                     "-o", tmp_path / "between.bvh")
     assert code == 0, out
