@@ -491,8 +491,12 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       max_minutes: Optional[float] = typer.Option(None, help="Stop after this much training time."),
                       threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads."),
                       device: str = typer.Option("cpu", help="'cpu' or 'cuda' (one GPU; scenes are drawn on the "
-                                                 "CPU either way).")) -> None:
-    """Train a keypoint regressor (HKMR or flat) on synthetic views of a pose dataset."""
+                                                 "CPU either way)."),
+                      resume: bool = typer.Option(False, "--resume", help="Go on with the interrupted run saved in "
+                                                  "--output (its own settings; only --max-minutes, --threads and "
+                                                  "--device apply).")) -> None:
+    """Train a keypoint regressor (HKMR or flat) on synthetic views of a pose dataset; the
+    checkpoint is saved at every validation, and --resume goes on after an interruption."""
     from posefield.regress.jobs import train_file
     from posefield.regress.regressor import RegressorConfig
     from posefield.regress.train import TrainConfig
@@ -505,7 +509,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                                    feedback=feedback)
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
-                        notify=typer.echo, device=device)
+                        notify=typer.echo, device=device, resume=resume)
     typer.echo(f"trained {record['steps_done']} steps in {record['seconds'] / 60:.1f} min; wrote {output}")
 
 

@@ -13,8 +13,8 @@ from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatc
 from posefield.fit.keypoints import load_keypoints
 from posefield.prior.registry import get_prior, prior_or_none
 from posefield.regress.bench import BenchConfig, BenchResult, run_benchmark
-from posefield.regress.checkpoint import model_for, save_model
-from posefield.regress.model import build_model
+from posefield.regress.checkpoint import load_model, model_for, read_checkpoint, save_model
+from posefield.regress.model import RegressionModel, build_model
 from posefield.regress.points import default_keypoints
 from posefield.regress.predict import regress_keypoints
 from posefield.regress.refine import refine_motion
@@ -41,8 +41,13 @@ def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool =
 
 def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: TrainConfig, prior: str = "ndf",
                keypoints: list[str] | None = None, command: str = "",
-               notify: Callable[[str], None] = print, device: str = "cpu") -> dict:
-    """Train a regressor on the pose dataset's training subjects (on ``device``) and save it to ``out`` (.pt).
+               notify: Callable[[str], None] = print, device: str = "cpu", resume: bool = False) -> dict:
+    """Train a regressor on the pose dataset's training subjects (on ``device``) and save it to
+    ``out`` (.pt) after every validation, so an interrupted run can go on.
+
+    With ``resume``, the run saved in ``out`` continues where it stopped, with its own
+    architecture, settings, keypoints and prior (``architecture``, ``config``, ``prior`` and
+    ``keypoints`` are not used; only ``config.max_minutes`` applies to the new run).
 
     Returns:
         The training record stored in the checkpoint (with the ``command`` that ran it).
@@ -51,23 +56,50 @@ def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: 
         raise CheckpointError(f"{out}: a regressor checkpoint must end in .pt")
     training_device(device)
     data = PoseDataset.load(dataset)
-    torch.manual_seed(config.seed)
-    model = build_model(data.skeleton, keypoints or default_keypoints(data.skeleton), architecture)
+    if resume:
+        model, config, prior, state, kept = resumed_run(out, config.max_minutes)
+        kept["resumed_by"] = [*kept.get("resumed_by", []), command]
+        notify(f"resuming {out} after step {state['step']} of {config.steps}")
+    else:
+        torch.manual_seed(config.seed)
+        model = build_model(data.skeleton, keypoints or default_keypoints(data.skeleton), architecture)
+        state, kept = None, {"command": command}
+    if model.body.skeleton.signature() != data.skeleton.signature():
+        raise SkeletonMismatchError(f"{dataset}: the dataset's skeleton is not the one {out} was trained on")
     check_poses(model.body, list(data.joint_index))
     train, val = data.split(False), data.split(True)
     if len(train) == 0 or len(val) == 0:
         raise MotionFormatError(dataset, "the dataset needs training and validation poses")
     model_prior = prior_or_none(prior, data.skeleton, notify)
-    notify(f"{architecture.kind}: {parameter_count(model.regressor)} parameters "
+    notify(f"{model.kind}: {parameter_count(model.regressor)} parameters "
            f"({model.regressor.regressor_size()} in the regressor); {len(train)} training poses, {len(val)} validation")
+    extra = {**kept, "dataset": dataset.name, "architecture": dataclasses.asdict(model.regressor.config),
+             "parameters": parameter_count(model.regressor), "prior_spec": prior}
     record = train_model(model, train, val, config, None if model_prior.name == "none" else model_prior,
                          lambda step, r: notify(f"step {step}: loss {r['loss']:.4f}, validation MPJPE "
                                                 f"{r['val_mpjpe_mm']:.1f} mm ({r['seconds']:.0f} s)"),
-                         device)
-    record.update(command=command, dataset=dataset.name, architecture=dataclasses.asdict(architecture),
-                  parameters=parameter_count(model.regressor))
+                         device, state, lambda progress: save_model(out, model, {**progress, **extra}))
+    record.update(extra)
     save_model(out, model, record)
+    if "resume" in record:
+        notify(f"stopped after step {record['steps_done']} of {config.steps}; --resume goes on")
     return record
+
+
+def resumed_run(out: Path, max_minutes: float | None) -> tuple[RegressionModel, TrainConfig, str, dict, dict]:
+    """The model, settings (with this run's ``max_minutes``), prior spec and
+    :func:`~posefield.regress.train.training_state` of the interrupted run saved in ``out``, and
+    the commands that ran it; raises :class:`CheckpointError` (one line) when it holds none."""
+    training = read_checkpoint(out).get("training", {})
+    state = training.get("resume")
+    if state is None:
+        done = training.get("steps_done")
+        raise CheckpointError(f"{out}: nothing to resume" + (f" (all {done} steps are done)" if done else
+                                                             " (no interrupted training run in it)"))
+    model = load_model(out)
+    config = dataclasses.replace(TrainConfig.from_dict(training["config"]), max_minutes=max_minutes)
+    kept = {k: v for k, v in training.items() if k in ("command", "resumed_by")}
+    return model, config, training.get("prior_spec", training.get("prior", "none")), state, kept
 
 
 def bench_file(dataset: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf", refine: bool = True,

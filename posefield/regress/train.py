@@ -7,6 +7,11 @@ comes from one generator seeded by ``seed`` (weights are initialised from ``seed
 a run is reproducible on the same machine and thread count. Scenes are drawn on the CPU
 (the same draws on any device) and moved to the training device with the network, the
 body it poses and the prior.
+
+Training is resumable: at every validation the run hands its full state (float32 weights,
+optimiser, schedule, generator, history; :func:`training_state`) to a ``checkpoint``
+callback, and a run started from such a state continues exactly where it stopped, with the
+same draws and updates as one that never stopped.
 """
 from __future__ import annotations
 
@@ -42,7 +47,8 @@ class TrainConfig:
         lr: initial Adam learning rate.
         seed: seed of initialisation and of every random draw.
         log_every: steps between validation measurements.
-        max_minutes: stop after this much training time even before ``steps`` (``None``: never).
+        max_minutes: stop after this much training time in this run, even before ``steps``
+            (``None``: never); a resumed run counts afresh.
         weights: loss weights.
         synthetic: scene and detector ranges.
     """
@@ -55,6 +61,12 @@ class TrainConfig:
     max_minutes: float | None = None
     weights: LossWeights = LossWeights()
     synthetic: SyntheticConfig = SyntheticConfig()
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """Inverse of ``dataclasses.asdict``."""
+        synthetic = {k: tuple(v) if isinstance(v, list) else v for k, v in data["synthetic"].items()}
+        return cls(**{**data, "weights": LossWeights(**data["weights"]), "synthetic": SyntheticConfig(**synthetic)})
 
 
 @dataclasses.dataclass
@@ -128,24 +140,41 @@ def cosine_schedule(steps: int) -> Callable[[int], float]:
     return lambda i: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(i, steps) / max(steps, 1)))
 
 
+def training_state(model: RegressionModel, optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
+                   generator: torch.Generator, step: int, seconds: float, history: list[dict]) -> dict:
+    """Everything a run needs to continue after ``step``: float32 ``weights``, ``optimiser`` and
+    ``schedule`` states, the scene ``generator``'s state, training ``seconds`` so far and the
+    validation ``history`` (tensors on the CPU)."""
+    return {"step": step, "seconds": round(seconds, 1), "history": list(history),
+            "weights": {k: v.detach().cpu().clone() for k, v in model.regressor.state_dict().items()},
+            "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(), "generator": generator.get_state()}
+
+
 def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: torch.Tensor, config: TrainConfig,
                 prior: PosePrior | None = None, progress: Callable[[int, dict], None] | None = None,
-                device: torch.device | str = "cpu") -> dict:
+                device: torch.device | str = "cpu", resume: dict | None = None,
+                checkpoint: Callable[[dict], None] | None = None) -> dict:
     """Train ``model`` in place (its network is back on the CPU at the end).
 
     Args:
         model: a model from :func:`posefield.regress.model.build_model`.
         train_poses: (N, R − 1, 4) training poses (quaternions of the rotating non-root joints).
         val_poses: (M, R − 1, 4) validation poses (fixed synthetic scenes of these are measured).
-        config: the run's settings.
+        config: the run's settings (those of the interrupted run when resuming).
         prior: optional pose prior for the prior term (moved to ``device``).
         progress: called as ``progress(step, record)`` after each validation.
         device: where the network, the loss and the prior run (``"cpu"``, ``"cuda"``, ...).
+        resume: a :func:`training_state` to continue from (``None``: a fresh start).
+        checkpoint: called after each validation with the training record so far, whose
+            ``resume`` entry is the :func:`training_state` (absent once every step is done).
     Returns:
         The training record: settings, measured seconds and the validation history.
     """
     generator = torch.Generator().manual_seed(config.seed)
-    initial_parameters(model, train_poses, config.synthetic, generator)
+    if resume is None:
+        initial_parameters(model, train_poses, config.synthetic, generator)
+    else:
+        model.regressor.load_state_dict(resume["weights"])
     val_generator = torch.Generator().manual_seed(config.seed + 1)
     val_index = torch.randint(len(val_poses), (VALIDATION_SAMPLES,), generator=val_generator)
     val_kinds = random_kinds(VALIDATION_SAMPLES, config.synthetic.occluder_prob, val_generator)
@@ -156,8 +185,24 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
     optimiser = torch.optim.Adam(model.regressor.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, cosine_schedule(config.steps))
     history: list[dict] = []
+    first, earlier = 1, 0.0
+    if resume is not None:
+        optimiser.load_state_dict(resume["optimiser"])
+        schedule.load_state_dict(resume["schedule"])
+        generator.set_state(resume["generator"])
+        history, first, earlier = list(resume["history"]), resume["step"] + 1, resume["seconds"]
+
+    def record_of(step: int) -> dict:
+        seconds = earlier + time.perf_counter() - start
+        record = {"config": dataclasses.asdict(config), "prior": prior.name if prior is not None else "none",
+                  "steps_done": step, "seconds": round(seconds, 1), "history": list(history)}
+        if step < config.steps:
+            record["resume"] = training_state(model, optimiser, schedule, generator, step, seconds, history)
+        return record
+
     start = time.perf_counter()
-    for step in range(1, config.steps + 1):
+    step = first - 1
+    for step in range(first, config.steps + 1):
         model.regressor.train()
         index = torch.randint(len(train_poses), (config.batch_size,), generator=generator)
         kinds = random_kinds(config.batch_size, config.synthetic.occluder_prob, generator)
@@ -170,13 +215,16 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
         out_of_time = config.max_minutes is not None and time.perf_counter() - start > 60 * config.max_minutes
         if step % config.log_every == 0 or step == config.steps or out_of_time:
             model.regressor.eval()
-            record = {"step": step, "seconds": round(time.perf_counter() - start, 1), "loss": float(loss.detach()),
-                      **terms, "val_mpjpe_mm": validation_error(trained, val_batch)}
+            record = {"step": step, "seconds": round(earlier + time.perf_counter() - start, 1),
+                      "loss": float(loss.detach()), **terms, "val_mpjpe_mm": validation_error(trained, val_batch)}
             history.append(record)
+            if checkpoint is not None:
+                checkpoint(record_of(step))
             if progress is not None:
                 progress(step, record)
         if out_of_time:
             break
-    model.regressor.eval().cpu()
-    return {"config": dataclasses.asdict(config), "prior": prior.name if prior is not None else "none",
-            "steps_done": step, "seconds": round(time.perf_counter() - start, 1), "history": history}
+    model.regressor.eval()
+    final = record_of(step)
+    model.regressor.cpu()
+    return final

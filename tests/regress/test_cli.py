@@ -14,7 +14,7 @@ from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.keypoints import project_motion, save_keypoints
 from posefield.io import load_motion
 from posefield.motion import Motion
-from posefield.regress.checkpoint import load_model, save_model
+from posefield.regress.checkpoint import load_model, read_checkpoint, save_model
 from posefield.regress.synthetic import SyntheticConfig
 from posefield.regress.train import initial_parameters
 
@@ -142,6 +142,23 @@ def test_regress_train_and_bench_cli(tmp_path, dataset_file):
     assert bad.exit_code == 2 and "hkmr" in bad.output
     missing_gpu = run("regress-train", dataset_file, "-o", tmp_path / "x.pt", "--device", "cuda:99")
     assert missing_gpu.exit_code == 2 and "not available" in missing_gpu.output and not (tmp_path / "x.pt").exists()
+
+
+def test_regress_train_resumes_an_interrupted_run(tmp_path, dataset_file):
+    args = ("--steps", 4, "--batch-size", 8, "--hidden", 8, "--iterations", 2, "--inner-iterations", 1, "--prior", "none")
+    whole = run("regress-train", dataset_file, "-o", tmp_path / "whole.pt", *args)
+    assert whole.exit_code == 0, whole.output
+    cut = run("regress-train", dataset_file, "-o", tmp_path / "cut.pt", *args, "--max-minutes", 0)  # stops after step 1
+    assert cut.exit_code == 0 and "stopped after step 1 of 4" in cut.output, cut.output
+    resumed = run("regress-train", dataset_file, "-o", tmp_path / "cut.pt", "--resume", "--steps", 99)
+    assert resumed.exit_code == 0 and "resuming" in resumed.output and "trained 4 steps" in resumed.output, resumed.output
+    a, b = (read_checkpoint(tmp_path / f"{name}.pt") for name in ("whole", "cut"))
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert "resume" not in b["training"] and len(b["training"]["resumed_by"]) == 1
+    again = run("regress-train", dataset_file, "-o", tmp_path / "cut.pt", "--resume")
+    assert again.exit_code == 2 and "nothing to resume (all 4 steps are done)" in again.output
+    missing = run("regress-train", dataset_file, "-o", tmp_path / "none.pt", "--resume")
+    assert missing.exit_code == 2 and "none.pt" in missing.output
 
 
 def test_shipped_models_regress_a_clip(tmp_path, keypoint_file, cmu_motion):
