@@ -497,6 +497,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                                                   "--device apply).")) -> None:
     """Train a keypoint regressor (HKMR or flat) on synthetic views of a pose dataset; the
     checkpoint is saved at every validation, and --resume goes on after an interruption."""
+    from posefield.devices import Distributed
     from posefield.regress.jobs import train_file
     from posefield.regress.regressor import RegressorConfig
     from posefield.regress.train import TrainConfig
@@ -510,7 +511,8 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
                         notify=typer.echo, device=device, resume=resume)
-    typer.echo(f"trained {record['steps_done']} steps in {record['seconds'] / 60:.1f} min; wrote {output}")
+    if Distributed.from_env().rank == 0:
+        typer.echo(f"trained {record['steps_done']} steps in {record['seconds'] / 60:.1f} min; wrote {output}")
 
 
 @app.command("bench-regress")

@@ -17,7 +17,6 @@ training N epochs equals training M < N epochs and resuming to N, bit for bit.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,7 +27,7 @@ from torch.utils.data import DistributedSampler
 
 from posefield.data import PoseDataset
 from posefield.data.mirror import mirrored_if_asked
-from posefield.devices import training_device
+from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.apply import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
@@ -87,20 +86,6 @@ def train_config(epochs: int | None = None, batch_size: int | None = None, seed:
     pairs = {"seed": seed} if num_train is None else {"seed": seed, "num_train": num_train}
     return dataclasses.replace(TrainConfig(), seed=seed, kind=kind, pairs=dataclasses.replace(TrainConfig().pairs, **pairs),
                                **{name: value for name, value in given.items() if value is not None})
-
-
-@dataclasses.dataclass(frozen=True)
-class Distributed:
-    """This process's place in a torchrun job (world 1, rank 0 without one)."""
-
-    world: int = 1
-    rank: int = 0
-    local_rank: int = 0
-
-    @classmethod
-    def from_env(cls) -> "Distributed":
-        return cls(int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("RANK", 0)),
-                   int(os.environ.get("LOCAL_RANK", 0)))
 
 
 def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
@@ -181,16 +166,9 @@ def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConf
     """
     if config.kind != PoseNDF.name:
         raise PosefieldError(f"this trainer trains Pose-NDF priors (kind 'ndf'), not {config.kind!r}")
-    ddp = Distributed.from_env()
-    dev = training_device(f"cuda:{ddp.local_rank}" if device == "cuda" and ddp.world > 1 else device)
-    if ddp.world > 1:
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
-    try:
+    with distributed_device(device) as (dev, ddp):
         return _train(dataset, Path(out), config, resume, dev, ddp, cache_dir, progress and ddp.rank == 0,
                       log if ddp.rank == 0 else (lambda _: None))
-    finally:
-        if ddp.world > 1:
-            dist.destroy_process_group()
 
 
 def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, dev: torch.device, ddp: Distributed,

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 
 from posefield.data.dataset import PoseDataset
-from posefield.devices import training_device
+from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatchError
 from posefield.fit.keypoints import load_keypoints
 from posefield.prior.registry import get_prior, prior_or_none
@@ -43,7 +43,9 @@ def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: 
                keypoints: list[str] | None = None, command: str = "",
                notify: Callable[[str], None] = print, device: str = "cpu", resume: bool = False) -> dict:
     """Train a regressor on the pose dataset's training subjects (on ``device``) and save it to
-    ``out`` (.pt) after every validation, so an interrupted run can go on.
+    ``out`` (.pt) after every validation, so an interrupted run can go on. Under torchrun the
+    processes share each step's scenes (:func:`posefield.regress.train.train_model`) and rank 0
+    writes.
 
     With ``resume``, the run saved in ``out`` continues where it stopped, with its own
     architecture, settings, keypoints and prior (``architecture``, ``config``, ``prior`` and
@@ -54,7 +56,14 @@ def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: 
     """
     if out.suffix.lower() != ".pt":
         raise CheckpointError(f"{out}: a regressor checkpoint must end in .pt")
-    training_device(device)
+    with distributed_device(device) as (dev, ddp):
+        return _train_file(dataset, out, architecture, config, prior, keypoints, command,
+                           notify if ddp.rank == 0 else (lambda _: None), dev, ddp, resume)
+
+
+def _train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: TrainConfig, prior: str,
+                keypoints: list[str] | None, command: str, notify: Callable[[str], None], device: torch.device,
+                ddp: Distributed, resume: bool) -> dict:
     data = PoseDataset.load(dataset)
     if resume:
         model, config, prior, state, kept = resumed_run(out, config.max_minutes)
@@ -78,9 +87,10 @@ def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: 
     record = train_model(model, train, val, config, None if model_prior.name == "none" else model_prior,
                          lambda step, r: notify(f"step {step}: loss {r['loss']:.4f}, validation MPJPE "
                                                 f"{r['val_mpjpe_mm']:.1f} mm ({r['seconds']:.0f} s)"),
-                         device, state, lambda progress: save_model(out, model, {**progress, **extra}))
+                         device, state, lambda progress: save_model(out, model, {**progress, **extra}), ddp)
     record.update(extra)
-    save_model(out, model, record)
+    if ddp.rank == 0:
+        save_model(out, model, record)
     if "resume" in record:
         notify(f"stopped after step {record['steps_done']} of {config.steps}; --resume goes on")
     return record

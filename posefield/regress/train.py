@@ -12,6 +12,12 @@ Training is resumable: at every validation the run hands its full state (float32
 optimiser, schedule, generator, history; :func:`training_state`) to a ``checkpoint``
 callback, and a run started from such a state continues exactly where it stopped, with the
 same draws and updates as one that never stopped.
+
+Under torchrun (:class:`posefield.devices.Distributed`, ``WORLD_SIZE`` > 1) every process draws
+its share of each step's ``batch_size`` scenes from its own generator (rank 0's is the
+single-process one), :class:`~torch.nn.parallel.DistributedDataParallel` averages the
+gradients, and rank 0 validates and checkpoints, with every process's generator state, so a
+job resumes with the same number of processes.
 """
 from __future__ import annotations
 
@@ -22,7 +28,11 @@ from typing import Callable
 
 import roma
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
+from posefield.devices import Distributed
+from posefield.errors import PosefieldError
 from posefield.prior.base import PosePrior
 from posefield.regress.body import posed_points
 from posefield.regress.camera import Crop, translation_to_camera
@@ -35,6 +45,7 @@ from posefield.regress.synthetic import (CAMERA_FLIP, Observation, Scene, Synthe
                                          sample_scenes)
 
 VALIDATION_SAMPLES = 512
+RANK_SEED_STRIDE = 1_000_003  # process r draws its scenes from seed + r · stride
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,19 +152,37 @@ def cosine_schedule(steps: int) -> Callable[[int], float]:
 
 
 def training_state(model: RegressionModel, optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
-                   generator: torch.Generator, step: int, seconds: float, history: list[dict]) -> dict:
+                   generators: list[torch.Tensor], step: int, seconds: float, history: list[dict]) -> dict:
     """Everything a run needs to continue after ``step``: float32 ``weights``, ``optimiser`` and
-    ``schedule`` states, the scene ``generator``'s state, training ``seconds`` so far and the
-    validation ``history`` (tensors on the CPU)."""
+    ``schedule`` states, the scene ``generators``' states (one per process), training
+    ``seconds`` so far and the validation ``history`` (tensors on the CPU)."""
     return {"step": step, "seconds": round(seconds, 1), "history": list(history),
             "weights": {k: v.detach().cpu().clone() for k, v in model.regressor.state_dict().items()},
-            "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(), "generator": generator.get_state()}
+            "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(), "generators": generators}
+
+
+def generator_states(generator: torch.Generator, ddp: Distributed) -> list[torch.Tensor]:
+    """Every process's generator state, in rank order (a collective call under DDP)."""
+    if ddp.world == 1:
+        return [generator.get_state()]
+    states: list[torch.Tensor | None] = [None] * ddp.world
+    dist.all_gather_object(states, generator.get_state())
+    return states
+
+
+def any_process(flag: bool, ddp: Distributed, device: torch.device | str) -> bool:
+    """Whether ``flag`` holds in any process (a collective call under DDP), so all stop together."""
+    if ddp.world == 1:
+        return flag
+    value = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
 
 
 def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: torch.Tensor, config: TrainConfig,
                 prior: PosePrior | None = None, progress: Callable[[int, dict], None] | None = None,
                 device: torch.device | str = "cpu", resume: dict | None = None,
-                checkpoint: Callable[[dict], None] | None = None) -> dict:
+                checkpoint: Callable[[dict], None] | None = None, ddp: Distributed = Distributed()) -> dict:
     """Train ``model`` in place (its network is back on the CPU at the end).
 
     Args:
@@ -167,10 +196,19 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
         resume: a :func:`training_state` to continue from (``None``: a fresh start).
         checkpoint: called after each validation with the training record so far, whose
             ``resume`` entry is the :func:`training_state` (absent once every step is done).
+        ddp: this process's place in a torchrun job (its process group already joined);
+            ``progress`` and ``checkpoint`` are called on rank 0 only.
     Returns:
-        The training record: settings, measured seconds and the validation history.
+        The training record: settings, measured seconds and the validation history (complete
+        on rank 0).
     """
-    generator = torch.Generator().manual_seed(config.seed)
+    if config.batch_size < ddp.world:
+        raise PosefieldError(f"a batch of {config.batch_size} scenes cannot be shared by {ddp.world} processes")
+    if resume is not None and len(resume["generators"]) != ddp.world:
+        raise PosefieldError(f"the run was saved by {len(resume['generators'])} process(es); resume it with as "
+                             f"many, not {ddp.world}")
+    generator = torch.Generator().manual_seed(config.seed + RANK_SEED_STRIDE * ddp.rank)
+    share = config.batch_size // ddp.world + (ddp.rank < config.batch_size % ddp.world)
     if resume is None:
         initial_parameters(model, train_poses, config.synthetic, generator)
     else:
@@ -180,7 +218,9 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
     val_kinds = random_kinds(VALIDATION_SAMPLES, config.synthetic.occluder_prob, val_generator)
     val_batch = moved(synthetic_batch(model, val_poses[val_index], val_kinds, config.synthetic, val_generator), device)
     model.regressor.to(device)
-    trained = moved(model, device)  # shares the network; body and keypoint rows on the device
+    measured = moved(model, device)  # shares the network; body and keypoint rows on the device
+    trained = dataclasses.replace(measured, regressor=DistributedDataParallel(model.regressor)) if ddp.world > 1 \
+        else measured
     prior = prior.to(device) if prior is not None else None
     optimiser = torch.optim.Adam(model.regressor.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, cosine_schedule(config.steps))
@@ -189,39 +229,44 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
     if resume is not None:
         optimiser.load_state_dict(resume["optimiser"])
         schedule.load_state_dict(resume["schedule"])
-        generator.set_state(resume["generator"])
+        generator.set_state(resume["generators"][ddp.rank])
         history, first, earlier = list(resume["history"]), resume["step"] + 1, resume["seconds"]
 
     def record_of(step: int) -> dict:
+        """The record after ``step`` (collective under DDP while steps remain)."""
         seconds = earlier + time.perf_counter() - start
         record = {"config": dataclasses.asdict(config), "prior": prior.name if prior is not None else "none",
-                  "steps_done": step, "seconds": round(seconds, 1), "history": list(history)}
+                  "steps_done": step, "seconds": round(seconds, 1), "history": list(history), "processes": ddp.world}
         if step < config.steps:
-            record["resume"] = training_state(model, optimiser, schedule, generator, step, seconds, history)
+            record["resume"] = training_state(model, optimiser, schedule, generator_states(generator, ddp), step,
+                                              seconds, history)
         return record
 
     start = time.perf_counter()
     step = first - 1
     for step in range(first, config.steps + 1):
         model.regressor.train()
-        index = torch.randint(len(train_poses), (config.batch_size,), generator=generator)
-        kinds = random_kinds(config.batch_size, config.synthetic.occluder_prob, generator)
+        index = torch.randint(len(train_poses), (share,), generator=generator)
+        kinds = random_kinds(share, config.synthetic.occluder_prob, generator)
         batch = moved(synthetic_batch(model, train_poses[index], kinds, config.synthetic, generator), device)
         loss, terms = batch_loss(trained, batch, config.weights, prior)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
         schedule.step()
-        out_of_time = config.max_minutes is not None and time.perf_counter() - start > 60 * config.max_minutes
+        out_of_time = any_process(config.max_minutes is not None
+                                  and time.perf_counter() - start > 60 * config.max_minutes, ddp, device)
         if step % config.log_every == 0 or step == config.steps or out_of_time:
             model.regressor.eval()
-            record = {"step": step, "seconds": round(earlier + time.perf_counter() - start, 1),
-                      "loss": float(loss.detach()), **terms, "val_mpjpe_mm": validation_error(trained, val_batch)}
-            history.append(record)
-            if checkpoint is not None:
-                checkpoint(record_of(step))
-            if progress is not None:
-                progress(step, record)
+            if ddp.rank == 0:
+                history.append({"step": step, "seconds": round(earlier + time.perf_counter() - start, 1),
+                                "loss": float(loss.detach()), **terms,
+                                "val_mpjpe_mm": validation_error(measured, val_batch)})
+            record = record_of(step)
+            if ddp.rank == 0 and checkpoint is not None:
+                checkpoint(record)
+            if ddp.rank == 0 and progress is not None:
+                progress(step, history[-1])
         if out_of_time:
             break
     model.regressor.eval()

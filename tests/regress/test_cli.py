@@ -1,5 +1,7 @@
 """``posefield regress`` and ``regress-train`` on small files; bad inputs give one-line errors."""
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +188,26 @@ def test_regress_refine_cli(tmp_path, checkpoint, keypoint_file):
     result = run("regress", keypoint_file, "-o", out, "--model", checkpoint, "--refine", "--prior", "none")
     assert result.exit_code == 0, result.output
     assert load_motion(out).num_frames == 6
+
+
+@pytest.mark.skipif(not torch.distributed.is_gloo_available(), reason="torch built without Gloo")
+def test_regress_train_under_torchrun_shares_the_batch_and_resumes(tmp_path, dataset_file):
+    """Two CPU processes (Gloo): the job trains, and an interrupted one resumes exactly with as many processes."""
+    args = ("--steps", 3, "--batch-size", 8, "--hidden", 8, "--iterations", 2, "--inner-iterations", 1,
+            "--prior", "none", "--threads", 1)
+
+    def torchrun(*more):
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                   "-m", "posefield.cli", "regress-train", str(dataset_file), *(str(a) for a in more)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    torchrun("-o", tmp_path / "whole.pt", *args)
+    assert "stopped after step 1 of 3" in torchrun("-o", tmp_path / "cut.pt", *args, "--max-minutes", 0)
+    alone = run("regress-train", dataset_file, "-o", tmp_path / "cut.pt", "--resume")
+    assert alone.exit_code == 2 and "saved by 2 process(es)" in alone.output
+    assert torchrun("-o", tmp_path / "cut.pt", "--resume", "--threads", 1).count("trained 3 steps") == 1  # rank 0 speaks
+    a, b = (read_checkpoint(tmp_path / f"{name}.pt") for name in ("whole", "cut"))
+    assert a["training"]["processes"] == 2 and a["training"]["steps_done"] == 3
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])

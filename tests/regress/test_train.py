@@ -37,7 +37,7 @@ def test_a_resumed_run_matches_one_that_never_stopped(cmu_skeleton, cmu_poses):
 
     with pytest.raises(Interrupted):
         train_model(tiny_model(cmu_skeleton), train, val, config, progress=crash_after_step_4, checkpoint=saved.append)
-    assert [r["steps_done"] for r in saved] == [2, 4] and saved[-1]["resume"]["step"] == 4
+    assert [r["steps_done"] for r in saved] == [2, 4] and saved[-1]["resume"]["step"] == 4 and len(saved[-1]["resume"]["generators"]) == 1
     resumed = tiny_model(cmu_skeleton)
     record = train_model(resumed, train, val, TrainConfig.from_dict(saved[-1]["config"]), resume=saved[-1]["resume"])
     for name, value in whole.regressor.state_dict().items():
