@@ -1,4 +1,7 @@
 """posefield prior train / prior eval / project / score."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -82,3 +85,23 @@ def test_eval_command_writes_markdown(trained, tree, tmp_path):
                  "--title", "tiny")
     assert result.exit_code == 0, result.output
     assert "## tiny" in (tmp_path / "bench.md").read_text() and "AUC" in result.output
+
+
+@pytest.mark.skipif(not torch.distributed.is_gloo_available(), reason="torch built without Gloo")
+def test_train_command_under_torchrun(tree, tmp_path):
+    """Two CPU processes (Gloo) train one prior with DDP, and resume it for another epoch."""
+    tree.save(tmp_path / "poses.npz")
+
+    def torchrun(epochs: int, *more: str) -> str:
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                   "-m", "posefield.cli", "prior", "train", str(tmp_path / "poses.npz"), "-o", str(tmp_path / "p.pt"),
+                   "--epochs", str(epochs), "--pairs", "500", "--batch-size", "128", "--cache-dir",
+                   str(tmp_path / "cache"), *more]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    torchrun(1)
+    assert "resuming" in torchrun(2, "--resume")
+    training = read_checkpoint(tmp_path / "p.pt")["training"]
+    assert training["epoch"] == 2 and len(training["history"]) == 2
