@@ -14,7 +14,7 @@ callback, and a run started from such a state continues exactly where it stopped
 same draws and updates as one that never stopped.
 
 Under torchrun (:class:`posefield.devices.Distributed`, ``WORLD_SIZE`` > 1) every process draws
-its share of each step's ``batch_size`` scenes from its own generator (rank 0's is the
+an equal share of each step's ``batch_size`` scenes from its own generator (rank 0's is the
 single-process one), :class:`~torch.nn.parallel.DistributedDataParallel` averages the
 gradients, and rank 0 validates and checkpoints, with every process's generator state, so a
 job resumes with the same number of processes.
@@ -202,13 +202,14 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
         The training record: settings, measured seconds and the validation history (complete
         on rank 0).
     """
-    if config.batch_size < ddp.world:
-        raise PosefieldError(f"a batch of {config.batch_size} scenes cannot be shared by {ddp.world} processes")
+    if config.batch_size % ddp.world:
+        raise PosefieldError(f"a batch of {config.batch_size} scenes cannot be shared evenly by {ddp.world} "
+                             "processes; make --batch-size a multiple of their number")
     if resume is not None and len(resume["generators"]) != ddp.world:
         raise PosefieldError(f"the run was saved by {len(resume['generators'])} process(es); resume it with as "
                              f"many, not {ddp.world}")
     generator = torch.Generator().manual_seed(config.seed + RANK_SEED_STRIDE * ddp.rank)
-    share = config.batch_size // ddp.world + (ddp.rank < config.batch_size % ddp.world)
+    share = config.batch_size // ddp.world  # DDP's mean of the processes' mean losses is the batch's mean
     if resume is None:
         initial_parameters(model, train_poses, config.synthetic, generator)
     else:
