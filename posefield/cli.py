@@ -477,7 +477,8 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt)."),
                       model: str = typer.Option("hkmr", help="'hkmr' or 'flat'."),
                       steps: int = typer.Option(3000, min=1, help="Optimiser steps."),
-                      batch_size: int = typer.Option(256, min=1, help="Synthetic scenes per step."),
+                      batch_size: int = typer.Option(256, min=1, help="Synthetic scenes per step (under torchrun: "
+                                                     "shared evenly by the processes)."),
                       lr: float = typer.Option(1e-3, help="Initial learning rate."),
                       hidden: int = typer.Option(192, min=1, help="Width of each HKMR chain MLP (flat: matched)."),
                       iterations: int = typer.Option(3, min=1, help="Outer iterations T."),
