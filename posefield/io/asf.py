@@ -34,6 +34,11 @@ ROOT = "root"
 ROOT_ORDER = ("TX", "TY", "TZ", "RX", "RY", "RZ")
 DOF_CHANNELS = {"rx": "Xrotation", "ry": "Yrotation", "rz": "Zrotation"}
 DEFAULT_UNITS = {"mass": "1.0", "length": "0.45", "angle": "deg"}  # CMU's, for derived files
+CMU_BONES = frozenset(
+    f"{side}{bone}" for side in "lr" for bone in ("hipjoint", "femur", "tibia", "foot", "toes", "clavicle", "humerus",
+                                                  "radius", "wrist", "hand", "fingers", "thumb")
+) | {"lowerback", "upperback", "thorax", "lowerneck", "upperneck", "head"}
+CMU_RIG, OTHER_RIG = "cmu-asf", "asf"  # rig names: the CMU database's bone set, any other ASF skeleton
 _LIMIT = re.compile(r"\(\s*(\S+)\s+(\S+)\s*\)")
 _Lines = list[tuple[int, str]]
 
@@ -328,7 +333,8 @@ def skeleton_from_description(description: dict[str, Any], path: str | Path | No
     end_sites = {index[n]: vectors[n] for n in order if n not in has_children}
     return Skeleton(names=tuple(names), parents=tuple([-1] + [index[parents[n]] for n in order]),
                     offsets=np.stack(offsets), channels=tuple(channels), axes=axes,
-                    end_sites=end_sites, rig="cmu-asf", meta={"asf": description})
+                    end_sites=end_sites, rig=CMU_RIG if CMU_BONES <= set(order) else OTHER_RIG,
+                    meta={"asf": description})
 
 
 def read_asf(path: str | Path) -> Skeleton:

@@ -177,6 +177,7 @@ def test_other_skeletons_are_written_as_a_derived_asf(tmp_path):
     again = read_amc(amc_path, fps=30.0)
     connectors = {"abdomen_offset", "lThigh_offset", "lCollar_offset", "rCollar_offset"}
     assert set(again.skeleton.names) == {"root", *skeleton.names[1:], *connectors}
+    assert again.skeleton.rig == "asf"  # not the CMU database's bones: not labelled cmu-asf
     joints = [again.skeleton.index("root")] + [again.skeleton.index(n) for n in skeleton.names[1:]]
     sites = [again.skeleton.num_joints + sorted(again.skeleton.end_sites).index(again.skeleton.index(skeleton.names[j]))
              for j in sorted(skeleton.end_sites)]
