@@ -158,8 +158,10 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
                       + config.acceleration_weight * acceleration_energy(points, fps)
                       + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
             if floor is not None:
-                held = rot.index_copy(1, floor_held, rot[:, floor_held].detach()) if len(floor.held) else rot
-                floor_points = forward_kinematics(skeleton, held, variables.translation(), with_end_sites=True)
+                floor_points = points  # with held joints, posed again without their gradient
+                if floor.held:
+                    held = rot.index_copy(1, floor_held, rot[:, floor_held].detach())
+                    floor_points = forward_kinematics(skeleton, held, variables.translation(), with_end_sites=True)
                 energy = energy + config.floor_weight * floor_energy(floor_points, floor.height, floor_mask, UP_AXIS)
             return energy
 

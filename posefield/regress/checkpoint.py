@@ -52,7 +52,12 @@ def load_model(name_or_path: str | Path) -> RegressionModel:
     """
     shipped = SHIPPED_DIR / f"{name_or_path}.pt"
     path = shipped if isinstance(name_or_path, str) and "/" not in name_or_path and shipped.is_file() else Path(name_or_path)
-    data = read_checkpoint(path)
+    return model_from_checkpoint(read_checkpoint(path), path)
+
+
+def model_from_checkpoint(data: dict[str, Any], path: str | Path) -> RegressionModel:
+    """The model in a checkpoint dict from :func:`read_checkpoint` of ``path``, in eval mode;
+    raises :class:`CheckpointError` (one line) when its parts do not fit together."""
     try:
         model = build_model(skeleton_from_dict(data["skeleton"]), list(data["keypoints"]),
                             RegressorConfig(**{"feedback": False, **data["config"]}))

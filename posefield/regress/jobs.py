@@ -13,7 +13,7 @@ from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatc
 from posefield.fit.keypoints import load_keypoints
 from posefield.prior.registry import get_prior, prior_or_none
 from posefield.regress.bench import BenchConfig, BenchResult, run_benchmark
-from posefield.regress.checkpoint import load_model, model_for, read_checkpoint, save_model
+from posefield.regress.checkpoint import model_for, model_from_checkpoint, read_checkpoint, save_model
 from posefield.regress.model import RegressionModel, build_model
 from posefield.regress.points import default_keypoints
 from posefield.regress.predict import regress_keypoints
@@ -67,14 +67,14 @@ def _train_file(dataset: Path, out: Path, architecture: RegressorConfig, config:
     data = PoseDataset.load(dataset)
     if resume:
         model, config, prior, state, kept = resumed_run(out, config.max_minutes)
+        if model.body.skeleton.signature() != data.skeleton.signature():
+            raise SkeletonMismatchError(f"{dataset}: the dataset's skeleton is not the one {out} was trained on")
         kept["resumed_by"] = [*kept.get("resumed_by", []), command]
         notify(f"resuming {out} after step {state['step']} of {config.steps}")
     else:
         torch.manual_seed(config.seed)
         model = build_model(data.skeleton, keypoints or default_keypoints(data.skeleton), architecture)
         state, kept = None, {"command": command}
-    if model.body.skeleton.signature() != data.skeleton.signature():
-        raise SkeletonMismatchError(f"{dataset}: the dataset's skeleton is not the one {out} was trained on")
     check_poses(model.body, list(data.joint_index))
     train, val = data.split(False), data.split(True)
     if len(train) == 0 or len(val) == 0:
@@ -100,13 +100,14 @@ def resumed_run(out: Path, max_minutes: float | None) -> tuple[RegressionModel, 
     """The model, settings (with this run's ``max_minutes``), prior spec and
     :func:`~posefield.regress.train.training_state` of the interrupted run saved in ``out``, and
     the commands that ran it; raises :class:`CheckpointError` (one line) when it holds none."""
-    training = read_checkpoint(out).get("training", {})
+    data = read_checkpoint(out)
+    training = data.get("training", {})
     state = training.get("resume")
     if state is None:
         done = training.get("steps_done")
         raise CheckpointError(f"{out}: nothing to resume" + (f" (all {done} steps are done)" if done else
                                                              " (no interrupted training run in it)"))
-    model = load_model(out)
+    model = model_from_checkpoint(data, out)
     config = dataclasses.replace(TrainConfig.from_dict(training["config"]), max_minutes=max_minutes)
     kept = {k: v for k, v in training.items() if k in ("command", "resumed_by")}
     return model, config, training.get("prior_spec", training.get("prior", "none")), state, kept

@@ -195,7 +195,8 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
         device: where the network, the loss and the prior run (``"cpu"``, ``"cuda"``, ...).
         resume: a :func:`training_state` to continue from (``None``: a fresh start).
         checkpoint: called after each validation with the training record so far, whose
-            ``resume`` entry is the :func:`training_state` (absent once every step is done).
+            ``resume`` entry is the :func:`training_state` (absent once every step is done);
+            under DDP, pass it on every process alike (rank 0 calls it).
         ddp: this process's place in a torchrun job (its process group already joined);
             ``progress`` and ``checkpoint`` are called on rank 0 only.
     Returns:
@@ -263,9 +264,10 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
                 history.append({"step": step, "seconds": round(earlier + time.perf_counter() - start, 1),
                                 "loss": float(loss.detach()), **terms,
                                 "val_mpjpe_mm": validation_error(measured, val_batch)})
-            record = record_of(step)
-            if ddp.rank == 0 and checkpoint is not None:
-                checkpoint(record)
+            if checkpoint is not None:
+                record = record_of(step)  # on every process: collective under DDP
+                if ddp.rank == 0:
+                    checkpoint(record)
             if ddp.rank == 0 and progress is not None:
                 progress(step, history[-1])
         if out_of_time:
