@@ -29,16 +29,25 @@ DEFAULT_FPS = 120.0
 
 def asf_candidates(amc_path: str | Path) -> list[Path]:
     """Where an AMC's skeleton is looked for: ``NN_TT.asf`` beside ``NN_TT.amc`` (its own, as
-    :func:`write_amc` names it), then the subject's ``NN.asf`` (the stem before the last ``_``,
-    as in the CMU database)."""
+    :func:`write_amc` names it), then the subject's: the longest stem prefix ending before a ``_``
+    that names an ``.asf`` beside it (HDM05's ``HDM_bd.asf`` for ``HDM_bd_squat3Reps_001_120.amc``),
+    else the stem before the last ``_`` (CMU's ``NN.asf``)."""
     amc_path = Path(amc_path)
     subject = amc_path.with_name(f"{subject_of(amc_path)}.asf")
     return list(dict.fromkeys([amc_path.with_suffix(".asf"), subject]))
 
 
 def subject_of(amc_path: str | Path) -> str:
-    """Subject id of ``NN_TT.amc`` (the whole stem when it has no ``_``)."""
-    return Path(amc_path).stem.rsplit("_", 1)[0]
+    """Subject id of an AMC file: the longest prefix of its stem, cut at a ``_``, with an ``.asf``
+    of that name beside the file; without one, the stem before its last ``_`` (the whole stem
+    when it has no ``_``)."""
+    amc_path = Path(amc_path)
+    parts = amc_path.stem.split("_")
+    for end in range(len(parts) - 1, 0, -1):
+        prefix = "_".join(parts[:end])
+        if amc_path.with_name(f"{prefix}.asf").is_file():
+            return prefix
+    return amc_path.stem.rsplit("_", 1)[0]
 
 
 def _value_counts(description: dict) -> dict[str, int]:

@@ -60,10 +60,23 @@ def read_text(path: str | Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise MotionFormatError(path, "not a UTF-8 text file (binary data?)") from None
+        text = _latin1_comments(data, path)
     if "\0" in text:
         raise MotionFormatError(path, "not a text file (binary data: NUL bytes)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _latin1_comments(data: bytes, path: Path) -> str:
+    """``data`` decoded as Latin-1 when its only non-UTF-8 bytes sit in ``#`` comments (HDM05's
+    files name a Windows folder in Latin-1 there); otherwise :class:`MotionFormatError`."""
+    for number, line in enumerate(data.split(b"\n"), 1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if b"#" not in line[: err.start]:
+                raise MotionFormatError(path, f"not a UTF-8 text file (byte {err.start + 1} of line {number};"
+                                              " binary data?)") from None
+    return data.decode("latin-1")
 
 
 def _content_lines(text: str) -> _Lines:

@@ -15,7 +15,11 @@
   nearest training pose (the held-out subjects' poses themselves lie off that set, so this is
   no lower bound, but it shows what a field that reproduces its labels exactly would reach).
   On rigs with one- or two-channel joints the after / before ratio is also measured for noise
-  on the rig's channels only.
+  on the rig's channels only;
+* far field (:func:`far_field`): held-out poses blended toward uniformly random poses by a share
+  t ~ U(0, 1) (:func:`noise.blend_toward`; t = 1 is a uniformly random pose), binned by their true
+  distance d: mean |f − d| / d and Spearman ρ(f, d) per bin and over all; and false zeros:
+  uniformly random poses projected, the share reaching f < tol and their true distance afterwards.
 """
 from __future__ import annotations
 
@@ -31,16 +35,19 @@ from posefield.io.atomic import atomic_open
 from posefield.prior.apply import energies
 from posefield.prior.labels import exact_distance, exact_nearest
 from posefield.prior.model import PoseNDF
-from posefield.prior.noise import perturb
+from posefield.prior.noise import blend_toward, perturb
 from posefield.prior.projection import project
-from posefield.rotations import canonical_hemisphere, geodesic_angles
+from posefield.rotations import canonical_hemisphere, geodesic_angles, random_unit_quaternions
 from posefield.skeleton import Skeleton, forward_kinematics
 
 
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
     """noise_deg: σ levels compared with real poses; projection_noise_deg: σ of projected poses;
-    num_poses: held-out poses used (a seeded random subset); tol, max_steps, method: projection."""
+    num_poses: held-out poses used (a seeded random subset); tol, max_steps, method: projection;
+    far_bins: upper edges (radians) of the true-distance bins of the far-field table (the last
+    bin is open); far_poses: uniformly random poses projected for the false-zero count (0: no
+    far-field measurement)."""
 
     noise_deg: tuple[float, ...] = (2.5, 5.0, 10.0, 15.0)
     projection_noise_deg: float = 15.0
@@ -49,6 +56,8 @@ class EvalConfig:
     max_steps: int = 20
     method: str = "euclidean"
     seed: int = 0
+    far_bins: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 1.5)
+    far_poses: int = 1000
 
 
 def auc(negative: torch.Tensor, positive: torch.Tensor) -> float:
@@ -109,6 +118,50 @@ def projection_errors(prior: PoseNDF, dataset: PoseDataset, train: torch.Tensor,
                  for q in (noisy, projected, train[index]))
 
 
+def bin_labels(edges: Sequence[float]) -> list[str]:
+    """Names of the bins with upper ``edges`` and an open last bin: ``0–0.1``, …, ``≥ 1.5``."""
+    lows = [0.0, *edges]
+    return [f"{lo:g}–{hi:g}" for lo, hi in zip(lows, edges)] + [f"≥ {lows[-1]:g}"]
+
+
+def far_field(prior: PoseNDF, train: torch.Tensor, real: torch.Tensor, config: EvalConfig,
+              generator: torch.Generator) -> dict[str, float]:
+    """The field from the data out to uniformly random poses (see module docstring).
+
+    Args:
+        prior: the Pose-NDF prior.
+        train: (N, K, 4) training poses (the manifold its labels measured the distance to).
+        real: (M, K, 4) held-out poses, the starts of the blends.
+        config: bins, counts and projection settings.
+        generator: random source.
+    Returns:
+        ``far_spearman``, ``far_rel_error`` over all blends; per bin ``far_count:B``,
+        ``far_rel_error:B``, ``far_spearman:B`` (B from :func:`bin_labels`); ``zeros_reached``
+        (share of projected random poses with f < tol), ``zeros_distance`` /
+        ``zeros_distance_median`` / ``zeros_distance_p90`` (their true distance, radians),
+        ``zeros_steps``, ``zeros_f`` (mean final f).
+    """
+    t = torch.rand(len(real), generator=generator)
+    blends = blend_toward(real, random_unit_quaternions(real.shape[:2], generator), t)
+    f = energies(prior, blends).detach().double()
+    d = exact_distance(train, blends, prior.weights).double()
+    rel = (f - d).abs() / d.clamp(min=1e-6)
+    out = {"far_spearman": spearman(f, d), "far_rel_error": float(rel.mean())}
+    index = torch.bucketize(d, torch.tensor(config.far_bins, dtype=torch.float64), right=True)
+    for b, label in enumerate(bin_labels(config.far_bins)):
+        sel = index == b
+        out[f"far_count:{label}"] = float(sel.sum())
+        out[f"far_rel_error:{label}"] = float(rel[sel].mean()) if sel.any() else float("nan")
+        out[f"far_spearman:{label}"] = spearman(f[sel], d[sel]) if sel.sum() > 2 else float("nan")
+    starts = random_unit_quaternions((config.far_poses, real.shape[1]), generator)
+    result = project(prior, starts, max_steps=config.max_steps, tol=config.tol, method=config.method)
+    after = exact_distance(train, result.quats.detach().float(), prior.weights).double()
+    out.update(zeros_reached=float((result.distance < config.tol).double().mean()), zeros_distance=float(after.mean()),
+               zeros_distance_median=float(after.median()), zeros_distance_p90=float(after.quantile(0.9)),
+               zeros_steps=float(result.steps.double().mean()), zeros_f=float(result.distance.double().mean()))
+    return out
+
+
 def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConfig()) -> dict[str, float]:
     """Measure ``prior`` on ``dataset``'s validation split (see module docstring).
 
@@ -118,7 +171,8 @@ def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConf
         ``steps``, ``poses_per_s``, ``error_nearest_mm``, ``nearest_ratio``, for rigs whose joints
         have fewer than three channels ``error_ratio_channels`` and ``nearest_ratio_channels`` (the
         projection ratios of noise on the rig's channels only), and per modelled joint
-        ``angle_before:NAME`` / ``angle_after:NAME`` (degrees).
+        ``angle_before:NAME`` / ``angle_after:NAME`` (degrees); with ``far_poses`` > 0 the
+        far-field results of :func:`far_field`.
     """
     prior.check_skeleton(dataset.skeleton)
     generator = torch.Generator().manual_seed(config.seed)
@@ -162,6 +216,8 @@ def evaluate(prior: PoseNDF, dataset: PoseDataset, config: EvalConfig = EvalConf
     for when, quats in (("before", noisy), ("after", result.quats.detach())):
         angles = torch.rad2deg(2 * geodesic_angles(quats.to(real), real).mean(0))
         out.update({f"angle_{when}:{name}": float(a) for name, a in zip(names, angles)})
+    if config.far_poses > 0:
+        out.update(far_field(prior, train, real, config, torch.Generator().manual_seed(config.seed + 3)))
     return out
 
 
@@ -174,6 +230,20 @@ def report_markdown(title: str, results: dict[str, float], config: EvalConfig = 
     p = config.projection_noise_deg
     joint_rows = [f"| {key.split(':', 1)[1]} | {results[key]:.1f} | {results[key.replace('before', 'after', 1)]:.1f} |"
                   for key in results if key.startswith("angle_before:")]
+    far = []
+    if "far_spearman" in results:
+        far_rows = [f"| {label} | {results[f'far_count:{label}']:.0f} | {results[f'far_rel_error:{label}']:.3f} | "
+                    f"{results[f'far_spearman:{label}']:.3f} |" for label in bin_labels(config.far_bins)]
+        far = ["Far field: held-out poses blended toward uniformly random poses (share t ~ U(0, 1) of the way), "
+               "binned by their true distance d to the nearest training pose (radians).", "",
+               "| d | poses | mean \\|f − d\\| / d | Spearman ρ(f, d) |", "|---|---:|---:|---:|", *far_rows,
+               f"| all | {sum(results[f'far_count:{label}'] for label in bin_labels(config.far_bins)):.0f} | "
+               f"{results['far_rel_error']:.3f} | {results['far_spearman']:.3f} |", "",
+               f"False zeros: {config.far_poses} uniformly random poses projected ({config.method}, at most "
+               f"{config.max_steps} steps): {100 * results['zeros_reached']:.1f}% reach f < {config.tol:g} "
+               f"(mean f {results['zeros_f']:.3f}, {results['zeros_steps']:.1f} steps); their true distance to the "
+               f"nearest training pose afterwards: mean {results['zeros_distance']:.3f}, median "
+               f"{results['zeros_distance_median']:.3f}, 90th percentile {results['zeros_distance_p90']:.3f} rad.", ""]
     return "\n".join([
         f"## {title}", "",
         f"{results['poses']:.0f} held-out poses. Distances f in radians of the weighted geodesic distance.", "",
@@ -193,7 +263,7 @@ def report_markdown(title: str, results: dict[str, float], config: EvalConfig = 
           if "error_ratio_channels" in results else []),
         f"| projection throughput | {results['poses_per_s']:,.0f} poses/s |", "",
         f"Per joint: mean rotation angle to the clean pose before and after projecting the {p:g}° poses (degrees).", "",
-        "| joint | before | after |", "|---|---:|---:|", *joint_rows, ""])
+        "| joint | before | after |", "|---|---:|---:|", *joint_rows, "", *far])
 
 
 def write_report(path: str | Path, title: str, section: str) -> None:

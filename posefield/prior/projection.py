@@ -8,6 +8,12 @@ field needs a few. Two ways to move along -α f grad f:
 * ``"riemannian"``: follow each joint's great circle, q_i ← q_i ⊗ exp(q_i⁻¹ ⊗ v_i) (roma's
   exponential map), which stays exactly on the sphere for any step length.
 
+``"adaptive"`` (after NRDF, He et al., CVPR 2024) moves along the great circles too, but a
+step is f long along the unit direction -grad f / ‖grad f‖, whatever the gradient's norm (a
+learned field's gradient is short where it is too flat, which stalls the plain step there), with
+a step size per pose that halves whenever a step would raise f (the pose then stays put).
+Each step costs one evaluation of f and its gradient, as in the plain loop.
+
 A pose stops once f < ``tol``; the loop stops when every pose has or after ``max_steps``.
 Defaults: α = 1 (on the shipped priors α = 1.5 or 2 already oscillates and ends farther from
 the clean pose than it started); tol = 0.05 rad, above the floor a smooth field keeps on its
@@ -21,7 +27,7 @@ from typing import Callable
 import roma
 import torch
 
-from posefield.prior.losses import metric_gradient
+from posefield.prior.losses import metric_gradient, metric_norm
 from posefield.prior.model import PoseNDF
 
 
@@ -46,7 +52,8 @@ def riemannian_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
 
 
 STEPS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "euclidean": euclidean_step, "riemannian": riemannian_step}
+    "euclidean": euclidean_step, "riemannian": riemannian_step, "adaptive": riemannian_step}
+METHODS = tuple(STEPS)
 
 
 @dataclasses.dataclass
@@ -59,23 +66,40 @@ class Projection:
     steps: torch.Tensor
 
 
+def _field_and_gradient(prior: PoseNDF, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, K, 4) poses -> (B,) f and (B, K, 4) its metric gradient, both detached."""
+    x = quats.detach().requires_grad_(True)
+    f = prior(x)
+    return f.detach(), metric_gradient(f, x, prior.weights)
+
+
 def _project_batch(prior: PoseNDF, quats: torch.Tensor, step_size: float, max_steps: int, tol: float,
-                   move: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Projection:
+                   method: str) -> Projection:
+    move, adaptive = STEPS[method], method == "adaptive"
     q = quats.clone()
-    distance = torch.empty(len(q), dtype=q.dtype, device=q.device)
     steps = torch.zeros(len(q), dtype=torch.int64, device=q.device)
+    alpha = torch.full((len(q),), step_size, dtype=q.dtype, device=q.device)
+    f, grad = _field_and_gradient(prior, q)
+    distance = f.clone()
     active = torch.arange(len(q), device=q.device)
-    for step in range(max_steps + 1):
-        x = q[active].requires_grad_(True)
-        f = prior(x)
-        distance[active] = f.detach()
-        keep = f.detach() >= tol
-        if step == max_steps or not keep.any():
+    for _ in range(max_steps):
+        keep = f >= tol
+        if not keep.any():
             break
-        grad = metric_gradient(f, x, prior.weights)
-        active, x, f, grad = active[keep], x.detach()[keep], f.detach()[keep], grad[keep]
-        q[active] = move(x, -step_size * f[:, None, None] * grad)
+        active, f, grad = active[keep], f[keep], grad[keep]
+        length = alpha[active] * f
+        if adaptive:
+            length = length / metric_norm(grad, prior.weights)
+        start = q[active]
+        moved = move(start, -length[:, None, None] * grad)
+        f_new, grad_new = _field_and_gradient(prior, moved)
         steps[active] += 1
+        if adaptive:  # a step that raises f is not taken; the pose retries at half the step
+            worse = f_new > f
+            alpha[active[worse]] *= 0.5
+            moved[worse], f_new[worse], grad_new[worse] = start[worse], f[worse], grad[worse]
+        q[active], f, grad = moved, f_new, grad_new
+        distance[active] = f
     return Projection(q, distance, steps)
 
 
@@ -89,7 +113,7 @@ def project(prior: PoseNDF, quats: torch.Tensor, step_size: float = 1.0, max_ste
         step_size: α (1 = the full distance along the gradient).
         max_steps: most steps per pose.
         tol: stop a pose once f < tol (radians).
-        method: ``"euclidean"`` or ``"riemannian"`` (see module docstring).
+        method: ``"euclidean"``, ``"riemannian"`` or ``"adaptive"`` (see module docstring).
         chunk: poses per batch (bounds memory).
     Returns:
         the projected poses, their final distances and step counts.
@@ -98,6 +122,6 @@ def project(prior: PoseNDF, quats: torch.Tensor, step_size: float = 1.0, max_ste
         raise ValueError(f"unknown projection method {method!r} (expected one of {', '.join(STEPS)})")
     prior.validate(quats)
     quats = quats.to(prior.weights)
-    parts = [_project_batch(prior, quats[i:i + chunk], step_size, max_steps, tol, STEPS[method])
+    parts = [_project_batch(prior, quats[i:i + chunk], step_size, max_steps, tol, method)
              for i in range(0, max(len(quats), 1), chunk)]
     return Projection(*(torch.cat([getattr(p, field) for p in parts]) for field in ("quats", "distance", "steps")))

@@ -47,7 +47,20 @@ def test_evaluate_and_report(trained, tree, tmp_path):
     text = path.read_text()
     assert text.count("## tiny") == 1 and text.count("## other") == 1 and "| 5° per dof |" in text
     assert f"| {names[0]} | {before[0]:.1f} |" in text
-    assert text.endswith("|\n") and "|\n\n## other" in text  # sections stay apart after a replacement
+    assert text.endswith("rad.\n") and "rad.\n\n## other" in text  # sections stay apart after a replacement
+    assert "| all | 100 |" in text and "False zeros" in text
+
+
+def test_far_field_bins_and_false_zeros(trained, tree):
+    _, model = trained
+    config = EvalConfig(noise_deg=(5.0,), num_poses=60, far_poses=40, far_bins=(0.5, 1.0))
+    results = evaluate(model, tree, config)
+    counts = [results[f"far_count:{label}"] for label in ("0–0.5", "0.5–1", "≥ 1")]
+    assert sum(counts) == 60 and min(counts) > 0  # blends from t = 0 to 1 reach every bin
+    assert -1 <= results["far_spearman"] <= 1 and results["far_rel_error"] >= 0
+    assert 0 <= results["zeros_reached"] <= 1 and results["zeros_distance"] > 0
+    assert results["zeros_distance_median"] <= results["zeros_distance_p90"]
+    assert "far_spearman" not in evaluate(model, tree, EvalConfig(noise_deg=(5.0,), num_poses=20, far_poses=0))
 
 
 def test_rigs_with_hinges_are_also_scored_against_noise_on_their_channels_only(tmp_path):

@@ -1,11 +1,12 @@
 """Distance labels: embedding, approximate search vs brute force, noise, pair cache."""
+import pytest
 import torch
 
 from .ndf_data import TINY_PAIRS, tree  # noqa: F401  (fixtures)
 from posefield.data.neighbours import NearestPoses
 from posefield.prior.labels import exact_distance, exact_nearest, label_recall
 from posefield.rotations.embedding import pose_embedding
-from posefield.prior.noise import NoiseSchedule, perturb, sample_off_manifold
+from posefield.prior.noise import NoiseSchedule, blend_toward, perturb, sample_off_manifold
 from posefield.prior.pairs import cache_path, cached_pairs
 from posefield.rotations import geodesic_angles, joint_weights, pose_distance, random_unit_quaternions
 
@@ -42,11 +43,30 @@ def test_label_recall_vs_brute_force(tree):
 
 def test_noise_schedule_counts_and_levels():
     schedule = NoiseSchedule(sigmas_deg=(1, 5), fractions=(3, 1), uniform_fraction=0.2)
-    assert schedule.counts(100) == [60, 20, 20]
+    assert schedule.counts(100) == [60, 20, 20, 0]
     clean = random_unit_quaternions((10, 3), torch.Generator().manual_seed(0))
     quats, level = sample_off_manifold(clean, 100, schedule, torch.Generator().manual_seed(0))
     assert quats.shape == (100, 3, 4) and torch.equal(level.bincount(), torch.tensor([60, 20, 20]))
     assert torch.allclose(quats.norm(dim=-1), torch.ones(100, 3), atol=1e-5) and (quats[..., 3] >= 0).all()
+
+
+def test_blends_reach_from_the_pose_to_uniformly_random():
+    generator = torch.Generator().manual_seed(3)
+    start, target = (random_unit_quaternions((50, 4), generator) for _ in range(2))
+    w = torch.ones(4)
+    t = torch.rand(50, generator=generator)
+    blend = blend_toward(start, target, t)
+    # each joint moves along its geodesic: the pose distance is exactly t of the whole way
+    assert torch.allclose(pose_distance(start, blend, w), t * pose_distance(start, target, w), atol=1e-4)
+    assert torch.allclose(blend_toward(start, target, torch.ones(50)), target * target[..., 3:].sign(), atol=1e-5)
+    schedule = NoiseSchedule(sigmas_deg=(1,), fractions=(1,), uniform_fraction=0.1, blend_fraction=0.5)
+    assert schedule.counts(100) == [40, 10, 50]
+    quats, level = sample_off_manifold(start, 2000, schedule, generator)
+    assert torch.equal(level.bincount(), torch.tensor([800, 200, 1000]))
+    far = pose_distance(quats[level == 2], start[:1].expand(1000, 4, 4), w)  # spread from near to far
+    assert far.min() < 0.3 and far.max() > 1.5
+    with pytest.raises(ValueError):
+        NoiseSchedule(uniform_fraction=0.5, blend_fraction=0.5)
 
 
 def test_perturb_matches_its_sigma():
