@@ -55,7 +55,13 @@ def mirror_joints(skeleton: Skeleton, tolerance: float = MIRROR_TOLERANCE) -> li
     reflect[SAGITTAL_AXIS] = -1.0
     cost = (np.linalg.norm(joints[:, None] * reflect - joints[None], axis=-1)
             + np.linalg.norm(centroids[:, None] * reflect - centroids[None], axis=-1))
-    pairing = cost.argmin(axis=1)
+    pairing = np.zeros(skeleton.num_joints, dtype=np.int64)
+    for j in range(skeleton.num_joints):  # parents come before children
+        # a mirror's parent is the parent's mirror: choose among those children only, which tells
+        # apart joints that start close together (a hand and the fingers at its end)
+        parent = skeleton.parents[j]
+        options = [c for c, p in enumerate(skeleton.parents) if p == (-1 if parent < 0 else pairing[parent])]
+        pairing[j] = options[int(np.argmin(cost[j, options]))]
     for j, m in enumerate(pairing):
         if cost[j, m] > 2 * tolerance * extent:
             raise SkeletonMismatchError(f"skeleton is not left-right symmetric: no mirror joint for "

@@ -43,6 +43,17 @@ def test_pairing_follows_the_rest_pose_and_tells_apart_joints_that_start_togethe
     assert names == ["hips", "rthigh", "rshin", "lthigh", "lshin", "chest", "rfinger", "rthumb", "lthumb", "lfinger"]
 
 
+def test_pairing_follows_the_tree_where_a_hand_lies_closer_to_the_other_sides_fingers():
+    # subject 01's ASF: the left hand is 2 cm longer than the right, so the reflected left hand
+    # lands nearer the right fingers (the right hand's child) than the right hand
+    table = BODY[:6] + [("lhand", "chest", (0.52, 0, 0), ROT), ("lfingers", "lhand", (0.03, 0, 0), ROT),
+                        ("rhand", "chest", (-0.5, 0, 0), ROT), ("rfingers", "rhand", (-0.03, 0, 0), ROT)]
+    skeleton = skeleton_from_table(table, {"lfingers": (0.02, 0, 0), "rfingers": (-0.02, 0, 0), "chest": (0, 0.2, 0)},
+                                   rig="body")
+    names = [skeleton.names[m] for m in mirror_joints(skeleton)]
+    assert names[6:] == ["rhand", "rfingers", "lhand", "lfingers"]
+
+
 def test_mirrored_pose_is_the_reflected_body():
     skeleton = body()
     joint_index = list(range(skeleton.num_joints))
