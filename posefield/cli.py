@@ -426,14 +426,17 @@ def sample_cmd(num: int = typer.Option(..., "-n", min=1, help="Number of poses (
                output: Path = typer.Option(..., "-o", "--output", help="Output motion; format by extension."),
                prior: str = typer.Option("ndf", help=PRIOR_HELP),
                skeleton: Optional[Path] = typer.Option(None, help="Rig to pose (.asf/.bvh); default: the prior's."),
-               reference: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) to measure realism against."),
+               reference: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) to measure realism against "
+                                                         "[default: the training poses stored with the rig's shipped prior]."),
                seed: int = typer.Option(0, help="Random seed.")) -> None:
-    """Generate random poses projected onto the prior's manifold; report APD and realism."""
+    """Generate poses from the prior (Pose-NDF: projected onto its manifold; vae, gmm: their own
+    samplers); report their diversity (APD) and realism against real poses."""
     from posefield.fit.jobs import sample_file
     report = sample_file(num, output, prior, skeleton, reference, seed)
     echo_written(report.files)
-    typer.echo(f"APD {report.apd_cm:.2f} cm" + ("" if report.realism_rad is None else
-               f", realism (mean distance to the nearest reference pose) {report.realism_rad:.4f} rad"))
+    typer.echo(f"APD {report.apd_cm:.2f} cm; " + ("no real poses of this rig to measure realism against (--reference)"
+               if report.reference is None else f"realism against {report.reference}: nearest pose "
+               f"{report.realism_rad:.4f} rad (weighted geodesic), bone directions {report.realism_deg:.1f}° RMS"))
 
 
 @app.command("interpolate")

@@ -92,27 +92,15 @@ def fit2d_errors(clip: Motion, priors: dict[str, PosePrior], yaw_deg: float, dep
             for name, prior in priors.items()}
 
 
-def generate_poses(prior: PosePrior, skeleton: Skeleton, num: int, seed: int = 0) -> Motion:
-    """``num`` poses of ``prior`` on ``skeleton``, one per frame (root at rest, at the origin): drawn
-    from the prior's own sampler where it has one (vae, gmm), otherwise random rotations projected
-    onto its manifold (:func:`sample_poses`; ``none``: uniformly random rotations)."""
-    if not hasattr(prior, "sample"):
-        return sample_poses(prior, skeleton, num, seed=seed)
-    rotations = np.tile([0.0, 0.0, 0.0, 1.0], (num, skeleton.num_joints, 1))
-    with torch.no_grad():
-        rotations[:, prior.joint_index] = prior.sample(num, torch.Generator().manual_seed(seed)).double().numpy()
-    return Motion(skeleton, rotations, np.zeros((num, 3)), 30.0, {"format": "samples", "prior": prior.name})
-
-
 def sample_metrics(priors: dict[str, PosePrior], skeleton: Skeleton, reference: NearestPoses,
                    real_features: np.ndarray, num: int, seed: int = 0) -> dict[str, dict[str, float]]:
-    """Per prior, of ``num`` poses generated on ``skeleton`` (:func:`generate_poses`): APD (cm), realism (radians to the
+    """Per prior, of ``num`` poses generated on ``skeleton`` (:func:`posefield.fit.sample.sample_poses`): APD (cm), realism (radians to the
     nearest ``reference`` pose over ``skeleton.rotation_joints()``), FID against ``real_features``
     (:func:`pose_features` of real poses on ``skeleton``; cm²) and the share of samples with
     self-penetrating limbs (%)."""
     out = {}
     for name, prior in priors.items():
-        motion = generate_poses(prior, skeleton, num, seed)
+        motion = sample_poses(prior, skeleton, num, seed=seed)
         quats = torch.as_tensor(motion.rotations[:, skeleton.rotation_joints()], dtype=torch.float32)
         out[name] = {"apd_cm": average_pairwise_distance(skeleton, motion.rotations),
                      "realism_rad": realism(quats, reference),

@@ -18,7 +18,7 @@ from posefield.fit.denoise import denoise
 from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.interpolate import interpolate, pick_frame
 from posefield.fit.keypoints import load_keypoints
-from posefield.fit.metrics import average_pairwise_distance, realism
+from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
 from posefield.fit.sample import sample_poses
 from posefield.io.formats import MOTION_SUFFIXES, load_motion, load_skeleton, save_motion
 from posefield.motion import Motion
@@ -106,17 +106,46 @@ def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -
 
 @dataclasses.dataclass(frozen=True)
 class SampleReport:
-    """APD (cm) of the samples and, given a reference set, their realism (radians)."""
+    """APD (cm) of the samples and their realism against real poses: the mean weighted geodesic
+    distance to the nearest one (radians) and the mean RMS angle between bone directions and
+    those of the nearest one (degrees); ``reference`` names the real poses (``None``: none to
+    measure against, and no realism)."""
 
     files: list[Path]
     apd_cm: float
     realism_rad: float | None
+    realism_deg: float | None
+    reference: str | None
+
+
+def reference_poses(reference: Path | None, rig: Skeleton) -> tuple[np.ndarray, list[int], str] | None:
+    """(M, J, 4) real poses on ``rig`` (the rig's own rest elsewhere), the (K,) joints they set, and their
+    description: the pose dataset ``reference``, else the training poses stored with the rig's shipped
+    Pose-NDF prior; ``None`` without either."""
+    from posefield.data.dataset import PoseDataset
+
+    if reference is not None:
+        data = PoseDataset.load(reference)
+        if data.skeleton.signature() != rig.signature():
+            raise SkeletonMismatchError(f"{reference}: the reference poses are of another skeleton than the samples")
+        quats, joints, what = data.quats, [int(j) for j in data.joint_index], f"{len(data)} poses of {reference}"
+    else:
+        try:
+            shipped = get_prior("ndf", rig)
+        except SkeletonMismatchError:
+            return None
+        if shipped.exemplars() is None:
+            return None
+        quats, joints = shipped.exemplars().double().numpy(), list(shipped.joint_index)
+        what = f"{len(quats)} training poses stored with the shipped Pose-NDF prior of the {rig.rig} rig"
+    rotations = np.tile([0.0, 0.0, 0.0, 1.0], (len(quats), rig.num_joints, 1))
+    rotations[:, joints] = quats
+    return rotations, joints, what
 
 
 def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None = None,
                 reference: Path | None = None, seed: int = 0) -> SampleReport:
-    """Draw ``num`` poses, write them as a motion of ``num`` frames and measure them."""
-    from posefield.data.dataset import PoseDataset
+    """Draw ``num`` poses, write them as a motion of ``num`` frames and measure them against real poses."""
     from posefield.data.neighbours import NearestPoses
 
     rig = load_skeleton(skeleton) if skeleton is not None else None
@@ -125,14 +154,14 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
     motion = sample_poses(model, rig, num, seed=seed)
     files = write_motion(motion, output_path(out, native_suffix(rig)), [skeleton] if skeleton is not None else [])
     apd = average_pairwise_distance(rig, motion.rotations) if num > 1 else 0.0
-    score = None
-    if reference is not None:
-        data = PoseDataset.load(reference)
-        if data.skeleton.signature() != rig.signature():
-            raise SkeletonMismatchError(f"{reference}: the reference poses are of another skeleton than the samples")
-        quats = torch.as_tensor(motion.rotations[:, np.asarray(data.joint_index)], dtype=torch.float32)
-        score = realism(quats, NearestPoses(torch.from_numpy(data.quats)))
-    return SampleReport(files, apd, score)
+    found = reference_poses(reference, rig)
+    if found is None:
+        return SampleReport(files, apd, None, None, None)
+    real, joints, what = found
+    samples, real_quats = (torch.as_tensor(r[:, joints], dtype=torch.float32) for r in (motion.rotations, real))
+    score = realism(samples, NearestPoses(real_quats))
+    degrees = float(direction_realism(rig, motion.rotations, real).mean())
+    return SampleReport(files, apd, score, degrees, what)
 
 
 def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str = "ndf", prior: str = "ndf",

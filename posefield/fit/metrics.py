@@ -56,3 +56,41 @@ def realism(quats: torch.Tensor, reference: NearestPoses, k: int = 32) -> float:
     """
     dist, _ = reference.query(quats, k=k)
     return float(dist.mean())
+
+
+def bone_directions(skeleton: Skeleton, rotations: np.ndarray) -> np.ndarray:
+    """(N, B, 3) unit direction of every bone (joint or end site to its parent, zero-length bones
+    left out) of poses with the root's rotation and translation removed.
+
+    Args:
+        rotations: (N, J, 4) local quaternions; the root's entry is ignored.
+    """
+    rot = torch.as_tensor(rotations, dtype=torch.float64).clone()
+    rot[:, 0] = torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=torch.float64)
+    pos = forward_kinematics(skeleton, rot, torch.zeros(len(rot), 3, dtype=torch.float64), with_end_sites=True).numpy()
+    parents = np.array(list(skeleton.parents) + sorted(skeleton.end_sites), dtype=np.int64)
+    bones = pos[:, 1:] - pos[:, parents[1:]]
+    length = np.linalg.norm(bones[0], axis=-1)
+    keep = length > 1e-6 * max(float(length.max()), 1e-12)
+    return bones[:, keep] / np.linalg.norm(bones[:, keep], axis=-1, keepdims=True)
+
+
+def direction_realism(skeleton: Skeleton, rotations: np.ndarray, reference: np.ndarray, k: int = 32) -> np.ndarray:
+    """(N,) realism in degrees: RMS angle between each pose's bone directions and those of the
+    nearest reference pose (nearest by that RMS angle; root rotation removed from both).
+
+    Args:
+        skeleton: the rig of both sets of poses.
+        rotations: (N, J, 4) local quaternions of the poses measured.
+        reference: (M, J, 4) local quaternions of real poses.
+        k: candidates (nearest by chord) re-ranked by the exact angle.
+    """
+    import faiss
+
+    mine, real = bone_directions(skeleton, rotations), bone_directions(skeleton, reference)
+    index = faiss.IndexFlatL2(real.shape[1] * 3)
+    index.add(real.reshape(len(real), -1).astype(np.float32))
+    _, ids = index.search(mine.reshape(len(mine), -1).astype(np.float32), min(k, len(real)))
+    cosine = np.einsum("nbc,nkbc->nkb", mine, real[ids]).clip(-1.0, 1.0)  # (N, k, B)
+    rms = np.sqrt(np.square(np.degrees(np.arccos(cosine))).mean(axis=-1))
+    return rms.min(axis=1)

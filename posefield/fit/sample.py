@@ -1,34 +1,98 @@
-"""Pose generation (Pose-NDF §4.3): random rotations projected onto the prior's manifold."""
+"""Pose generation (Pose-NDF §4.3): poses drawn from a prior.
+
+* Pose-NDF: starting poses moved onto the zero level set of the distance field by the adaptive
+  projection (:func:`posefield.prior.projection.project`). The starts are either uniformly
+  random rotations (``"project"``, the paper's) or per-limb mixtures of the prior's exemplars
+  (``"mix"``: each limb and the trunk taken from a different stored training pose, so the
+  starts are new poses whose every limb is real); see ``benchmarks/prior.md`` for how they compare;
+* the VAE and the GMM: their own samplers (z ~ N(0, I) decoded; draws from the components);
+* other priors: uniformly random rotations moved down their energy
+  (:func:`posefield.fit.manifold.project`); ``none``: uniformly random rotations.
+"""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from posefield.fit.manifold import project
+from posefield.fit.points import LIMB_GROUPS, group_joints
 from posefield.motion import Motion
+from posefield.fit.manifold import project as descend
 from posefield.prior.base import PosePrior
+from posefield.prior.model import PoseNDF
+from posefield.prior.projection import project
 from posefield.prior.registry import check_compatible
 from posefield.rotations import random_unit_quaternions
 from posefield.skeleton import Skeleton
 
+NDF_STARTS = ("mix", "project")
+SAMPLE_STEPS = 50  # projection steps from a start (uniformly random starts need more than denoising does)
 
-def sample_poses(prior: PosePrior, skeleton: Skeleton, num: int, seed: int = 0, fps: float = 30.0) -> Motion:
-    """``num`` random poses, one per frame, with the prior's joints drawn uniformly from SO(3)
-    and projected onto its manifold; other joints and the global orientation stay at rest and
-    the root at the origin.
+
+def limb_parts(prior: PosePrior) -> list[torch.Tensor]:
+    """Positions in ``prior.joint_index`` of each limb (:data:`LIMB_GROUPS`) and of the rest (the trunk)."""
+    joints = list(prior.joint_index)
+    parts, taken = [], set()
+    for group in LIMB_GROUPS:
+        members = [k for k, j in enumerate(joints) if j in set(group_joints(prior.skeleton, (group,))) and k not in taken]
+        if members:
+            parts.append(torch.tensor(members))
+            taken.update(members)
+    rest = [k for k in range(len(joints)) if k not in taken]
+    return parts + ([torch.tensor(rest)] if rest else [])
+
+
+def mixed_exemplars(prior: PosePrior, num: int, generator: torch.Generator) -> torch.Tensor:
+    """(num, K, 4) poses whose every limb (and trunk) comes from an independently drawn exemplar."""
+    exemplars = prior.exemplars()
+    if exemplars is None:
+        raise ValueError(f"prior {prior.name!r} stores no exemplars to mix")
+    exemplars = exemplars.float()
+    out = torch.empty(num, exemplars.shape[1], 4)
+    for part in limb_parts(prior):
+        source = torch.randint(len(exemplars), (num,), generator=generator)
+        out[:, part] = exemplars[source][:, part]
+    return out
+
+
+def draw(prior: PosePrior, num: int, generator: torch.Generator, starts: str = "mix") -> torch.Tensor:
+    """``num`` poses of ``prior``'s joint set, (num, K, 4) float32 unit quaternions (see module docstring).
+
+    Args:
+        prior: any pose prior.
+        num: number of poses.
+        generator: random source.
+        starts: Pose-NDF only: ``"mix"`` or ``"project"`` (:data:`NDF_STARTS`).
+    """
+    if starts not in NDF_STARTS:
+        raise ValueError(f"unknown sampling starts {starts!r} (expected one of {', '.join(NDF_STARTS)})")
+    if isinstance(prior, PoseNDF):
+        first = (mixed_exemplars(prior, num, generator) if starts == "mix" and prior.exemplars() is not None
+                 else random_unit_quaternions((num, len(prior.joint_index)), generator))
+        return project(prior, first, max_steps=SAMPLE_STEPS, method="adaptive").quats.detach().float()
+    if hasattr(prior, "sample"):
+        with torch.no_grad():
+            return prior.sample(num, generator).float()
+    return descend(prior, random_unit_quaternions((num, len(prior.joint_index)), generator)).float()
+
+
+def sample_poses(prior: PosePrior, skeleton: Skeleton, num: int, seed: int = 0, fps: float = 30.0,
+                 starts: str = "mix") -> Motion:
+    """``num`` poses drawn from ``prior`` (:func:`draw`), one per frame; other joints and the
+    global orientation stay at rest and the root at the origin.
 
     Args:
         prior: pose prior of ``skeleton``'s rig (``none`` gives uniformly random poses).
-        skeleton: the rig to pose.
+        skeleton: the rig to pose (any subject of the prior's rig).
         num: number of poses N ≥ 1.
         seed: random seed.
         fps: frame rate of the returned motion.
+        starts: Pose-NDF only: where projection starts (:data:`NDF_STARTS`).
     Returns:
         A motion of N frames.
     """
     check_compatible(prior, skeleton)
-    generator = torch.Generator().manual_seed(seed)
-    quats = random_unit_quaternions((num, len(prior.joint_index)), generator=generator)
+    prior.use_rig(skeleton)
+    quats = draw(prior, num, torch.Generator().manual_seed(seed), starts)
     rotations = np.tile([0.0, 0.0, 0.0, 1.0], (num, skeleton.num_joints, 1))
-    rotations[:, prior.joint_index] = project(prior, quats).double().numpy()
+    rotations[:, prior.joint_index] = quats.double().numpy()
     return Motion(skeleton, rotations, np.zeros((num, 3)), fps, {"format": "samples", "prior": prior.name})

@@ -8,11 +8,14 @@ from posefield.data.neighbours import NearestPoses
 from posefield.errors import InvalidPoseError, PosefieldError
 from posefield.fit.interpolate import interpolate, pick_frame
 from posefield.fit.manifold import project
-from posefield.fit.metrics import average_pairwise_distance, realism
-from posefield.fit.sample import sample_poses
+from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
+from posefield.fit.sample import limb_parts, mixed_exemplars, sample_poses
+from posefield.prior.noise import perturb
 from posefield.fit.terms import prior_energy
 from posefield.prior.registry import no_prior
 from posefield.prior.vae import VAEConfig, VAEPrior
+
+from .conftest import NearestPosePrior, walk_rotations
 
 
 def test_projection_reaches_the_stand_in_manifold(stand_in_prior):
@@ -33,6 +36,35 @@ def test_sample_gives_n_plausible_frames(skeleton, stand_in_prior):
     joints = stand_in_prior.joint_index
     as_quats = lambda m: torch.as_tensor(m.rotations[:, joints], dtype=torch.float32)  # noqa: E731
     assert realism(as_quats(motion), reference) < realism(as_quats(raw), reference)
+
+
+def test_baselines_sample_from_their_own_sampler(skeleton):
+    joints = skeleton.rotation_joints()
+    vae = VAEPrior(skeleton, joints, VAEConfig(latent_dim=4, hidden=(16,)))
+    motion = sample_poses(vae, skeleton, 6, seed=1)
+    expected = vae.sample(6, torch.Generator().manual_seed(1))
+    assert torch.allclose(torch.as_tensor(motion.rotations[:, joints], dtype=torch.float32), expected, atol=1e-6)
+
+
+def test_mixed_exemplars_take_every_limb_from_a_stored_pose(skeleton):
+    stand_in_prior = NearestPosePrior(skeleton, walk_rotations(skeleton, 7, fps=7.0))
+    stand_in_prior.stored_exemplars = stand_in_prior.poses
+    parts = limb_parts(stand_in_prior)
+    assert sorted(torch.cat(parts).tolist()) == list(range(len(stand_in_prior.joint_index)))
+    mixed = mixed_exemplars(stand_in_prior, 20, torch.Generator().manual_seed(0))
+    for part in parts:
+        match = (mixed[:, None, part] == stand_in_prior.stored_exemplars[None, :, part]).all(-1).all(-1)  # (20, 7)
+        assert match.any(dim=1).all()
+    assert len(parts) > 1 and not all((mixed[:, None] == stand_in_prior.stored_exemplars[None]).all(-1).all(-1).any(1))
+
+
+def test_direction_realism_is_zero_on_the_reference_and_grows_with_noise(walk):
+    real = walk.rotations
+    assert direction_realism(walk.skeleton, real[:5], real) == pytest.approx(np.zeros(5), abs=1e-3)
+    noisy = perturb(torch.as_tensor(real[:5, 1:]), 10.0, torch.Generator().manual_seed(0)).double().numpy()
+    shaken = real[:5].copy()
+    shaken[:, 1:] = noisy
+    assert (direction_realism(walk.skeleton, shaken, real) > 3).all()
 
 
 def test_apd_of_identical_poses_is_zero(walk):
