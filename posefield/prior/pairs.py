@@ -63,14 +63,28 @@ class LabelledPairs:
         return len(self.distance)
 
 
+RECALL_BINS = (0.25, 0.5, 1.0, 1.5)  # upper edges (radians) of the distance ranges recall is reported in
+
+
 @dataclasses.dataclass
 class PairSet:
-    """Training and validation pairs with how well and how fast they were labelled."""
+    """Training and validation pairs with how well and how fast they were labelled;
+    ``recall_by_distance`` maps a range of exact distances (``"0.5–1"``) to the recall there."""
 
     train: LabelledPairs
     val: LabelledPairs
     recall: float
     poses_per_second: float
+    recall_by_distance: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+def recall_by_distance(approx: torch.Tensor, exact: torch.Tensor, edges: tuple[float, ...] = RECALL_BINS) -> dict[str, float]:
+    """Label recall (:func:`label_recall`) within each range of exact distance (open last range);
+    ranges without a label are left out."""
+    lows = (0.0, *edges)
+    names = [f"{lo:g}–{hi:g}" for lo, hi in zip(lows, edges)] + [f"≥ {lows[-1]:g}"]
+    index = torch.bucketize(exact, torch.tensor(edges, dtype=exact.dtype), right=True)
+    return {name: label_recall(approx[index == b], exact[index == b]) for b, name in enumerate(names) if (index == b).any()}
 
 
 def default_cache_dir() -> Path:
@@ -131,10 +145,12 @@ def build_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSetti
     val = make_pairs(index, val_clean if len(val_clean) else train_clean, settings.num_val, settings.schedule,
                      generator, progress)
     sample = torch.randperm(len(train), generator=generator)[: settings.recall_sample]
-    recall = label_recall(train.distance[sample], exact_distance(train_clean, train.quats[sample], weights))
+    exact = exact_distance(train_clean, train.quats[sample], weights)
+    recall, by_distance = label_recall(train.distance[sample], exact), recall_by_distance(train.distance[sample], exact)
     log(f"labels: {len(train)} training + {len(val)} validation pairs, {rate:,.0f} poses/s, "
-        f"recall vs exact brute force {100 * recall:.2f}% on {len(sample)} pairs")
-    return PairSet(train, val, recall, rate)
+        f"recall vs exact brute force {100 * recall:.2f}% on {len(sample)} pairs; by exact distance (rad): "
+        + ", ".join(f"{name} {100 * r:.1f}%" for name, r in by_distance.items()))
+    return PairSet(train, val, recall, rate, by_distance)
 
 
 def save_pairs(path: str | Path, pairs: PairSet) -> None:
@@ -142,7 +158,8 @@ def save_pairs(path: str | Path, pairs: PairSet) -> None:
     arrays = {f"{split}_{field}": getattr(getattr(pairs, split), field).numpy()
               for split in ("train", "val") for field in ("quats", "distance", "level")}
     with atomic_path(path) as tmp:
-        np.savez(tmp, recall=np.float64(pairs.recall), poses_per_second=np.float64(pairs.poses_per_second), **arrays)
+        np.savez(tmp, recall=np.float64(pairs.recall), poses_per_second=np.float64(pairs.poses_per_second),
+                 recall_by_distance=np.array(json.dumps(pairs.recall_by_distance)), **arrays)
 
 
 def load_pairs(path: str | Path) -> PairSet:
@@ -150,7 +167,8 @@ def load_pairs(path: str | Path) -> PairSet:
     with np.load(path) as data:
         splits = {split: LabelledPairs(*(torch.from_numpy(data[f"{split}_{field}"])
                                          for field in ("quats", "distance", "level"))) for split in ("train", "val")}
-        return PairSet(splits["train"], splits["val"], float(data["recall"]), float(data["poses_per_second"]))
+        by_distance = json.loads(str(data["recall_by_distance"])) if "recall_by_distance" in data else {}
+        return PairSet(splits["train"], splits["val"], float(data["recall"]), float(data["poses_per_second"]), by_distance)
 
 
 def cached_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSettings,

@@ -7,7 +7,7 @@ from posefield.data.neighbours import NearestPoses
 from posefield.prior.labels import exact_distance, exact_nearest, label_recall
 from posefield.rotations.embedding import pose_embedding
 from posefield.prior.noise import NoiseSchedule, blend_toward, perturb, sample_off_manifold
-from posefield.prior.pairs import cache_path, cached_pairs
+from posefield.prior.pairs import cache_path, cached_pairs, recall_by_distance
 from posefield.rotations import geodesic_angles, joint_weights, pose_distance, random_unit_quaternions
 
 
@@ -39,6 +39,12 @@ def test_label_recall_vs_brute_force(tree):
         labels, _ = NearestPoses(clean, w, nprobe=nprobe, k=8, far=1.2, far_k=64).query(queries)
         assert label_recall(labels, exact) >= 0.99
         assert (labels >= exact - 1e-6).all()  # a label is a real pose's distance: never below the minimum
+
+
+def test_recall_by_distance_counts_each_range_apart():
+    exact = torch.tensor([0.1, 0.2, 0.6, 0.7, 2.0])
+    approx = torch.tensor([0.1, 0.3, 0.6, 0.7, 2.5])
+    assert recall_by_distance(approx, exact) == {"0–0.25": 0.5, "0.5–1": 1.0, "≥ 1.5": 0.0}
 
 
 def test_noise_schedule_counts_and_levels():
@@ -84,5 +90,7 @@ def test_pairs_are_cached_by_dataset_and_settings(tree, tmp_path):
     second = cached_pairs(tree, w, TINY_PAIRS, tmp_path, log=lines.append)
     assert "from cache" in lines[1]
     assert torch.equal(first.train.quats, second.train.quats) and torch.equal(first.val.distance, second.val.distance)
-    assert first.recall >= 0.99
+    assert first.recall >= 0.99 and first.recall_by_distance == second.recall_by_distance
+    assert first.recall_by_distance and min(first.recall_by_distance.values()) >= 0.9
+    assert "by exact distance" in lines[0]
     assert cache_path(tmp_path, tree, w, TINY_PAIRS) != cache_path(tmp_path, tree, torch.ones_like(w), TINY_PAIRS)
