@@ -127,14 +127,17 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
                    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Markdown file to put the results in."),
                    title: Optional[str] = typer.Option(None, help="Section title [default: prior and dataset names]."),
                    poses: int = typer.Option(2000, min=1, help="Held-out poses to evaluate on."),
+                   far_poses: Optional[int] = typer.Option(None, min=0, max=1_000_000, help="Uniformly random poses "
+                                                           "projected to count false zeros; 0 skips the far field (library default)."),
                    threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss.")) -> None:
-    """Evaluate a prior on held-out subjects: AUC vs noise, correlation, projection error and speed."""
+    """Evaluate a prior on held-out subjects: AUC vs noise, correlation, projection error and speed, and the far
+    field (accuracy per distance bin out to uniformly random poses, false zeros)."""
     import torch
     from posefield.data import PoseDataset
     from posefield.prior.checkpoint import load_prior
     from posefield.prior.evaluate import EvalConfig, evaluate, report_markdown, write_report
     torch.set_num_threads(threads)
-    config = EvalConfig(num_poses=poses)
+    config = EvalConfig(num_poses=poses, **({} if far_poses is None else {"far_poses": far_poses}))
     title = title or f"{Path(prior).stem} on {dataset.name}"
     section = report_markdown(title, evaluate(load_prior(prior), PoseDataset.load(dataset), config), config)
     typer.echo(section)

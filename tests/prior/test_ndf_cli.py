@@ -82,9 +82,12 @@ def test_eval_command_writes_markdown(trained, tree, tmp_path):
     path, _ = trained
     tree.save(tmp_path / "poses.npz")
     result = run("prior", "eval", path, tmp_path / "poses.npz", "-o", tmp_path / "bench.md", "--poses", 50,
-                 "--title", "tiny")
+                 "--title", "tiny", "--far-poses", 30)
     assert result.exit_code == 0, result.output
     assert "## tiny" in (tmp_path / "bench.md").read_text() and "AUC" in result.output
+    assert "30 uniformly random poses projected" in result.output and "Spearman ρ(f, d)" in result.output
+    quick = run("prior", "eval", path, tmp_path / "poses.npz", "--poses", 20, "--far-poses", 0)
+    assert quick.exit_code == 0 and "False zeros" not in quick.output
 
 
 @pytest.mark.skipif(not torch.distributed.is_gloo_available(), reason="torch built without Gloo")
