@@ -170,6 +170,12 @@ def _mean_local(spec: tuple[str, ...], points: dict[str, np.ndarray], world: np.
     return np.einsum("tji,tj->i", world, _world_vector(spec, points)) / len(world)
 
 
+def _landmark_points(rig_map: RigMap, skeleton: Skeleton, positions: np.ndarray) -> dict[str, np.ndarray]:
+    """(T, 3) positions of the landmarks of ``rig_map``'s pairs on one of its rigs."""
+    found = find_landmarks(skeleton)
+    return {name: positions[:, found[name]] for name in rig_map.landmarks if name in found}
+
+
 def _first_usable(options: list[tuple[str, ...]], sides: list[tuple[dict, np.ndarray]]) -> list[np.ndarray] | None:
     """Mean local vectors on every side for the first option all sides can form and none finds degenerate."""
     for spec in options:
@@ -236,8 +242,7 @@ def calibrate(rig_map: RigMap, target_rotmats: np.ndarray, source_rotmats: np.nd
     sides = []
     for skeleton, rotmats, column in ((rig_map.target, target_rotmats, 0), (rig_map.source, source_rotmats, 1)):
         world, pos = world_frames(skeleton, rotmats, np.zeros((len(rotmats), 3)))
-        points = {name: pos[:, pair[column]] for pair, name in zip(rig_map.pairs, rig_map.landmarks) if name}
-        sides.append((points, world))
+        sides.append((_landmark_points(rig_map, skeleton, pos), world))
     offsets = []
     for (t, s), name in zip(rig_map.pairs, rig_map.landmarks):
         primary_options, secondary_options = VECTORS.get(name, ([], []))
@@ -358,7 +363,7 @@ def direction_residuals(rig_map: RigMap, source_rotmats: np.ndarray, source_tran
             (rig_map.source, source_rotmats, source_translation, 1),
             (rig_map.target, target_rotmats, target_translation, 0)):
         _, pos = world_frames(skeleton, rotmats, translation)
-        frames.append({name: pos[:, pair[column]] for pair, name in zip(rig_map.pairs, rig_map.landmarks) if name})
+        frames.append(_landmark_points(rig_map, skeleton, pos))
     out = np.full(len(rig_map.pairs), np.nan)
     for k, name in enumerate(rig_map.landmarks):
         spec = next((o for o in VECTORS.get(name, ([], []))[0] if all(n in frames[0] for n in o[1:])), None)
