@@ -329,9 +329,8 @@ def _static_root_carrier(path: Path, header: _Header, values: np.ndarray, offset
     moving = [j for j in range(1, len(header.names)) if any(c in POSITION_CHANNELS for c in header.channels[j])
               and float(np.ptp(_joint_translation(header.channels, values, j, offsets[j]), axis=0).max()) * unit
               > TRANSLATION_TOLERANCE]
-    if len(moving) == 1 and header.parents[moving[0]] == 0:
-        return moving[0]
-    return None
+    carriers = [j for j in moving if header.parents[j] == 0]
+    return carriers[0] if len(carriers) == 1 else None
 
 
 def _fold_bone_translations(path: Path, header: _Header, values: np.ndarray, offsets: np.ndarray,
