@@ -172,11 +172,9 @@ def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
               asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
               rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Score every frame with the prior (distance to the pose manifold, radians)."""
-    from posefield.fit.jobs import files_of, read_motion, refuse_inputs, score_file
+    from posefield.fit.jobs import score_file
     from posefield.prior.apply import scores_csv, write_scores
-    if output is not None:
-        refuse_inputs(output, files_of(read_motion(src, asf)))
-    scores = score_file(src, prior, asf, rig_map, note=note)
+    scores = score_file(src, prior, asf, rig_map, note=note, out=output)
     if output is None:
         typer.echo(scores_csv(scores), nl=False)
         return

@@ -76,11 +76,14 @@ def on_prior_rig(motion: Motion, prior: PosePrior, mapped: PriorRig | None,
 
 
 def score_file(src: Path, prior: str = "ndf", asf: Path | None = None, rig_map: Path | None = None,
-               note: Log | None = None) -> np.ndarray:
-    """(T,) prior energy of every frame of the motion in ``src`` (``note`` hears of a rig mapping)."""
+               note: Log | None = None, out: Path | None = None) -> np.ndarray:
+    """(T,) prior energy of every frame of the motion in ``src`` (``note`` hears of a rig
+    mapping); ``out``, where the scores will be written, must not be an input."""
     from posefield.prior.apply import score_motion
 
     motion = read_motion(src, asf)
+    if out is not None:
+        refuse_inputs(out, files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
     return score_motion(mapped.to_prior(motion) if mapped else motion, model)
 
