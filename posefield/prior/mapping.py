@@ -87,16 +87,20 @@ class PriorRig:
 
 def map_to_prior(prior: PosePrior, motion: Motion, overrides: dict[str, str | None] | None = None) -> PriorRig:
     """Match ``motion``'s rig to the prior's, calibrate the map on the motion's frames and, for
-    a Pose-NDF prior, settle it on the prior's manifold (:func:`settle`)."""
+    a Pose-NDF prior and a motion of at least :data:`SETTLE_MIN_FRAMES` frames, settle it on
+    the prior's manifold (:func:`settle`)."""
     poses = prior_poses_full(prior)
     rig_map = calibrate(match_rigs(prior.skeleton, motion.skeleton, overrides), poses, motion.rotmats())
     mean = quaternion_mean(torch.as_tensor(_quats(poses)), dim=0).double().numpy()
     mapped = PriorRig(rig_map, _rotmats(mean / np.linalg.norm(mean, axis=-1, keepdims=True)))
-    return settle(prior, mapped, motion) if isinstance(prior, PoseNDF) else mapped
+    if isinstance(prior, PoseNDF) and motion.num_frames >= SETTLE_MIN_FRAMES:
+        return settle(prior, mapped, motion)
+    return mapped
 
 
 SETTLE_ROUNDS = 3  # rounds of :func:`settle`
 SETTLE_FRAMES = 256  # frames of the motion it looks at, evenly spread
+SETTLE_MIN_FRAMES = 30  # fewer frames do not average a frame's own departures out
 
 
 def settle(prior: PoseNDF, mapped: PriorRig, motion: Motion, rounds: int = SETTLE_ROUNDS,
@@ -109,7 +113,12 @@ def settle(prior: PoseNDF, mapped: PriorRig, motion: Motion, rounds: int = SETTL
     frames keeps, while a frame's own departures from the manifold average out. On the DAZ
     BVH clips mapped onto ``cmu-asf`` the constant parts before settling were largest at the
     collars (15°) and the neck (12°); settling raised the AUC of real frames against frames
-    with 5° noise from 0.73 to 0.82 (``benchmarks/rigmap.md`` has the current figures).
+    with 5° noise from 0.73 to 0.82 (``benchmarks/rigmap.md`` has the current figures). The
+    turns are whole rotations, so a mapped bone may then point up to 20-30° away from its
+    source bone (``posefield rig`` shows it as the residual): the prior's rotations are
+    relative to each training subject's rest pose, and settling finds what the user's rest
+    pose corresponds to in those terms. Keeping the bones' directions (turning only about
+    each bone) scored the DAZ clips worse (AUC 0.67).
     """
     target = mapped.rig_map.target
     pick = np.unique(np.linspace(0, motion.num_frames - 1, min(motion.num_frames, frames)).round().astype(int))

@@ -1,4 +1,5 @@
 """Retargeting through the pose: calibrated frame offsets, mapping onto a prior's rig and back."""
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,9 @@ from posefield.errors import SkeletonMismatchError
 from posefield.io import load_motion
 from posefield.io.bvh import read_bvh
 from posefield.prior.checkpoint import load_prior
-from posefield.prior.mapping import map_to_prior
+from posefield.prior.mapping import map_to_prior, prior_poses_full
 from posefield.rotations import geodesic_angles
-from posefield.skeleton.retarget import match_rigs, rest_poses_agree, world_frames
+from posefield.skeleton.retarget import calibrate, match_rigs, rest_poses_agree, world_frames
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RIGS = FIXTURES / "rigs"  # the first frames of CMU 05_17 on three rigs (benchmarks/rigmap.py fixtures)
@@ -89,3 +90,20 @@ def test_overrides_pair_unpair_and_must_name_joints(cmu_prior):
     assert pairs["lfemur"] == "thigh_r" and "rfemur" not in pairs and "head" not in pairs
     with pytest.raises(SkeletonMismatchError, match="nosuchjoint"):
         match_rigs(cmu_prior.skeleton, game, {"nosuchjoint": "thigh_l"})
+
+
+def test_settling_brings_mapped_frames_closer_to_the_manifold_and_keeps_the_round_trip(cmu_prior):
+    from posefield.prior.apply import score_motion
+    from posefield.prior.mapping import settle
+
+    motion = read_bvh(FIXTURES / "bvh" / "salsa_01_head.bvh", drop_frames=4)
+    settled = map_to_prior(cmu_prior, motion)
+    calibrated = dataclasses.replace(settled, rig_map=calibrate(
+        match_rigs(cmu_prior.skeleton, motion.skeleton), prior_poses_full(cmu_prior), motion.rotmats()))
+    before = score_motion(calibrated.to_prior(motion), cmu_prior).mean()
+    after = score_motion(settled.to_prior(motion), cmu_prior).mean()
+    assert after < 0.8 * before
+    again = settle(cmu_prior, settled, motion, rounds=1)
+    assert score_motion(again.to_prior(motion), cmu_prior).mean() < after * 1.05
+    back = settled.to_source(settled.to_prior(motion), motion)
+    assert np.abs(back.joint_positions() - motion.joint_positions()).max() < 1e-9
