@@ -6,13 +6,15 @@ relates their global frames: W_t = W_s · C_k, per frame. A bone's direction and
 are thus carried over exactly, and a source joint whose local frame points anywhere (rest
 poses in T-pose, A-pose, CMU's pose, or every bone along one local axis) maps the same.
 
-C_k is calibrated from the poses, not the rest poses (:func:`calibrate`): for each landmark
-(see :mod:`posefield.skeleton.names`) two anatomical vectors between landmarks, e.g. for the
-thigh the thigh bone (hip → knee) and the knee's bending axis (thigh × shin), are averaged in
-the joint's local frame over many poses of each rig (the source motion's frames, the
-target's exemplar poses); C_k turns the target's pair of mean vectors into the source's
-(first exactly, second as near as it can). A joint with a rest pose that is a stick of
-bones therefore maps like one in T-pose.
+C_k is calibrated (:func:`calibrate`) from two anatomical vectors per landmark (see
+:mod:`posefield.skeleton.names`), e.g. for the thigh the thigh bone (hip → knee) and the
+knee's bending axis (thigh × shin), each averaged in the joint's local frame over poses of
+both rigs; C_k turns the target's pair of mean vectors into the source's (the first
+exactly, the second as near as it can). Where both rest poses are standing poses of the
+same kind (T-pose against A-pose or CMU's), the rest poses are those poses; otherwise (a rest
+pose with every bone along one local axis is no pose at all) the source motion's frames and
+the target's exemplar poses are, so such a rig maps like one in T-pose.
+:func:`posefield.prior.mapping.settle` then fine-tunes C_k on a prior's manifold.
 
 Joints between mapped ones share the rotation between their mapped neighbours: a joint
 with one rotation channel takes the twist about its axis, others an equal geodesic share
