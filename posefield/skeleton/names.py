@@ -132,13 +132,6 @@ def _chained(skeleton: Skeleton, found: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def spine_length(skeleton: Skeleton, found: dict[str, int]) -> int:
-    """Number of joints from the pelvis (excluded) up to the chest (included); 0 without both."""
-    if "pelvis" not in found or "chest" not in found:
-        return 0
-    return _depth(skeleton, found["chest"]) - _depth(skeleton, found["pelvis"])
-
-
 def find_landmarks(skeleton: Skeleton) -> dict[str, int]:
     """Landmark name -> joint index of every landmark found on ``skeleton`` (see the module docstring)."""
     out = _limbs(skeleton)

@@ -33,7 +33,7 @@ import torch
 
 from posefield.errors import SkeletonMismatchError
 from posefield.rotations.euler import AXIS_INDEX, rotation_order
-from posefield.skeleton.names import LANDMARKS, SIDES, find_landmarks, spine_length
+from posefield.skeleton.names import LANDMARKS, SIDES, find_landmarks
 from posefield.skeleton.skeleton import Skeleton
 
 DEGENERATE = 1e-3  # shortest mean vector (of unit vectors or sines) that still sets a direction
@@ -108,18 +108,11 @@ def match_rigs(target: Skeleton, source: Skeleton, overrides: dict[str, str | No
     """Pair the landmarks both rigs have, then apply ``overrides`` (target joint name -> source
     joint name, ``None`` to unpair it); offsets are identity until :func:`calibrate`.
 
-    Spine joints are paired only where both spines have as many joints; otherwise the
-    target's spine joints share the bend between pelvis and chest evenly (on the DAZ clips
-    through ``cmu-asf`` that scored real frames closer to the manifold: AUC 0.837 against 0.825).
-
     Raises:
         SkeletonMismatchError: an override names a joint the rig lacks, or the rigs share no
-            joint at all.
+            pelvis (nothing to hang the body on).
     """
     found_t, found_s = find_landmarks(target), find_landmarks(source)
-    if spine_length(target, found_t) != spine_length(source, found_s):
-        for name in ("spine", "spine_mid"):  # spines of different lengths: theirs share the bend evenly
-            found_t.pop(name, None)
     pairs = {found_t[name]: (found_s[name], name) for name in LANDMARKS if name in found_t and name in found_s}
     landmark_of = {j: name for name, j in found_t.items()}
     for t_name, s_name in (overrides or {}).items():
