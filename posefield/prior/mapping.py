@@ -100,7 +100,7 @@ def map_to_prior(prior: PosePrior, motion: Motion, overrides: dict[str, str | No
 
 SETTLE_ROUNDS = 3  # rounds of :func:`settle`
 SETTLE_FRAMES = 256  # frames of the motion it looks at, evenly spread
-SETTLE_MIN_FRAMES = 30  # fewer frames do not average a frame's own departures out
+SETTLE_MIN_FRAMES = 10  # fewer frames do not average a frame's own departures out
 
 
 def settle(prior: PoseNDF, mapped: PriorRig, motion: Motion, rounds: int = SETTLE_ROUNDS,
