@@ -10,9 +10,10 @@ Limb joints are recognised by name, in every naming family in use: CMU ASF and H
 ``mixamorig:LeftForeArm``), DAZ (``lThigh``, ``lShin``, ``lCollar``, ``lShldr``), SMPL
 (``left_hip``, ``left_knee``, ``left_collar``, ``left_shoulder``, ``left_wrist``), Unity and
 Unreal humanoids (``UpperLeg_L``, ``upperarm_l``, ``LowerArm_R``, ``thigh_l``, ``calf_r``,
-``clavicle_l``, ``ball_l``). :func:`name_tokens` normalises a name: any namespace prefix
-(``mixamorig:``, ``Armature|``) is dropped, camelCase, separators and digits split it into
-lower-case words; a side is a leading or trailing ``l``/``left``/``r``/``right`` word. The
+``clavicle_l``, ``ball_l``), 3ds Max bipeds (``Bip01 L Thigh``). :func:`name_tokens`
+normalises a name: any namespace prefix (``mixamorig:``, ``Armature|``) is dropped,
+camelCase, separators and digits split it into lower-case words; a side is a leading or
+trailing ``l``/``left``/``r``/``right`` word (else the only one inside the name). The
 remaining words, joined, are looked up in :data:`PART_ALIASES`.
 
 The trunk is found from the tree, which works whatever the spine joints are called: the
@@ -57,20 +58,41 @@ def name_tokens(name: str) -> list[str]:
 
 
 def side_and_part(name: str) -> tuple[str | None, str | None]:
-    """(side ``"l"``/``"r"`` or ``None``, part from :data:`PART_ALIASES` or ``None``) of a joint name."""
+    """(side ``"l"``/``"r"`` or ``None``, part from :data:`PART_ALIASES` or ``None``) of a joint name.
+
+    The side is a leading or trailing side word, else the only side word inside the name
+    (``Bip01 L Thigh``); the part is the longest run of the remaining words, ending the name,
+    that is an alias (``Bip01 L Thigh`` -> thigh, ``calf_twist_01_l`` -> none).
+    """
     words = [w for w in name_tokens(name) if not w.isdigit()]
     cmu = _CMU.match("".join(words))
     if cmu:
         return cmu["side"], {"humerus": "upperarm", "radius": "forearm", "femur": "thigh", "tibia": "shin",
                              "toes": "toe"}.get(cmu["part"], cmu["part"])
-    side = None
-    if len(words) > 1 and words[0] in ("l", "left", "r", "right"):
-        side, words = words[0][0], words[1:]
-    elif len(words) > 1 and words[-1] in ("l", "left", "r", "right"):
-        side, words = words[-1][0], words[:-1]
-    joined = "".join(words)
-    part = next((p for p, aliases in PART_ALIASES.items() if joined in aliases), None)
-    return side, part
+    sides = [i for i, w in enumerate(words) if w in _SIDE_WORDS]
+    at = next((i for i in (0, len(words) - 1) if i in sides), sides[0] if len(sides) == 1 else None)
+    if len(words) < 2 or at is None:
+        return None, None
+    return words[at][0], _part(words[:at] + words[at + 1:])
+
+
+_SIDE_WORDS = ("l", "left", "r", "right")
+
+
+def _part(words: list[str]) -> str | None:
+    """The part of the longest run of ``words`` ending them that is an alias, else ``None``."""
+    for start in range(len(words)):
+        joined = "".join(words[start:])
+        part = next((p for p, aliases in PART_ALIASES.items() if joined in aliases), None)
+        if part:
+            return part
+    return None
+
+
+def is_head(name: str) -> bool:
+    """Whether a joint name names the head (``Head``, ``Bip01 Head``; not ``HeadTop_End``)."""
+    words = [w for w in name_tokens(name) if not w.isdigit()]
+    return bool(words) and words[-1] in _HEAD
 
 
 def _ancestors(skeleton: Skeleton, j: int) -> list[int]:
@@ -149,8 +171,7 @@ def find_landmarks(skeleton: Skeleton) -> dict[str, int]:
                 out["spine"] = chain[0]
             if len(chain) >= 3:
                 out["spine_mid"] = chain[len(chain) // 2]
-        heads = [j for j in skeleton.descendants(chest)[1:]
-                 if "".join(w for w in name_tokens(skeleton.names[j]) if not w.isdigit()) in _HEAD]
+        heads = [j for j in skeleton.descendants(chest)[1:] if is_head(skeleton.names[j])]
         if heads:
             head = min(heads, key=lambda j: (_depth(skeleton, j), j))
             out["head"] = head

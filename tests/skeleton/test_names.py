@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from posefield.io import load_skeleton
-from posefield.skeleton.names import LANDMARKS, find_landmarks, name_tokens, side_and_part
+from posefield.skeleton.names import LANDMARKS, is_head, find_landmarks, name_tokens, side_and_part
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -27,9 +27,19 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
     ("UpperLeg_L", ("l", "thigh")), ("upperarm_l", ("l", "upperarm")), ("LowerArm_R", ("r", "forearm")),
     ("thigh_l", ("l", "thigh")), ("calf_r", ("r", "shin")), ("clavicle_l", ("l", "clavicle")), ("ball_r", ("r", "toe")),
     ("LEFT-UPPER-ARM", ("l", "upperarm")), ("Right Lower Leg", ("r", "shin")), ("calf_twist_01_l", ("l", None)),
+    ("Shoulder_L", ("l", "shoulder")), ("Toes_L", ("l", "toe")), ("joint_Root", (None, None)),
+    # 3ds Max bipeds: the side inside the name
+    ("Bip01 L Thigh", ("l", "thigh")), ("Bip01 R Calf", ("r", "shin")), ("Bip01 L Toe0", ("l", "toe")),
+    ("Bip01 R Clavicle", ("r", "clavicle")), ("Bip01 Pelvis", (None, None)),
 ])
 def test_side_and_part_of_every_naming_family(name, expected):
     assert side_and_part(name) == expected
+
+
+@pytest.mark.parametrize("name, head", [("Head", True), ("Bip01 Head", True), ("mixamorig:Head", True),
+                                        ("HeadTop_End", False), ("head_end", False), ("Bip01 HeadNub", False)])
+def test_head_names(name, head):
+    assert is_head(name) == head
 
 
 def test_name_tokens_drop_namespaces_and_split_words():
