@@ -77,7 +77,14 @@ def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. 
 
 # --- Pose-NDF: train, evaluate, project, score (posefield/prior) ---
 
-NDF_PRIOR_HELP = "Prior: a shipped name (cmu-asf, daz-bvh), 'ndf' (the shipped prior of the motion's rig) or a checkpoint path."
+NDF_PRIOR_HELP = ("Prior: a shipped name (cmu-asf, daz-bvh; on another rig through a rig mapping), 'ndf' (the shipped "
+                  "prior of the motion's rig, else the best-matching one through a mapping) or a checkpoint path.")
+RIG_MAP_HELP = "Mapping file (lines 'prior_joint = motion_joint') completing or overriding the automatic joint match."
+
+
+def note(message: str) -> None:
+    """A one-line note on stderr (e.g. that a rig mapping is used)."""
+    typer.echo(message, err=True)
 
 
 @prior_app.command("train")
@@ -151,19 +158,13 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
 def project_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
                 output: Path = typer.Option(..., "-o", "--output", help="Projected motion; format by extension (none: the input's)."),
                 prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
-                asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
+                asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
+                rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Project every frame onto the pose manifold (the prior's joints only; same skeleton out)."""
-    from posefield.fit.jobs import files_of, output_path, read_motion, refuse_inputs
-    from posefield.io import save_motion
-    from posefield.prior.apply import project_motion
-    from posefield.prior.registry import get_prior
-    motion = read_motion(src, asf)
-    target = refuse_inputs(output_path(output, src.suffix.lower()), files_of(motion))  # before the work, not after
-    projected, result = project_motion(motion, get_prior(prior, motion.skeleton))
-    typer.echo(f"{motion.num_frames} frames: mean distance {float(result.distance.mean()):.4f} rad after "
-               f"{float(result.steps.float().mean()):.1f} steps on average")
-    for path in save_motion(projected, target):
-        typer.echo(f"wrote {path}")
+    from posefield.fit.jobs import project_file
+    files, frames, distance, steps = project_file(src, output, prior, asf, rig_map, note=note)
+    typer.echo(f"{frames} frames: mean distance {distance:.4f} rad after {steps:.1f} steps on average")
+    echo_written(files)
 
 
 @app.command("score")
@@ -171,20 +172,36 @@ def project_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz).")
 def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
               output: Optional[Path] = typer.Option(None, "-o", "--output", help="CSV of frame,distance [default: stdout]."),
               prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
-              asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
+              asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
+              rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Score every frame with the prior (distance to the pose manifold, radians)."""
-    from posefield.fit.jobs import files_of, read_motion, refuse_inputs
-    from posefield.prior.apply import score_motion, scores_csv, write_scores
-    from posefield.prior.registry import get_prior
-    motion = read_motion(src, asf)
-    if output is not None:
-        refuse_inputs(output, files_of(motion))
-    scores = score_motion(motion, get_prior(prior, motion.skeleton))
+    from posefield.fit.jobs import score_file
+    from posefield.prior.apply import scores_csv, write_scores
+    scores = score_file(src, prior, asf, rig_map, note=note, out=output)
     if output is None:
         typer.echo(scores_csv(scores), nl=False)
         return
     write_scores(output, scores)
     typer.echo(f"wrote {output} ({len(scores)} frames, mean distance {scores.mean():.4f} rad)")
+
+
+@app.command("rig")
+@friendly_errors
+def rig_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) or skeleton (.asf)."),
+            prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
+            asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
+            rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
+    """Show how a motion's rig maps onto a prior's: the joint pairs, the unpaired joints, the alignment."""
+    from posefield.fit.jobs import read_motion
+    from posefield.io.formats import load_skeleton
+    from posefield.prior.mapping import choose_prior, describe_mapping, rest_motion
+    motion = rest_motion(load_skeleton(src)) if src.suffix.lower() == ".asf" else read_motion(src, asf)
+    model, mapped = choose_prior(prior, motion, rig_map)
+    if mapped is None:
+        typer.echo(f"the motion's rig is the {prior!r} prior's own ({motion.skeleton.rig}, "
+                   f"{motion.skeleton.num_joints} joints): no mapping needed")
+        return
+    typer.echo(describe_mapping(mapped, motion))
 
 
 @app.command()
@@ -362,7 +379,8 @@ def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files o
 
 # --- applications of a prior (posefield/fit) ---
 
-PRIOR_HELP = "'ndf' (the shipped prior of the motion's rig), 'none', a shipped prior's name or a checkpoint path."
+PRIOR_HELP = ("'ndf' (the shipped prior of the motion's rig, else the best-matching one through a rig mapping), "
+              "'none', a shipped prior's name or a checkpoint path.")
 OUTPUT_HELP = "Output motion; the format follows the extension (none: the input's format)."
 
 
@@ -376,10 +394,11 @@ def echo_written(paths: list[Path]) -> None:
 def denoise_cmd(src: Path = typer.Argument(..., help="Noisy motion (.amc/.bvh/.npz)."),
                 output: Path = typer.Option(..., "-o", "--output", help=OUTPUT_HELP),
                 asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
-                prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
+                prior: str = typer.Option("ndf", help=PRIOR_HELP),
+                rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Denoise a motion: stay near its joints, move smoothly, keep poses plausible."""
     from posefield.fit.jobs import denoise_file
-    echo_written(denoise_file(src, output, prior, asf, log=typer.echo))
+    echo_written(denoise_file(src, output, prior, asf, log=typer.echo, rig_map=rig_map, note=note))
 
 
 @app.command("complete")
@@ -392,7 +411,8 @@ def complete_cmd(src: Path = typer.Argument(..., help="Motion with unobserved jo
                  prior: str = typer.Option("ndf", help=PRIOR_HELP),
                  floor: str = typer.Option("none", help="Keep the filled-in points above the floor: 'auto' (the "
                                            "lowest height the observed legs reach), a height along Y in "
-                                           "metres, or 'none'.")) -> None:
+                                           "metres, or 'none'."),
+                 rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Recover occluded body parts: the prior fills in the joints of --missing."""
     import math
 
@@ -406,7 +426,7 @@ def complete_cmd(src: Path = typer.Argument(..., help="Motion with unobserved jo
             height = math.nan
         if not math.isfinite(height):
             fail(f"--floor must be 'auto', 'none' or a height in metres, got {floor!r}")
-    echo_written(complete_file(src, output, missing, prior, asf, height, log=typer.echo))
+    echo_written(complete_file(src, output, missing, prior, asf, height, log=typer.echo, rig_map=rig_map, note=note))
 
 
 @app.command("fit2d")
@@ -431,11 +451,12 @@ def sample_cmd(num: int = typer.Option(..., "-n", min=1, help="Number of poses (
                skeleton: Optional[Path] = typer.Option(None, help="Rig to pose (.asf/.bvh); default: the prior's."),
                reference: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) to measure realism against "
                                                          "[default: the training poses stored with the rig's shipped prior]."),
-               seed: int = typer.Option(0, help="Random seed.")) -> None:
+               seed: int = typer.Option(0, help="Random seed."),
+               rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Generate poses from the prior (Pose-NDF: projected onto its manifold; vae, gmm: their own
     samplers); report their diversity (APD) and realism against real poses."""
     from posefield.fit.jobs import sample_file
-    report = sample_file(num, output, prior, skeleton, reference, seed)
+    report = sample_file(num, output, prior, skeleton, reference, seed, rig_map, note=note)
     echo_written(report.files)
     typer.echo(f"APD {report.apd_cm:.2f} cm; " + ("no real poses of this rig to measure realism against (--reference)"
                if report.reference is None else f"realism against {report.reference}: nearest pose "

@@ -1,7 +1,9 @@
 """File-level jobs behind the ``posefield`` application commands: read, run, write.
 
 Each output is written in the format its name's extension says; a name without a motion
-extension gets the input's. No job overwrites its input.
+extension gets the input's. No job overwrites its input. Where the prior models another rig
+than the motion's, the work runs on the prior's rig and the result comes back on the
+motion's own joints and channels (:mod:`posefield.prior.mapping`; ``rig_map``: a mapping file).
 """
 from __future__ import annotations
 
@@ -22,8 +24,12 @@ from posefield.fit.metrics import average_pairwise_distance, direction_realism, 
 from posefield.fit.sample import sample_poses
 from posefield.io.formats import MOTION_SUFFIXES, load_motion, load_skeleton, save_motion
 from posefield.motion import Motion
+from posefield.prior.base import PosePrior
+from posefield.prior.mapping import PriorRig, choose_prior, rest_motion
 from posefield.prior.registry import get_prior
 from posefield.skeleton import Skeleton
+
+Log = Callable[[str], None]
 
 
 def output_path(out: Path, suffix: str) -> Path:
@@ -61,13 +67,57 @@ def write_motion(motion: Motion, out: Path, sources: list[Path]) -> list[Path]:
     return save_motion(motion, refuse_inputs(out, sources))
 
 
+def on_prior_rig(motion: Motion, prior: PosePrior, mapped: PriorRig | None,
+                 work: Callable[[Motion, PosePrior], Motion]) -> Motion:
+    """``work(motion, prior)``, run on the prior's rig through ``mapped`` where there is one."""
+    if mapped is None:
+        return work(motion, prior)
+    return mapped.to_source(work(mapped.to_prior(motion), prior), motion)
+
+
+def score_file(src: Path, prior: str = "ndf", asf: Path | None = None, rig_map: Path | None = None,
+               note: Log | None = None, out: Path | None = None) -> np.ndarray:
+    """(T,) prior energy of every frame of the motion in ``src`` (``note`` hears of a rig
+    mapping); ``out``, where the scores will be written, must not be an input."""
+    from posefield.prior.apply import score_motion
+
+    motion = read_motion(src, asf)
+    if out is not None:
+        refuse_inputs(out, files_of(motion))
+    model, mapped = choose_prior(prior, motion, rig_map, note)
+    return score_motion(mapped.to_prior(motion) if mapped else motion, model)
+
+
+def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None, rig_map: Path | None = None,
+                 note: Log | None = None) -> tuple[list[Path], int, float, float]:
+    """Project every frame of ``src`` onto the prior's manifold and write it to ``out``; returns
+    the files written, the number of frames, the mean distance after projection (rad) and the
+    mean number of steps."""
+    from posefield.prior.apply import project_motion
+
+    motion = read_motion(src, asf)
+    target = refuse_inputs(output_path(out, src.suffix.lower()), files_of(motion))  # before the work, not after
+    model, mapped = choose_prior(prior, motion, rig_map, note)
+    results = []
+
+    def work(m: Motion, p: PosePrior) -> Motion:
+        projected, result = project_motion(m, p)
+        results.append(result)
+        return projected
+
+    projected = on_prior_rig(motion, model, mapped, work)
+    return (save_motion(projected, target), motion.num_frames, float(results[0].distance.mean()),
+            float(results[0].steps.float().mean()))
+
+
 def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None,
-                 log: Callable[[str], None] | None = None) -> list[Path]:
+                 log: Log | None = None, rig_map: Path | None = None, note: Log | None = None) -> list[Path]:
     """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
-    ``log`` (if given) hears the input's estimated noise level."""
+    ``log`` (if given) hears the input's estimated noise level, ``note`` of a rig mapping."""
     motion = read_motion(src, asf)
     target = refuse_inputs(output_path(out, src.suffix), files_of(motion))  # before the work, not after
-    result = denoise(motion, get_prior(prior, motion.skeleton))
+    model, mapped = choose_prior(prior, motion, rig_map, note)
+    result = on_prior_rig(motion, model, mapped, denoise)
     if log is not None:
         log(f"{src.name}: estimated noise {result.source['estimated_noise_deg']:.2f}° per rotation channel")
     return save_motion(result, target)
@@ -81,13 +131,21 @@ def hidden_joints(skeleton: Skeleton, group: str) -> list[int]:
 
 
 def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: Path | None = None,
-                  floor: str | float | None = None, log: Callable[[str], None] | None = None) -> list[Path]:
+                  floor: str | float | None = None, log: Log | None = None, rig_map: Path | None = None,
+                  note: Log | None = None) -> list[Path]:
     """Fill in the joints of group ``missing`` of the motion in ``src`` and write it to ``out``,
     keeping them above ``floor`` (see :func:`posefield.fit.complete.complete`); ``log`` (if
-    given) hears where the floor of ``floor="auto"`` was put."""
+    given) hears where the floor of ``floor="auto"`` was put, ``note`` of a rig mapping. On a
+    mapped rig the prior's joints standing for the missing ones (and those below) are filled in."""
     motion = read_motion(src, asf)
     target = refuse_inputs(output_path(out, src.suffix), files_of(motion))
-    result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing), floor=floor)
+    hidden = hidden_joints(motion.skeleton, missing)
+    model, mapped = choose_prior(prior, motion, rig_map, note)
+    on_prior = hidden if mapped is None else mapped.hidden_on_prior(hidden)
+    if not on_prior:
+        raise SkeletonMismatchError(f"no joint of group {missing!r} is paired with a joint of the prior's rig "
+                                    "(see 'posefield rig')")
+    result = on_prior_rig(motion, model, mapped, lambda m, p: complete(m, p, on_prior, floor=floor))
     if log is not None and floor == AUTO_FLOOR:
         height = result.source["floor_m"]
         log(f"{src.name}: no observed leg point to put a floor under; completed without one" if height is None
@@ -144,14 +202,27 @@ def reference_poses(reference: Path | None, rig: Skeleton) -> tuple[np.ndarray, 
 
 
 def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None = None,
-                reference: Path | None = None, seed: int = 0) -> SampleReport:
-    """Draw ``num`` poses, write them as a motion of ``num`` frames and measure them against real poses."""
+                reference: Path | None = None, seed: int = 0, rig_map: Path | None = None,
+                note: Log | None = None) -> SampleReport:
+    """Draw ``num`` poses, write them as a motion of ``num`` frames and measure them against real poses.
+    On a ``skeleton`` of another rig than the prior's the poses are drawn on the prior's rig and
+    mapped onto it (calibrated on the frames of a ``.bvh`` skeleton file, else its rest pose);
+    its joints without a counterpart stay at rest."""
     from posefield.data.neighbours import NearestPoses
 
-    rig = load_skeleton(skeleton) if skeleton is not None else None
-    model = get_prior(prior, rig)
-    rig = rig or model.skeleton
-    motion = sample_poses(model, rig, num, seed=seed)
+    if skeleton is None:
+        model = get_prior(prior)
+        rig, mapped = model.skeleton, None
+    else:
+        own = read_motion(skeleton) if skeleton.suffix.lower() == ".bvh" else rest_motion(load_skeleton(skeleton))
+        model, mapped = choose_prior(prior, own, rig_map, note)
+        rig = own.skeleton
+    if mapped is None:
+        motion = sample_poses(model, rig, num, seed=seed)
+    else:
+        drawn = sample_poses(model, model.skeleton, num, seed=seed)
+        motion = mapped.to_source(drawn, dataclasses.replace(rest_motion(rig).slice(np.zeros(num, dtype=int)),
+                                                             fps=drawn.fps, source=drawn.source))
     files = write_motion(motion, output_path(out, native_suffix(rig)), [skeleton] if skeleton is not None else [])
     apd = average_pairwise_distance(rig, motion.rotations) if num > 1 else 0.0
     found = reference_poses(reference, rig)

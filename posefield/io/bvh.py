@@ -10,7 +10,13 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
   joint must be constant over the clip (within :data:`TRANSLATION_TOLERANCE`, as they are
   in files that put 6 channels on every joint); that constant becomes the joint's offset,
   so forward kinematics stays exact and the writer writes the same values back. Animated
-  (stretching) bone translations are refused with a one-line :class:`MotionFormatError`.
+  (stretching) bone translations are refused with a one-line :class:`MotionFormatError`,
+  except for one layout of game rigs: a static root (a ground joint whose channels never
+  change) whose child carries the body's translation (hips under ``root``). There the
+  child's translation is moved onto the root, which then moves with the body (a posefield
+  motion translates its root only); ``skeleton.meta["static_root"]`` keeps the root's pose
+  and the child's name, and the writer puts the translation (and any turn of the root) back
+  on the child, so the file's channels are reproduced.
 * Units: metres = file units × ``length_unit`` (stored as ``skeleton.meta["length_unit"]``).
   Unless given, it is guessed from the rest pose's size in file units, the largest side of
   the bounding box of the rest joints and end sites (:func:`detect_length_unit`):
@@ -149,12 +155,26 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
     offsets = np.array(header.offsets).reshape(-1, 3)
     unit = detect_length_unit(rest_extent(offsets, header.parents, header.end_sites)) if length_unit is None \
         else float(length_unit)
+    rotations = _rotations(header.channels, values)
+    root_translation = _joint_translation(header.channels, values, 0, offsets[0])
+    meta: dict = {"length_unit": unit}
+    carrier = _static_root_carrier(path, header, values, offsets, unit)
+    if carrier is not None:
+        rest, moved = offsets[carrier].copy(), _joint_translation(header.channels, values, carrier, offsets[carrier])
+        turn = roma.unitquat_to_rotmat(torch.as_tensor(rotations[:1, 0])).numpy()[0]
+        meta["static_root"] = {"joint": header.names[carrier], "position": root_translation[0] * unit,
+                               "rotation": rotations[0, 0].copy()}
+        root_translation = root_translation[:1] + (moved - rest) @ turn.T
+        values = values.copy()  # the carrier's channels now hold its rest offset, as the skeleton does
+        start = _channel_starts(header.channels)[carrier]
+        for k, channel in enumerate(header.channels[carrier]):
+            if channel in POSITION_CHANNELS:
+                values[:, start + k] = rest[POSITION_CHANNELS.index(channel)]
     offsets = _fold_bone_translations(path, header, values, offsets, unit)
     skeleton = Skeleton(names=tuple(header.names), parents=tuple(header.parents), offsets=offsets * unit,
-                        channels=tuple(header.channels), rig="bvh", meta={"length_unit": unit},
+                        channels=tuple(header.channels), rig="bvh", meta=meta,
                         end_sites={j: site * unit for j, site in header.end_sites.items()})
-    return Motion(skeleton=skeleton, rotations=_rotations(header.channels, values),
-                  root_translation=_joint_translation(header.channels, values, 0, offsets[0]) * unit,
+    return Motion(skeleton=skeleton, rotations=rotations, root_translation=root_translation * unit,
                   fps=_frame_rate(header.frame_time) if fps is None else float(fps),
                   source={"path": str(path), "format": "bvh", "subject": path.stem})
 
@@ -297,6 +317,22 @@ def _joint_translation(channels: list[tuple[str, ...]], values: np.ndarray, j: i
     return translation
 
 
+def _static_root_carrier(path: Path, header: _Header, values: np.ndarray, offsets: np.ndarray,
+                         unit: float) -> int | None:
+    """The child of a static root that carries the body's translation (see the module
+    docstring), or ``None`` when the file does not have this layout."""
+    if len(values) < 2 or not any(c in POSITION_CHANNELS for c in header.channels[0]):
+        return None
+    start, width = 0, len(header.channels[0])
+    if float(np.ptp(values[:, start:start + width], axis=0).max()) > 1e-9:
+        return None  # the root moves or turns
+    moving = [j for j in range(1, len(header.names)) if any(c in POSITION_CHANNELS for c in header.channels[j])
+              and float(np.ptp(_joint_translation(header.channels, values, j, offsets[j]), axis=0).max()) * unit
+              > TRANSLATION_TOLERANCE]
+    carriers = [j for j in moving if header.parents[j] == 0]
+    return carriers[0] if len(carriers) == 1 else None
+
+
 def _fold_bone_translations(path: Path, header: _Header, values: np.ndarray, offsets: np.ndarray,
                             unit: float) -> np.ndarray:
     """(J, 3) offsets in file units, with each non-root joint's (constant) position channels folded in."""
@@ -402,8 +438,8 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
     unit = written_length_unit(skeleton)
     channels = [written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
     order = _depth_first(skeleton.parents)
-    rotmats = motion.rotmats()
-    values = np.concatenate([_channel_values(motion, rotmats, j, channels[j], unit) for j in order], axis=1)
+    rotmats, translations = _joint_motion(motion)
+    values = np.concatenate([_channel_values(rotmats[:, j], translations[j], channels[j], unit) for j in order], axis=1)
     with atomic_open(path) as handle:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
@@ -448,14 +484,39 @@ def _depth_first(parents: tuple[int, ...]) -> list[int]:
     return order
 
 
-def _channel_values(motion: Motion, rotmats: np.ndarray, j: int, channels: tuple[str, ...],
+def _joint_motion(motion: Motion) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(T, J, 3, 3) local rotations and per joint (T, 3) translations (metres) to write.
+
+    Translations are the root's position and the other joints' offsets, except on a rig
+    read with a static root (``skeleton.meta["static_root"]``): the root gets its stored
+    pose back and its child the body's translation and any turn of the root.
+    """
+    skeleton = motion.skeleton
+    rotmats = motion.rotmats()
+    translations = [motion.root_translation] + [np.tile(skeleton.offsets[j], (motion.num_frames, 1))
+                                                for j in range(1, skeleton.num_joints)]
+    static = skeleton.meta.get("static_root")
+    if static is None or static["joint"] not in skeleton.names:
+        return rotmats, translations
+    child = skeleton.names.index(static["joint"])
+    if skeleton.parents[child] != 0:
+        return rotmats, translations
+    turn = roma.unitquat_to_rotmat(torch.as_tensor(np.asarray(static["rotation"], dtype=np.float64))).numpy()
+    position = np.asarray(static["position"], dtype=np.float64)
+    body = rotmats[:, 0]
+    translations[child] = (motion.root_translation + body @ skeleton.offsets[child] - position) @ turn
+    translations[0] = np.tile(position, (motion.num_frames, 1))
+    rotmats[:, child] = turn.T @ body @ rotmats[:, child]
+    rotmats[:, 0] = turn
+    return rotmats, translations
+
+
+def _channel_values(rotmats: np.ndarray, translation: np.ndarray, channels: tuple[str, ...],
                     unit: float) -> np.ndarray:
-    """(T, len(channels)) values of joint ``j``: angles in degrees, positions in file units."""
-    if j == 0:
-        translation = motion.root_translation / unit
-    else:
-        translation = np.tile(motion.skeleton.offsets[j] / unit, (motion.num_frames, 1))
-    angles = rotmat_to_channels(rotmats[:, j], rotation_order(channels))
+    """(T, len(channels)) values of a joint with (T, 3, 3) rotations and (T, 3) translation (m):
+    angles in degrees, positions in file units."""
+    translation = translation / unit
+    angles = rotmat_to_channels(rotmats, rotation_order(channels))
     rotation_columns = [c for c in channels if c in ROTATION_CHANNELS]
     columns = [translation[:, POSITION_CHANNELS.index(c)] if c in POSITION_CHANNELS
                else angles[:, rotation_columns.index(c)] for c in channels]

@@ -302,3 +302,62 @@ def test_header_only_file_gives_a_skeleton(tmp_path):
     path.write_bytes(HAND_TEXT.replace("Frames:\t2", "Frames:\t0").split(FRAME0)[0].encode())
     motion = read_bvh(path)
     assert motion.num_frames == 0 and motion.skeleton.num_joints == 4
+
+
+# --- game rigs: a static root, 6 channels on every joint -----------------------------------------
+
+GAME = FIXTURES.parent / "rigs" / "game.bvh"  # 21 joints, bones along local X, static 'root' over 'pelvis'
+GAME_TEXT = GAME.read_text()
+
+
+def with_value(frame: int, column: int, value: str) -> str:
+    """game.bvh with one frame value replaced (columns: 6 per joint, in file order)."""
+    lines = GAME_TEXT.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Frame Time")) + 1
+    values = lines[start + frame].split()
+    values[column] = value
+    lines[start + frame] = " ".join(values)
+    return "\n".join(lines) + "\n"
+
+
+def test_static_root_with_a_translated_child_reads():
+    motion = read_bvh(GAME)
+    raw = frame_values(GAME)
+    assert motion.skeleton.meta["static_root"]["joint"] == "pelvis"
+    assert all(len(c) == 6 for c in motion.skeleton.channels)
+    pelvis = motion.joint_positions()[:, motion.skeleton.index("pelvis")]
+    assert np.allclose(pelvis, raw[:, 6:9] * CENTIMETRES, atol=1e-9)  # the root sits at the origin, unturned
+    assert np.ptp(motion.root_translation, axis=0).max() > 0.005  # the body moves
+
+
+def test_static_root_rig_writes_back_its_own_channels(tmp_path):
+    write_bvh(read_bvh(GAME), tmp_path / "again.bvh")
+    assert np.allclose(frame_values(tmp_path / "again.bvh"), frame_values(GAME), atol=1e-6)
+    assert (tmp_path / "again.bvh").read_text().split("MOTION")[0] == GAME_TEXT.split("MOTION")[0]
+
+
+def test_a_turned_body_goes_back_onto_the_child_of_the_static_root(tmp_path):
+    motion = read_bvh(GAME)
+    turn = roma.rotvec_to_rotmat(torch.tensor([0.0, 1.2, 0.3], dtype=torch.float64)).numpy()
+    rotations = motion.rotmats()
+    rotations[:, 0] = turn @ rotations[:, 0]
+    moved = Motion(motion.skeleton, roma.rotmat_to_unitquat(torch.as_tensor(rotations)).numpy(),
+                   motion.root_translation @ turn.T + [0.5, 0.0, -2.0], motion.fps)
+    write_bvh(moved, tmp_path / "turned.bvh")
+    raw, again = frame_values(tmp_path / "turned.bvh"), read_bvh(tmp_path / "turned.bvh")
+    assert np.ptp(raw[:, :6], axis=0).max() == 0  # the root stays static
+    assert np.allclose(again.joint_positions()[:, 1:], moved.joint_positions()[:, 1:], atol=1e-7)
+
+
+def test_truly_changing_bone_lengths_are_refused(tmp_path):
+    path = tmp_path / "stretch.bvh"
+    path.write_text(with_value(1, 18, "13.5"))  # spine_02's Xposition
+    with pytest.raises(MotionFormatError, match="'spine_02' has position channels that move"):
+        read_bvh(path)
+
+
+def test_a_moving_root_over_a_translated_child_is_refused(tmp_path):
+    path = tmp_path / "both.bvh"
+    path.write_text(with_value(1, 0, "3"))  # the root's Xposition moves too
+    with pytest.raises(MotionFormatError, match="'pelvis' has position channels that move"):
+        read_bvh(path)

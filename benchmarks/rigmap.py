@@ -1,0 +1,290 @@
+"""Shipped priors on rigs they were not trained on, through the rig mapping (issue 21, part 2).
+
+    .venv/bin/python benchmarks/rigmap.py --data ../shared/mocap [-o benchmarks/rigmap.md]
+    .venv/bin/python benchmarks/rigmap.py fixtures --data tests/fixtures/cmu -o tests/fixtures/rigs
+
+Two sets of clips no prior saw, each scored and denoised as the CLI does it (``score`` and
+``denoise`` of one file: the map is calibrated on the file's own frames):
+
+* **Game rig**: held-out CMU clips (subjects 09 and 13) written as BVH on a synthetic
+  21-joint game rig with Unreal names, every bone along its joint's local X axis with a
+  random twist about it (so its rest pose is a stick, nothing like a standing pose), 6
+  channels on every joint and a static ``root`` under which ``pelvis`` carries the body's
+  translation; read back with ``read_bvh``. Priors: ``cmu-asf`` through the mapping, and for
+  reference ``cmu-asf`` on the original ASF clips.
+* **DAZ BVH**: ``indian_13``, ``salsa_05``, ``salsa_20`` (held out of the DAZ prior) through
+  the ``cmu-asf`` prior (mapping) and the ``daz-bvh`` prior (native).
+
+Per set: AUC of the prior's score of real frames against frames with 5° Gaussian noise on
+every rotation channel (of the file's own rig), and the root-aligned joint error (mm) of
+``denoise`` on windows with 6° noise, against the noisy windows and the no-prior fit.
+
+``fixtures`` writes the small test fixtures of ``tests/fixtures/rigs/`` from the CMU fixture
+clip: the same rig builder on a Mixamo rig (A-pose rest), an SMPL-named rig and the game rig.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import roma
+import torch
+
+from posefield.bench.experiments import add_channel_noise
+from posefield.fit.denoise import denoise
+from posefield.fit.metrics import per_frame_error
+from posefield.io import load_motion
+from posefield.io.bvh import read_bvh, write_bvh
+from posefield.motion import Motion
+from posefield.prior.apply import score_motion
+from posefield.prior.evaluate import auc
+from posefield.prior.mapping import choose_prior
+from posefield.prior.registry import get_prior
+from posefield.rotations import canonical_hemisphere
+from posefield.skeleton import Skeleton, rest_points
+from posefield.skeleton.retarget import world_frames
+
+SIX = ("Xposition", "Yposition", "Zposition", "Zrotation", "Xrotation", "Yrotation")
+THREE = ("Zrotation", "Xrotation", "Yrotation")
+
+# (name, parent, CMU joint it follows); a joint without a CMU joint is a static ground root
+GAME = [("root", None, None), ("pelvis", "root", "root"), ("spine_01", "pelvis", "lowerback"),
+        ("spine_02", "spine_01", "upperback"), ("spine_03", "spine_02", "thorax"), ("neck_01", "spine_03", "lowerneck"),
+        ("head", "neck_01", "head")] + [
+    row for s, side in (("l", "l"), ("r", "r")) for row in (
+        (f"clavicle_{s}", "spine_03", f"{side}clavicle"), (f"upperarm_{s}", f"clavicle_{s}", f"{side}humerus"),
+        (f"lowerarm_{s}", f"upperarm_{s}", f"{side}radius"), (f"hand_{s}", f"lowerarm_{s}", f"{side}hand"),
+        (f"thigh_{s}", "pelvis", f"{side}femur"), (f"calf_{s}", f"thigh_{s}", f"{side}tibia"),
+        (f"foot_{s}", f"calf_{s}", f"{side}foot"))]
+MIXAMO = [("mixamorig:Hips", None, "root"), ("mixamorig:Spine", "mixamorig:Hips", "lowerback"),
+          ("mixamorig:Spine1", "mixamorig:Spine", "upperback"), ("mixamorig:Spine2", "mixamorig:Spine1", "thorax"),
+          ("mixamorig:Neck", "mixamorig:Spine2", "lowerneck"), ("mixamorig:Head", "mixamorig:Neck", "head")] + [
+    row for s, side in (("Left", "l"), ("Right", "r")) for row in (
+        (f"mixamorig:{s}Shoulder", "mixamorig:Spine2", f"{side}clavicle"),
+        (f"mixamorig:{s}Arm", f"mixamorig:{s}Shoulder", f"{side}humerus"),
+        (f"mixamorig:{s}ForeArm", f"mixamorig:{s}Arm", f"{side}radius"),
+        (f"mixamorig:{s}Hand", f"mixamorig:{s}ForeArm", f"{side}hand"),
+        (f"mixamorig:{s}UpLeg", "mixamorig:Hips", f"{side}femur"), (f"mixamorig:{s}Leg", f"mixamorig:{s}UpLeg", f"{side}tibia"),
+        (f"mixamorig:{s}Foot", f"mixamorig:{s}Leg", f"{side}foot"),
+        (f"mixamorig:{s}ToeBase", f"mixamorig:{s}Foot", f"{side}toes"))]
+SMPL = [("pelvis", None, "root")] + [
+    row for s, side in (("left", "l"), ("right", "r")) for row in (
+        (f"{s}_hip", "pelvis", f"{side}femur"), (f"{s}_knee", f"{s}_hip", f"{side}tibia"),
+        (f"{s}_ankle", f"{s}_knee", f"{side}foot"), (f"{s}_foot", f"{s}_ankle", f"{side}toes"))] + [
+    ("spine1", "pelvis", "lowerback"), ("spine2", "spine1", "upperback"), ("spine3", "spine2", "thorax"),
+    ("neck", "spine3", "lowerneck"), ("head", "neck", "head")] + [
+    row for s, side in (("left", "l"), ("right", "r")) for row in (
+        (f"{s}_collar", "spine3", f"{side}clavicle"), (f"{s}_shoulder", f"{s}_collar", f"{side}humerus"),
+        (f"{s}_elbow", f"{s}_shoulder", f"{side}radius"), (f"{s}_wrist", f"{s}_elbow", f"{side}hand"))]
+ENDS = {"head": None, "lhand": "lfingers", "rhand": "rfingers", "lfoot": "ltoes", "rfoot": "rtoes", "ltoes": None,
+        "rtoes": None}
+
+
+def _swing_x(direction: np.ndarray) -> np.ndarray:
+    """A rotation taking +X to ``direction``."""
+    d = direction / np.linalg.norm(direction)
+    axis = np.cross([1.0, 0, 0], d)
+    angle = np.arctan2(np.linalg.norm(axis), d[0])
+    return roma.rotvec_to_rotmat(torch.as_tensor(axis / max(np.linalg.norm(axis), 1e-12) * angle)).numpy()
+
+
+def build_rig(cmu: Motion, table: list, frames: str, rng: np.random.Generator) -> Motion:
+    """``cmu`` (a CMU ASF motion) on the rig ``table`` describes; every joint's world frame is its
+    CMU joint's times a fixed rotation Q: identity (``frames="world"``: a standing rest pose),
+    45° down for the arms (``"apose"``), or X along the bone with a random twist (``"stick"``).
+    Centimetres; 6 channels everywhere for ``"stick"``, else 3 (6 on the root)."""
+    sk = cmu.skeleton
+    rest = rest_points(sk)[:sk.num_joints]
+    world, pos = world_frames(sk, cmu.rotmats(), cmu.root_translation)
+    names = [n for n, _, _ in table]
+    cmu_of = {n: c for n, _, c in table}
+    children = {n: [m for m, p, _ in table if p == n] for n in names}
+
+    def end_vector(name: str) -> np.ndarray:
+        c = sk.index(cmu_of[name])
+        kids = [k for k in children[name] if np.linalg.norm(rest[sk.index(cmu_of[k])] - rest[c]) > 1e-6]
+        if kids:
+            return rest[sk.index(cmu_of[kids[0]])] - rest[c]
+        end = ENDS.get(cmu_of[name])
+        return rest[sk.index(end)] - rest[c] if end else sk.end_sites.get(c, np.array([0.0, 0.1, 0.0]))
+
+    q = {}
+    for name, parent, c in table:
+        if c is None or frames == "world":
+            q[name] = np.eye(3)
+        elif frames == "apose":
+            side = {"l": 1.0, "r": -1.0}.get(c[0], 0.0) if c[1:] in ("humerus", "radius", "hand") else 0.0
+            q[name] = roma.rotvec_to_rotmat(torch.tensor([0.0, 0.0, -side * np.pi / 4])).numpy()
+        elif len(children[name]) > 1 and name != parent:
+            q[name] = roma.random_rotmat(generator=torch.Generator().manual_seed(int(rng.integers(1 << 30)))).double().numpy()
+        else:
+            twist = roma.rotvec_to_rotmat(torch.tensor([rng.uniform(-np.pi, np.pi), 0.0, 0.0])).numpy()
+            q[name] = _swing_x(end_vector(name)) @ twist
+    t_count = cmu.num_frames
+    rot = np.tile(np.eye(3), (t_count, len(table), 1, 1))
+    offsets = np.zeros((len(table), 3))
+    game_world = {}
+    for k, (name, parent, c) in enumerate(table):
+        game_world[name] = world[:, sk.index(c)] @ q[name] if c is not None else np.tile(np.eye(3), (t_count, 1, 1))
+        above = game_world[parent] if parent else np.eye(3)
+        rot[:, k] = np.swapaxes(above, -1, -2) @ game_world[name]
+        if parent and cmu_of[parent] is not None:
+            offsets[k] = q[parent].T @ (rest[sk.index(c)] - rest[sk.index(cmu_of[parent])])
+    ends = {k: q[name].T @ end_vector(name) for k, (name, _, _) in enumerate(table) if not children[name]}
+    static = table[0][2] is None
+    if static:
+        offsets[1] = [0.0, float(pos[0, 0, 1]), 0.0]
+        translation = pos[:, 0] - offsets[1]
+    else:
+        translation = pos[:, 0]
+    channels = [SIX if frames == "stick" or k == 0 else THREE for k in range(len(table))]
+    skeleton = Skeleton(names=names, parents=[-1 if p is None else names.index(p) for _, p, _ in table],
+                        offsets=offsets, channels=channels, end_sites=ends, rig="bvh",
+                        meta={"length_unit": 0.01, **({"static_root": {"joint": names[1], "position": np.zeros(3),
+                                                                       "rotation": np.array([0.0, 0, 0, 1])}}
+                                                      if static else {})})
+    quats = canonical_hemisphere(roma.rotmat_to_unitquat(torch.as_tensor(rot))).numpy()
+    return Motion(skeleton, quats, translation, cmu.fps, {"subject": cmu.source.get("subject", "")})
+
+
+def as_file(motion: Motion, folder: Path, name: str) -> Motion:
+    """Write ``motion`` as BVH and read it back (the benchmark sees files, like the CLI)."""
+    path = folder / f"{name}.bvh"
+    write_bvh(motion, path)
+    return read_bvh(path)
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Scores:
+    real: list = dataclasses.field(default_factory=list)
+    noisy: list = dataclasses.field(default_factory=list)
+
+    def auc(self) -> float:
+        return auc(torch.as_tensor(np.concatenate(self.real)), torch.as_tensor(np.concatenate(self.noisy)))
+
+
+def score_as_cli(spec: str, motion: Motion) -> np.ndarray:
+    """``posefield score --prior spec`` of one file."""
+    prior, mapped = choose_prior(spec, motion)
+    return score_motion(mapped.to_prior(motion) if mapped else motion, prior)
+
+
+def denoise_as_cli(spec: str, motion: Motion) -> Motion:
+    """``posefield denoise --prior spec`` of one file."""
+    prior, mapped = choose_prior(spec, motion)
+    if mapped is None:
+        return denoise(motion, prior)
+    return mapped.to_source(denoise(mapped.to_prior(motion), prior), motion)
+
+
+def measure(clips: dict[str, Motion], specs: list[str], stride: int, window: int, log) -> tuple[dict, dict]:
+    """AUC per spec and mean denoising errors (mm) per spec (+ ``noisy``, ``none``)."""
+    scores = {spec: Scores() for spec in specs}
+    errors: dict[str, list] = {k: [] for k in ("noisy", "none", *specs)}
+    for i, (name, clip) in enumerate(clips.items()):
+        sub = clip.slice(slice(0, None, stride))
+        noisy = add_channel_noise(sub, 5.0, seed=i)
+        for spec in specs:
+            scores[spec].real.append(score_as_cli(spec, sub))
+            scores[spec].noisy.append(score_as_cli(spec, noisy))
+        for start in range(0, clip.num_frames - window + 1, max(window, clip.num_frames // 2)):
+            part = clip.slice(slice(start, start + window))
+            noisy = add_channel_noise(part, 6.0, seed=100 + i)
+            errors["noisy"].append(per_frame_error(noisy, part).mean())
+            errors["none"].append(per_frame_error(denoise(noisy, get_prior("none", part.skeleton)), part).mean())
+            for spec in specs:
+                errors[spec].append(per_frame_error(denoise_as_cli(spec, noisy), part).mean())
+        log(f"{name}: done ({clip.num_frames} frames)")
+    return {s: v.auc() for s, v in scores.items()}, {k: float(np.mean(v)) for k, v in errors.items()}
+
+
+def cmu_clips(data: Path, subjects: tuple[str, ...], limit: int) -> dict[str, Motion]:
+    clips = {}
+    for subject in subjects:
+        for path in sorted((data / "cmu-asf-amc").glob(f"{subject}_*.amc"))[:limit]:
+            clips[path.stem] = load_motion(path, asf=data / "cmu-asf-amc" / f"{subject}.asf")
+    return clips
+
+
+def run(args) -> None:
+    torch.set_num_threads(1)
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    started = time.time()
+    lines = ["# Shipped priors on rigs they were not trained on (rig mapping)", "",
+             f"Command: `python benchmarks/rigmap.py --data DATA --stride {args.stride} --window {args.window} "
+             f"--clips {args.clips}`", "",
+             "AUC: real frames against frames with 5° noise per rotation channel (every "
+             f"{args.stride}th frame). Denoising: windows of {args.window} frames (120 fps), 6° noise; "
+             "mean root-aligned joint and end-site error, mm, on the file's own rig.", ""]
+    rng = np.random.default_rng(0)
+    cmu = cmu_clips(args.data, ("09", "13"), args.clips)
+    with tempfile.TemporaryDirectory() as tmp:
+        game = {name: as_file(build_rig(clip, GAME, "stick", rng), Path(tmp), name) for name, clip in cmu.items()}
+        auc_game, err_game = measure(game, ["cmu-asf"], args.stride, args.window, log)
+    auc_ref, err_ref = measure(cmu, ["cmu-asf"], args.stride, args.window, log)
+    daz = {}
+    for stem in ("indian_13", "salsa_05", "salsa_20"):
+        daz[stem] = read_bvh(args.data / "cmu-daz-bvh" / f"{stem}.bvh", drop_frames=4,
+                             fps=60.0 if stem.startswith("salsa") else None)
+    auc_daz, err_daz = measure(daz, ["cmu-asf", "daz-bvh"], args.stride, args.window, log)
+    lines += ["## Game rig (21 joints, stick rest pose, 6 channels, static root), CMU 09 + 13", "",
+              f"{len(game)} clips: {', '.join(game)}", "",
+              "| prior | AUC 5° | denoise error | / noisy | / no prior |", "|---|---:|---:|---:|---:|",
+              f"| cmu-asf through the mapping (game rig) | {auc_game['cmu-asf']:.4f} | {err_game['cmu-asf']:.1f} | "
+              f"{err_game['cmu-asf'] / err_game['noisy']:.3f} | {err_game['cmu-asf'] / err_game['none']:.3f} |",
+              f"| none (game rig) | | {err_game['none']:.1f} | {err_game['none'] / err_game['noisy']:.3f} | |",
+              f"| noisy (game rig) | | {err_game['noisy']:.1f} | | |",
+              f"| reference: cmu-asf on the ASF clips | {auc_ref['cmu-asf']:.4f} | {err_ref['cmu-asf']:.1f} | "
+              f"{err_ref['cmu-asf'] / err_ref['noisy']:.3f} | {err_ref['cmu-asf'] / err_ref['none']:.3f} |", "",
+              "## DAZ BVH (indian_13, salsa_05, salsa_20; 4 frames dropped, salsa at 60 fps)", "",
+              "| prior | AUC 5° | denoise error | / noisy | / no prior |", "|---|---:|---:|---:|---:|"]
+    for spec, label in (("daz-bvh", "daz-bvh (native)"), ("cmu-asf", "cmu-asf through the mapping")):
+        lines.append(f"| {label} | {auc_daz[spec]:.4f} | {err_daz[spec]:.1f} | {err_daz[spec] / err_daz['noisy']:.3f} | "
+                     f"{err_daz[spec] / err_daz['none']:.3f} |")
+    lines += [f"| none | | {err_daz['none']:.1f} | {err_daz['none'] / err_daz['noisy']:.3f} | |",
+              f"| noisy | | {err_daz['noisy']:.1f} | | |", "",
+              f"cmu-asf vs daz-bvh on DAZ: AUC difference {auc_daz['cmu-asf'] - auc_daz['daz-bvh']:+.4f}, "
+              f"denoising error ratio {err_daz['cmu-asf'] / err_daz['daz-bvh']:.3f}.", "",
+              f"Run time {time.time() - started:.0f} s (1 CPU thread)."]
+    args.output.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def fixtures(args) -> None:
+    """Tiny BVH fixtures of three naming families from the CMU fixture clip."""
+    torch.set_num_threads(1)
+    clip = load_motion(args.data / "05_17.amc", asf=args.data / "05.asf").slice(slice(0, 120, 20))
+    args.output.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(21)
+    for name, table, frames in (("mixamo", MIXAMO, "apose"), ("smpl", SMPL, "world"), ("game", GAME, "stick")):
+        write_bvh(build_rig(clip, table, frames, rng), args.output / f"{name}.bvh")
+        print(f"wrote {args.output / f'{name}.bvh'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", nargs="?", default="bench", choices=("bench", "fixtures"))
+    parser.add_argument("--data", type=Path, required=True, help="Mocap folder (bench) or CMU fixture folder (fixtures).")
+    parser.add_argument("-o", "--output", type=Path, default=None)
+    parser.add_argument("--stride", type=int, default=8, help="Score every Nth frame.")
+    parser.add_argument("--window", type=int, default=240, help="Denoising window, frames.")
+    parser.add_argument("--clips", type=int, default=4, help="Clips per CMU subject.")
+    args = parser.parse_args()
+    if args.what == "fixtures":
+        args.output = args.output or Path("tests/fixtures/rigs")
+        fixtures(args)
+    else:
+        args.output = args.output or Path("benchmarks/rigmap.md")
+        run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Body landmarks of any humanoid rig, found from joint names and the joint tree.
+
+A landmark is a body part every humanoid rig has a joint for: the pelvis, the spine chain
+(``spine``, ``spine_mid``, ``chest``), ``neck``, ``head`` and per side (``l_``/``r_``) the
+``clavicle``, ``upperarm``, ``forearm``, ``hand``, ``thigh``, ``shin``, ``foot`` and ``toe``.
+Its joint is the one whose rotation moves that part (the thigh's joint sits at the hip).
+
+Limb joints are recognised by name, in every naming family in use: CMU ASF and HDM05
+(``lfemur``, ``rradius``), CMU BVH conversions and Mixamo (``LeftUpLeg``, ``LeftLeg``,
+``mixamorig:LeftForeArm``), DAZ (``lThigh``, ``lShin``, ``lCollar``, ``lShldr``), SMPL
+(``left_hip``, ``left_knee``, ``left_collar``, ``left_shoulder``, ``left_wrist``), Unity and
+Unreal humanoids (``UpperLeg_L``, ``upperarm_l``, ``LowerArm_R``, ``thigh_l``, ``calf_r``,
+``clavicle_l``, ``ball_l``), 3ds Max bipeds (``Bip01 L Thigh``). :func:`name_tokens`
+normalises a name: any namespace prefix (``mixamorig:``, ``Armature|``) is dropped,
+camelCase, separators and digits split it into lower-case words; a side is a leading or
+trailing ``l``/``left``/``r``/``right`` word (else the only one inside the name). The
+remaining words, joined, are looked up in :data:`PART_ALIASES`.
+
+The trunk is found from the tree, which works whatever the spine joints are called: the
+pelvis is the deepest joint above both thighs, the chest the deepest joint above both upper
+arms (or clavicles), the spine chain the joints between them, the neck the first joint from
+the chest towards the head. ``spine_mid`` exists where a spine chain has three or more joints.
+"""
+from __future__ import annotations
+
+import re
+
+from posefield.skeleton.skeleton import Skeleton
+
+SIDES = ("l", "r")
+LIMB_PARTS = ("clavicle", "upperarm", "forearm", "hand", "thigh", "shin", "foot", "toe")
+TRUNK = ("pelvis", "spine", "spine_mid", "chest", "neck", "head")
+LANDMARKS: tuple[str, ...] = TRUNK + tuple(f"{s}_{p}" for s in SIDES for p in LIMB_PARTS)
+"""Every landmark, trunk first, then the left and the right limbs from the body outwards."""
+
+PART_ALIASES: dict[str, tuple[str, ...]] = {
+    "clavicle": ("clavicle", "collar", "collarbone"),
+    "upperarm": ("upperarm", "uparm", "arm", "shldr", "humerus"),
+    "forearm": ("forearm", "lowerarm", "elbow", "radius"),
+    "hand": ("hand", "wrist"),
+    "thigh": ("thigh", "upleg", "upperleg", "femur", "hip"),
+    "shin": ("shin", "calf", "leg", "lowerleg", "knee", "tibia", "crus"),
+    "foot": ("foot", "ankle"),
+    "toe": ("toe", "toes", "toebase", "ball"),
+    "shoulder": ("shoulder",),  # the clavicle where the side also has an upper arm, else the upper arm
+}
+"""Limb part -> side-free joint names (words joined, lower case) that play it."""
+
+_CMU = re.compile(r"^(?P<side>[lr])(?P<part>clavicle|humerus|radius|hand|femur|tibia|foot|toes)$")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_HEAD = ("head",)
+
+
+def name_tokens(name: str) -> list[str]:
+    """Lower-case words of a joint name without namespace: ``"mixamorig:LeftUpLeg"`` -> left, up, leg."""
+    bare = re.split(r"[:|]", name)[-1]
+    return [w.lower() for w in _WORDS.findall(bare)]
+
+
+def side_and_part(name: str) -> tuple[str | None, str | None]:
+    """(side ``"l"``/``"r"`` or ``None``, part from :data:`PART_ALIASES` or ``None``) of a joint name.
+
+    The side is a leading or trailing side word, else the only side word inside the name
+    (``Bip01 L Thigh``); the part is the longest run of the remaining words, ending the name,
+    that is an alias (``Bip01 L Thigh`` -> thigh, ``calf_twist_01_l`` -> none).
+    """
+    words = [w for w in name_tokens(name) if not w.isdigit()]
+    cmu = _CMU.match("".join(words))
+    if cmu:
+        return cmu["side"], {"humerus": "upperarm", "radius": "forearm", "femur": "thigh", "tibia": "shin",
+                             "toes": "toe"}.get(cmu["part"], cmu["part"])
+    sides = [i for i, w in enumerate(words) if w in _SIDE_WORDS]
+    at = next((i for i in (0, len(words) - 1) if i in sides), sides[0] if len(sides) == 1 else None)
+    if len(words) < 2 or at is None:
+        return None, None
+    return words[at][0], _part(words[:at] + words[at + 1:])
+
+
+_SIDE_WORDS = ("l", "left", "r", "right")
+
+
+def _part(words: list[str]) -> str | None:
+    """The part of the longest run of ``words`` ending them that is an alias, else ``None``."""
+    for start in range(len(words)):
+        joined = "".join(words[start:])
+        part = next((p for p, aliases in PART_ALIASES.items() if joined in aliases), None)
+        if part:
+            return part
+    return None
+
+
+def is_head(name: str) -> bool:
+    """Whether a joint name names the head (``Head``, ``Bip01 Head``; not ``HeadTop_End``)."""
+    words = [w for w in name_tokens(name) if not w.isdigit()]
+    return bool(words) and words[-1] in _HEAD
+
+
+def _ancestors(skeleton: Skeleton, j: int) -> list[int]:
+    """``j`` and its ancestors, from ``j`` up to the root."""
+    out = [j]
+    while skeleton.parents[out[-1]] >= 0:
+        out.append(skeleton.parents[out[-1]])
+    return out
+
+
+def _common_ancestor(skeleton: Skeleton, a: int, b: int) -> int:
+    above = set(_ancestors(skeleton, b))
+    return next(j for j in _ancestors(skeleton, a) if j in above)
+
+
+def _depth(skeleton: Skeleton, j: int) -> int:
+    return len(_ancestors(skeleton, j))
+
+
+def _limbs(skeleton: Skeleton) -> dict[str, int]:
+    """Side-part landmarks (``l_thigh`` ...) found by name; each part's joint along its chain."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for j, name in enumerate(skeleton.names):
+        side, part = side_and_part(name)
+        if side and part:
+            found.setdefault((side, part), []).append(j)
+    out: dict[str, int] = {}
+    for side in SIDES:
+        parts = {part: joints for (s, part), joints in found.items() if s == side}
+        if "shoulder" in parts:
+            role = "clavicle" if "upperarm" in parts and "clavicle" not in parts else "upperarm"
+            parts.setdefault(role, []).extend(parts.pop("shoulder"))
+        if "foot" in parts and any("ankle" in name_tokens(skeleton.names[j]) for j in parts["foot"]):
+            feet = parts["foot"]  # SMPL: left_ankle is the foot, left_foot its toes
+            parts["toe"] = parts.get("toe", []) + [j for j in feet if "ankle" not in name_tokens(skeleton.names[j])]
+            parts["foot"] = [j for j in feet if "ankle" in name_tokens(skeleton.names[j])]
+        for part, joints in parts.items():
+            if part in LIMB_PARTS and joints:
+                # thigh: the deepest (LHipJoint sits above LeftUpLeg); others: the first along the chain
+                pick = max if part == "thigh" else min
+                out[f"{side}_{part}"] = pick(joints, key=lambda j: (_depth(skeleton, j), j))
+    return _chained(skeleton, out)
+
+
+def _chained(skeleton: Skeleton, found: dict[str, int]) -> dict[str, int]:
+    """``found`` without the limb landmarks that do not hang below the one before them."""
+    out = dict(found)
+    for side in SIDES:
+        for chain in (("clavicle", "upperarm", "forearm", "hand"), ("thigh", "shin", "foot", "toe")):
+            above = None
+            for part in chain:
+                j = out.get(f"{side}_{part}")
+                if j is None:
+                    continue
+                if above is not None and above not in _ancestors(skeleton, j)[1:]:
+                    del out[f"{side}_{part}"]
+                    continue
+                above = j
+    return out
+
+
+def find_landmarks(skeleton: Skeleton) -> dict[str, int]:
+    """Landmark name -> joint index of every landmark found on ``skeleton`` (see the module docstring)."""
+    out = _limbs(skeleton)
+    if "l_thigh" in out and "r_thigh" in out:
+        out["pelvis"] = _common_ancestor(skeleton, out["l_thigh"], out["r_thigh"])
+    arms = [(out.get(f"l_{p}"), out.get(f"r_{p}")) for p in ("upperarm", "clavicle")]
+    pair = next(((a, b) for a, b in arms if a is not None and b is not None), None)
+    if pair is not None:
+        chest = _common_ancestor(skeleton, *pair)
+        if "pelvis" in out and out["pelvis"] in _ancestors(skeleton, chest)[1:]:
+            chain = _ancestors(skeleton, chest)
+            chain = chain[:chain.index(out["pelvis"])][::-1]  # spine joints, pelvis excluded, chest last
+            out["chest"] = chest
+            if len(chain) >= 2:
+                out["spine"] = chain[0]
+            if len(chain) >= 3:
+                out["spine_mid"] = chain[len(chain) // 2]
+        heads = [j for j in skeleton.descendants(chest)[1:] if is_head(skeleton.names[j])]
+        if heads:
+            head = min(heads, key=lambda j: (_depth(skeleton, j), j))
+            out["head"] = head
+            neck = _ancestors(skeleton, head)
+            neck = neck[1:neck.index(chest)]
+            if neck:
+                out["neck"] = neck[-1]
+    return {name: out[name] for name in LANDMARKS if name in out}
