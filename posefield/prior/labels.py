@@ -15,6 +15,9 @@ from posefield.rotations import pose_distance
 from posefield.rotations.embedding import pose_embedding
 
 
+E2_SLACK = 1e-5  # above the rounding of the squared embedding distances (float32)
+
+
 def _chunks(n: int, size: int) -> Iterator[slice]:
     for start in range(0, n, size):
         yield slice(start, min(start + size, n))
@@ -45,9 +48,14 @@ def exact_nearest(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tenso
         q = quats[part].float()
         emb = pose_embedding(q, w)
         e2 = (emb.square().sum(-1, keepdim=True) + sq_clean - 2 * emb @ emb_clean.T).clamp(min=0)  # (n, N)
-        upper = pose_distance(q, clean[e2.argmin(dim=1)], w)
-        # the embedding-nearest pose itself passes (its e ≤ its d = u), so every row has candidates
-        rows, cols = (e2 <= (upper[:, None] + 1e-4).square()).nonzero(as_tuple=True)
+        nearest = e2.argmin(dim=1)
+        upper = pose_distance(q, clean[nearest], w)
+        # e2 is rounded (float32 expansion |a|² + |b|² - 2ab): the slack keeps every pose whose
+        # e may be ≤ u, and the embedding-nearest pose itself (e ≤ d = u) is always a candidate,
+        # so every row has one even where u is about the rounding of e2 (a pose ~0.001 rad away)
+        candidates = e2 <= (upper[:, None] + 1e-4).square() + E2_SLACK
+        candidates[torch.arange(len(q)), nearest] = True
+        rows, cols = candidates.nonzero(as_tuple=True)
         d = torch.cat([pose_distance(q[rows[p]], clean[cols[p]], w) for p in _chunks(len(rows), 1 << 16)])
         best = torch.full((len(q),), math.inf).scatter_reduce(0, rows, d, "amin")
         hit = d == best[rows]

@@ -72,8 +72,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` trained without it)."""
-        pairs = dict(data["pairs"], schedule=NoiseSchedule(**data["pairs"]["schedule"]))
+        """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` trained without it,
+        from before blends without them)."""
+        pairs = dict(data["pairs"], schedule=NoiseSchedule(**{"blend_fraction": 0.0, **data["pairs"]["schedule"]}))
         return cls(**{"mirror": False, **data, "model": NDFConfig(**data["model"]),
                       "losses": LossWeights(**data["losses"]), "pairs": PairSettings(**pairs)})
 
