@@ -150,12 +150,13 @@ def project_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz).")
                 prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
                 asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
     """Project every frame onto the pose manifold (the prior's joints only; same skeleton out)."""
-    from posefield.fit.jobs import files_of, output_path, read_motion, refuse_inputs
+    from posefield.fit.jobs import motion_output, read_motion
     from posefield.io import save_motion
+    from posefield.io.outputs import files_of
     from posefield.prior.apply import project_motion
     from posefield.prior.registry import get_prior
     motion = read_motion(src, asf)
-    target = refuse_inputs(output_path(output, src.suffix.lower()), files_of(motion))  # before the work, not after
+    target = motion_output(output, src.suffix.lower(), files_of(motion))
     projected, result = project_motion(motion, get_prior(prior, motion.skeleton))
     typer.echo(f"{motion.num_frames} frames: mean distance {float(result.distance.mean()):.4f} rad after "
                f"{float(result.steps.float().mean()):.1f} steps on average")
@@ -170,12 +171,13 @@ def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
               prior: str = typer.Option("ndf", help=NDF_PRIOR_HELP),
               asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input.")) -> None:
     """Score every frame with the prior (distance to the pose manifold, radians)."""
-    from posefield.fit.jobs import files_of, read_motion, refuse_inputs
+    from posefield.fit.jobs import read_motion
+    from posefield.io.outputs import check_output, files_of
     from posefield.prior.apply import score_motion, scores_csv, write_scores
     from posefield.prior.registry import get_prior
     motion = read_motion(src, asf)
     if output is not None:
-        refuse_inputs(output, files_of(motion))
+        check_output(output, files_of(motion))
     scores = score_motion(motion, get_prior(prior, motion.skeleton))
     if output is None:
         typer.echo(scores_csv(scores), nl=False)
@@ -234,9 +236,10 @@ def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay
                fps: Optional[float] = typer.Option(None, help="Frame rate of an animation (default: the motion's, at most 30)."),
                asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
     """Draw motions (skeletons or body meshes) from several views, overlaid, as a picture or animation."""
+    from posefield.io.outputs import check_output
     from posefield.viz.render import render_motions
-    if any(output.resolve() == p.resolve() for p in inputs):
-        fail(f"{output}: refusing to overwrite an input file")
+    from posefield.viz.video import ANIMATION_SUFFIXES, PICTURE_SUFFIXES
+    check_output(output, inputs, PICTURE_SUFFIXES + ANIMATION_SUFFIXES, "picture")
     motions, names = read_inputs(inputs, labels, asf)
     try:
         chosen = [int(f) for f in split_list(frames)] or None
@@ -308,8 +311,12 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
     import dataclasses
 
     from posefield.data.resample import resample
-    from posefield.fit.jobs import files_of, read_motion, write_motion
+    from posefield.fit.jobs import read_motion
+    from posefield.io import save_motion
+    from posefield.io.formats import MOTION_SUFFIXES
+    from posefield.io.outputs import check_output, files_of
     motion = read_motion(src, asf)
+    check_output(dst, files_of(motion), MOTION_SUFFIXES, "motion")
     for name, rate in (("--source-fps", source_fps), ("--fps", fps)):
         if rate is not None and not rate > 0:
             fail(f"{name} must be positive, got {rate:g}")
@@ -317,7 +324,7 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
         motion = dataclasses.replace(motion, fps=source_fps)
     if fps is not None:
         motion = resample(motion, fps)
-    for written in write_motion(motion, dst, files_of(motion)):
+    for written in save_motion(motion, dst):
         typer.echo(f"wrote {written}")
 
 

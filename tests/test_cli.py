@@ -36,6 +36,8 @@ def test_info_describes_motion_and_skeleton(cmu):
 
 def test_convert_amc_bvh_amc_keeps_joint_positions(cmu, tmp_path):
     bvh, back = tmp_path / "out" / "clip.bvh", tmp_path / "back" / "clip.amc"
+    bvh.parent.mkdir()
+    back.parent.mkdir()
     assert run("convert", cmu / "05_17.amc", bvh).exit_code == 0
     result = run("convert", bvh, back)
     assert result.exit_code == 0, result.output
@@ -63,6 +65,12 @@ def test_no_command_overwrites_an_input_or_its_skeleton(cmu, args):
     result = run(*(a.format(cmu=cmu) for a in args))
     assert result.exit_code == 2 and "refusing to overwrite" in result.output, result.output
     assert {p.name: p.read_bytes() for p in cmu.iterdir()} == before
+
+
+def test_output_into_a_missing_folder_is_refused_before_the_work(cmu, tmp_path):
+    result = run("convert", cmu / "05_17.amc", tmp_path / "nowhere" / "clip.bvh")
+    assert result.exit_code == 2 and "nowhere" in result.output and "folder does not exist" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "nowhere").exists()
 
 
 def test_written_amc_reads_back_with_its_own_asf_beside_a_subject_asf(cmu):

@@ -21,6 +21,7 @@ from posefield.fit.keypoints import load_keypoints
 from posefield.fit.metrics import average_pairwise_distance, realism
 from posefield.fit.sample import sample_poses
 from posefield.io.formats import MOTION_SUFFIXES, load_motion, load_skeleton, save_motion
+from posefield.io.outputs import check_output, files_of
 from posefield.motion import Motion
 from posefield.prior.registry import get_prior
 from posefield.skeleton import Skeleton
@@ -41,24 +42,10 @@ def read_motion(path: Path, asf: Path | None = None) -> Motion:
     return load_motion(path, asf=asf) if path.suffix.lower() == ".amc" else load_motion(path)
 
 
-def files_of(motion: Motion) -> list[Path]:
-    """The files ``motion`` was read from: its motion file and, for an ``.amc``, the ``.asf`` used."""
-    return [Path(motion.source[key]) for key in ("path", "asf") if motion.source.get(key)]
-
-
-def refuse_inputs(out: Path, sources: list[Path]) -> Path:
-    """``out``, unless it or the skeleton written beside it (``.asf`` of an ``.amc``) is one of
-    ``sources``: an input file is never overwritten."""
-    written = [out] + ([out.with_suffix(".asf")] if out.suffix.lower() == ".amc" else [])
-    for target in written:
-        if any(target.resolve() == Path(s).resolve() for s in sources):
-            raise MotionFormatError(target, "refusing to overwrite an input file")
-    return out
-
-
-def write_motion(motion: Motion, out: Path, sources: list[Path]) -> list[Path]:
-    """Save ``motion`` to ``out``, refusing to overwrite any of ``sources``; returns the files written."""
-    return save_motion(motion, refuse_inputs(out, sources))
+def motion_output(out: Path, suffix: str, sources: list[Path]) -> Path:
+    """The motion file ``out`` names (:func:`output_path`), checked before any work: its folder
+    exists and it would overwrite none of ``sources`` (see :func:`posefield.io.outputs.check_output`)."""
+    return check_output(output_path(out, suffix), sources)
 
 
 def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None,
@@ -66,7 +53,7 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
     ``log`` (if given) hears the input's estimated noise level."""
     motion = read_motion(src, asf)
-    target = refuse_inputs(output_path(out, src.suffix), files_of(motion))  # before the work, not after
+    target = motion_output(out, src.suffix, files_of(motion))
     result = denoise(motion, get_prior(prior, motion.skeleton))
     if log is not None:
         log(f"{src.name}: estimated noise {result.source['estimated_noise_deg']:.2f}° per rotation channel")
@@ -86,7 +73,7 @@ def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: P
     keeping them above ``floor`` (see :func:`posefield.fit.complete.complete`); ``log`` (if
     given) hears where the floor of ``floor="auto"`` was put."""
     motion = read_motion(src, asf)
-    target = refuse_inputs(output_path(out, src.suffix), files_of(motion))
+    target = motion_output(out, src.suffix, files_of(motion))
     result = complete(motion, get_prior(prior, motion.skeleton), hidden_joints(motion.skeleton, missing), floor=floor)
     if log is not None and floor == AUTO_FLOOR:
         height = result.source["floor_m"]
@@ -99,7 +86,7 @@ def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -
     """Fit ``skeleton`` (.asf or .bvh) to the keypoint file and write the motion to ``out``."""
     rig = load_skeleton(skeleton)
     data = load_keypoints(keypoints)
-    target = refuse_inputs(output_path(out, native_suffix(rig)), [keypoints, skeleton])  # before the work
+    target = motion_output(out, native_suffix(rig), [keypoints, skeleton])
     result = fit_keypoints(data, rig, get_prior(prior, rig), path=str(keypoints))
     return save_motion(result, target)
 
@@ -122,8 +109,9 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
     rig = load_skeleton(skeleton) if skeleton is not None else None
     model = get_prior(prior, rig)
     rig = rig or model.skeleton
+    target = motion_output(out, native_suffix(rig), [skeleton, reference])
     motion = sample_poses(model, rig, num, seed=seed)
-    files = write_motion(motion, output_path(out, native_suffix(rig)), [skeleton] if skeleton is not None else [])
+    files = save_motion(motion, target)
     apd = average_pairwise_distance(rig, motion.rotations) if num > 1 else 0.0
     score = None
     if reference is not None:
@@ -139,6 +127,7 @@ def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str 
                       frame_a: int = 0, frame_b: int = 0, asf: Path | None = None) -> list[Path]:
     """Interpolate from frame ``frame_a`` of ``a`` to frame ``frame_b`` of ``b`` and write ``out``."""
     first, last = read_motion(a, asf), read_motion(b, asf)
+    target = motion_output(out, a.suffix, files_of(first) + files_of(last))
     model = get_prior("none" if method == "slerp" else prior, first.skeleton)
     result = interpolate(pick_frame(first, frame_a), pick_frame(last, frame_b), num_frames, model, method)
-    return write_motion(result, output_path(out, a.suffix), [a, b])
+    return save_motion(result, target)

@@ -52,21 +52,24 @@ def image_file(photo_path: Path, out: Path, overlay: Path | None = None, mesh: s
                notify: Callable[[str], None] = print) -> list[Path]:
     """Recover the body in a photo; write it as a motion (``.amc``/``.bvh``/``.npz``) or as an
     overlay picture (``.png``) to ``out``, and the overlay also to ``overlay`` when given."""
-    from posefield.fit.jobs import write_motion
     from posefield.image.overlay import render_overlay
-    from posefield.io import load_skeleton
-    from posefield.viz.video import save_png
+    from posefield.io import load_skeleton, save_motion
+    from posefield.io.formats import MOTION_SUFFIXES
+    from posefield.io.outputs import check_output
+    from posefield.viz.video import PICTURE_SUFFIXES, save_png
 
+    inputs = [photo_path, skeleton]
+    picture = out.suffix.lower() in PICTURE_SUFFIXES
+    check_output(out, inputs, MOTION_SUFFIXES + PICTURE_SUFFIXES, "motion or picture")  # before the work
+    if overlay is not None:
+        check_output(overlay, inputs, PICTURE_SUFFIXES, "picture")
     photo = load_photo(photo_path)
     rig = load_skeleton(skeleton) if skeleton is not None else None
     result = photo_to_body(photo, None, method, rig, prior, notify)
     notify(f"{int((result.keypoints.confidence > 0).sum())} keypoints found; body recovered with {result.method}")
-    written: list[Path] = []
-    pictures = [p for p in (out if out.suffix.lower() == ".png" else None, overlay) if p is not None]
-    if out.suffix.lower() != ".png":
-        written += write_motion(result.motion, out, [photo_path])
-    for picture in pictures:
-        if picture.resolve() == photo_path.resolve():
-            raise MotionFormatError(picture, "refusing to overwrite the input photo")
-        written.append(save_png(render_overlay(photo, result.motion, result.keypoints, mesh), picture))
+    written = [] if picture else save_motion(result.motion, out)
+    pictures = [out] * picture + [overlay] * (overlay is not None)
+    if pictures:
+        drawn = render_overlay(photo, result.motion, result.keypoints, mesh)
+        written += [save_png(drawn, target) for target in pictures]
     return written

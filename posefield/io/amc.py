@@ -7,7 +7,6 @@ bone is C · R(dof) · Cᵀ (see :mod:`posefield.io.asf`). AMC files carry no fr
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from posefield.errors import MotionFormatError
 from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, euler_rotmats, format_asf, length_scale,
                               read_asf, read_text, skeleton_from_description)
 from posefield.io.atomic import atomic_open
+from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, rotmat_to_channels
 from posefield.skeleton.skeleton import Skeleton
@@ -209,15 +209,6 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float = DEFAU
 
 # ----------------------------------------------------------------------------- writing
 
-def _same_file(target: Path, other: str | None) -> bool:
-    """Whether ``target`` names the file ``other`` (``None``: no file)."""
-    if other is None:
-        return False
-    if target.exists() and Path(other).exists():
-        return os.path.samefile(target, other)
-    return target.resolve() == Path(other).resolve()
-
-
 def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
     """Bone -> (T, n) AMC values in file order (degrees; root translation in raw length
     units), Euler branches chosen for continuity."""
@@ -263,9 +254,7 @@ def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = No
     """
     path = Path(path)
     asf_path = path.with_suffix(".asf") if asf_path is None else Path(asf_path)
-    for target in (path, asf_path):
-        if any(_same_file(target, motion.source.get(key)) for key in ("path", "asf")):
-            raise MotionFormatError(target, "refusing to overwrite an input file of this motion")
+    refuse_inputs([path, asf_path], files_of(motion))
     description = describe_skeleton(motion.skeleton)
     amc_text = format_amc(_channel_values(motion, description))
     with atomic_open(asf_path) as asf_handle, atomic_open(path) as amc_handle:

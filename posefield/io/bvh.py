@@ -39,6 +39,7 @@ import torch
 
 from posefield.errors import MotionFormatError
 from posefield.io.atomic import atomic_open
+from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, channels_to_rotmat, rotmat_to_channels
 from posefield.rotations.euler import ROTATION_CHANNELS, rotation_order
@@ -394,7 +395,7 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
         MotionFormatError: ``path`` is the motion's source, or a joint name is not one word.
     """
     path = Path(path)
-    refuse_source_overwrite(motion, path)
+    refuse_inputs([path], files_of(motion))
     skeleton = motion.skeleton
     for name in skeleton.names:
         if len(name.split()) != 1 or name in ("{", "}"):
@@ -411,13 +412,6 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
         row = " ".join([NUMBER_FORMAT] * values.shape[1]) + "\n"
         handle.writelines(row % tuple(frame) for frame in values.tolist())
     return [path]
-
-
-def refuse_source_overwrite(motion: Motion, path: Path) -> None:
-    """Raise :class:`MotionFormatError` if ``path`` is the file ``motion`` was read from."""
-    source = motion.source.get("path")
-    if source and Path(source).resolve() == path.resolve():
-        raise MotionFormatError(path, "refusing to overwrite the motion's own source file")
 
 
 def written_channels(channels: tuple[str, ...], root: bool) -> tuple[str, ...]:

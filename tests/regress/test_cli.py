@@ -67,6 +67,7 @@ def test_checkpoint_round_trip(checkpoint, cmu_skeleton):
 
 def test_regress_writes_amc_and_asf(tmp_path, checkpoint, keypoint_file):
     out = tmp_path / "out" / "clip.amc"
+    out.parent.mkdir()
     result = run("regress", keypoint_file, "-o", out, "--model", checkpoint)
     assert result.exit_code == 0, result.output
     assert out.exists() and out.with_suffix(".asf").exists()
