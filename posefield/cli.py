@@ -6,19 +6,78 @@ stderr and exit code 2.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from pathlib import Path
 from typing import Callable, Optional
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's vendored click (pinned)
+from typer.core import TyperGroup
 
 from posefield.errors import PosefieldError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Learned human pose priors on open motion capture.")
+
+class OneLineErrors(TyperGroup):
+    """The ``posefield`` command group: usage errors (an unknown option, a missing or bad value)
+    print one line naming the option, like every other error, and exit with code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # a bare group: its help
+            exc.show()
+            code = exc.exit_code
+        except ClickException as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
+            typer.echo(f"posefield: error: {' '.join(exc.format_message().split())}{where}", err=True)
+            code = exc.exit_code
+        except typer.Abort:
+            typer.echo("posefield: aborted", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+                  help="Learned human pose priors on open motion capture.")
 dataset_app = typer.Typer(no_args_is_help=True, help="Build pose datasets from motion files.")
 prior_app = typer.Typer(no_args_is_help=True, help="Train and evaluate pose priors.")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(prior_app, name="prior")
+
+
+# Ranges of the numeric options (values outside, NaN and infinities are refused in one line).
+MAX_FPS = 1000.0  # frames per second
+MAX_FRAMES = 10_000_000  # frames of a motion to make, drop or pick
+MAX_TEST_FRAMES = 100_000  # frames or poses an evaluation draws
+MAX_SAMPLES = 10_000  # poses `sample` draws, projects and compares pairwise
+MAX_NOISE_DEG = 90.0  # standard deviation of rotation noise, degrees
+MAX_SEED = 2**32 - 1  # numpy's seed range
+MAX_THREADS = 1024
+MAX_STEPS = 10_000_000  # optimiser steps or epochs
+MAX_BATCH = 1 << 20
+MAX_PAIRS = 100_000_000  # labelled pairs held in memory (~16 GB of poses)
+MAX_WIDTH = 65_536  # hidden units of a layer
+MAX_ITERATIONS = 100
+MAX_SECONDS = 1e7  # about four months
+
+
+def number(default, low: float, high: float, *names: str, above: bool = False, help: str):
+    """A numeric option taking values in [low, high] ((low, high] with ``above``): any other
+    value, NaN or infinity is refused with one line naming the option (exit 2). The range is
+    added to the help."""
+    shown = f"{'(' if above else '['}{low:g}, {high:g}]" if isinstance(low, float) else f"[{low}, {high}]"
+    words = f"positive and at most {high:g}" if above and low == 0 else f"in {shown}"
+
+    def check(value):
+        if value is not None:
+            inside = low < value if above else low <= value
+            if not (math.isfinite(value) and inside and value <= high):
+                raise typer.BadParameter(f"must be {words}, got {value!r}")
+        return value
+
+    return typer.Option(default, *names, callback=check, help=f"{help} Range {shown}.")
 
 
 def fail(message: str) -> None:
@@ -57,9 +116,9 @@ def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. 
               vae: str = typer.Option("vae", help="The vae prior: 'vae' (shipped) or a checkpoint path."),
               gmm: str = typer.Option("gmm", help="The gmm prior: 'gmm' (shipped) or a checkpoint path."),
               hkmr_dataset: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) for the HKMR rows (its validation subjects)."),
-              hkmr_samples: int = typer.Option(512, min=1, help="HKMR test frames per condition."),
+              hkmr_samples: int = number(512, 1, MAX_TEST_FRAMES, help="HKMR test frames per condition."),
               setting: list[str] = typer.Option([], "--set", help="Override a protocol setting, NAME=VALUE (repeatable)."),
-              threads: int = typer.Option(1, min=1, help="Torch CPU threads.")) -> None:
+              threads: int = number(1, 1, MAX_THREADS, help="Torch CPU threads.")) -> None:
     """Benchmark the priors side by side on held-out subjects (protocol: posefield/bench/protocol.py)."""
     import torch
     from posefield.bench.jobs import bench_to_file
@@ -84,19 +143,19 @@ NDF_PRIOR_HELP = "Prior: a shipped name (cmu-asf, daz-bvh), 'ndf' (the shipped p
 @friendly_errors
 def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz) from 'posefield dataset build'."),
                     output: Path = typer.Option(..., "-o", "--output", help="Checkpoint (.pt), rewritten after every epoch."),
-                    epochs: Optional[int] = typer.Option(None, min=1, help="Train until this epoch (library default)."),
-                    batch_size: Optional[int] = typer.Option(None, min=1, help="Pairs per step and process (library default)."),
-                    lr_decay: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Learning-rate factor per epoch (library default)."),
-                    seed: int = typer.Option(0, help="Seed of initialisation, pairs and batch order."),
+                    epochs: Optional[int] = number(None, 1, MAX_STEPS, help="Train until this epoch (library default)."),
+                    batch_size: Optional[int] = number(None, 1, MAX_BATCH, help="Pairs per step and process (library default)."),
+                    lr_decay: Optional[float] = number(None, 0.0, 1.0, above=True, help="Learning-rate factor per epoch (library default)."),
+                    seed: int = number(0, 0, MAX_SEED, help="Seed of initialisation, pairs and batch order."),
                     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --output."),
                     device: str = typer.Option("cpu", help="'cpu' or 'cuda' (under torchrun: one GPU per process)."),
                     kind: str = typer.Option("ndf", help="Prior kind: 'ndf', or a baseline: 'vae' (takes --epochs, --batch-size, "
                                              "--seed, --resume, --mirror) or 'gmm' (fitted by EM; takes --seed, --mirror)."),
-                    pairs: Optional[int] = typer.Option(None, min=1, help="Labelled training pairs (library default)."),
+                    pairs: Optional[int] = number(None, 1, MAX_PAIRS, help="Labelled training pairs (library default)."),
                     mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Add the left-right mirror image "
                                                           "of every training pose [default: when the rig is symmetric]."),
                     cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
-                    threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
+                    threads: int = number(1, 1, MAX_THREADS, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
     """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)
     or, with --kind vae|gmm, a baseline prior (CPU)."""
     import torch
@@ -126,8 +185,8 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
                    dataset: Path = typer.Argument(..., help="Pose dataset (.npz); its validation split is used."),
                    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Markdown file to put the results in."),
                    title: Optional[str] = typer.Option(None, help="Section title [default: prior and dataset names]."),
-                   poses: int = typer.Option(2000, min=1, help="Held-out poses to evaluate on."),
-                   threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss.")) -> None:
+                   poses: int = number(2000, 1, MAX_TEST_FRAMES, help="Held-out poses to evaluate on."),
+                   threads: int = number(1, 1, MAX_THREADS, help="CPU threads of torch and faiss.")) -> None:
     """Evaluate a prior on held-out subjects: AUC vs noise, correlation, projection error and speed."""
     import torch
     from posefield.data import PoseDataset
@@ -190,8 +249,8 @@ def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
 @friendly_errors
 def demo(output: Path = typer.Option(Path("posefield-demo"), "-o", "--output", help="Folder for the demo's files."),
          prior: str = typer.Option("ndf", help="Prior: ndf (shipped), vae, gmm, none, or a checkpoint path."),
-         noise: float = typer.Option(6.0, help="Gaussian noise (degrees) added to every non-root rotation channel."),
-         seed: int = typer.Option(0, help="Seed of the noise.")) -> None:
+         noise: float = number(6.0, 0.0, MAX_NOISE_DEG, help="Gaussian noise (degrees) added to every non-root rotation channel."),
+         seed: int = number(0, 0, MAX_SEED, help="Seed of the noise.")) -> None:
     """The main job: denoise a noisy shipped clip with the shipped prior and draw the result."""
     from posefield.demo import run_demo
     r = run_demo(output, prior, noise, seed)
@@ -233,19 +292,26 @@ def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay
                views: str = typer.Option("front,side", help="Comma list: front, side, left, right, back or degrees."),
                labels: Optional[str] = typer.Option(None, help="Comma list of legend entries (default: file names)."),
                frames: Optional[str] = typer.Option(None, help="Comma list of frames for a .png (default: 4 evenly spaced)."),
-               fps: Optional[float] = typer.Option(None, help="Frame rate of an animation (default: the motion's, at most 30)."),
+               fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Frame rate of an animation (default: the motion's, at most 30)."),
                asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
     """Draw motions (skeletons or body meshes) from several views, overlaid, as a picture or animation."""
     from posefield.io.outputs import check_output
+    from posefield.viz.camera import view_azimuth
     from posefield.viz.render import render_motions
     from posefield.viz.video import ANIMATION_SUFFIXES, PICTURE_SUFFIXES
     check_output(output, inputs, PICTURE_SUFFIXES + ANIMATION_SUFFIXES, "picture")
-    motions, names = read_inputs(inputs, labels, asf)
     try:
         chosen = [int(f) for f in split_list(frames)] or None
     except ValueError:
         fail(f"--frames {frames!r}: expected a comma list of frame numbers")
-    typer.echo(f"wrote {render_motions(motions, names, output, split_list(views), body if mesh else None, chosen, fps)}")
+    chosen_views = split_list(views)
+    try:
+        for view in chosen_views or [""]:
+            view_azimuth(view)
+    except ValueError as exc:
+        fail(f"--views: {exc}")
+    motions, names = read_inputs(inputs, labels, asf)
+    typer.echo(f"wrote {render_motions(motions, names, output, chosen_views, body if mesh else None, chosen, fps)}")
 
 
 @app.command("view")
@@ -254,9 +320,9 @@ def view_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to show (.am
              mesh: bool = typer.Option(False, "--mesh", help="Also show body meshes."),
              body: str = typer.Option("auto", help=MESH_HELP),
              labels: Optional[str] = typer.Option(None, help="Comma list of names (default: file names)."),
-             port: Optional[int] = typer.Option(None, help="Web viewer port (default: a free one)."),
+             port: Optional[int] = number(None, 1, 65535, help="Web viewer port (default: a free one)."),
              browser: bool = typer.Option(True, help="Open a browser on the viewer."),
-             seconds: Optional[float] = typer.Option(None, help="Serve this long, then exit (default: until Ctrl-C)."),
+             seconds: Optional[float] = number(None, 0.0, MAX_SECONDS, help="Serve this long, then exit (default: until Ctrl-C)."),
              asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
     """Open an interactive 3D viewer in the browser, with a timeline (play, pause, frame slider)."""
     import time
@@ -305,8 +371,8 @@ def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleto
 def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz)."),
             dst: Path = typer.Argument(..., help="Output motion; the format follows the extension."),
             asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
-            fps: Optional[float] = typer.Option(None, help="Resample to this frame rate."),
-            source_fps: Optional[float] = typer.Option(None, help="Override the frame rate the input claims.")) -> None:
+            fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Resample to this frame rate."),
+            source_fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Override the frame rate the input claims.")) -> None:
     """Convert between AMC+ASF, BVH and npz (an .amc output also writes its .asf)."""
     import dataclasses
 
@@ -317,9 +383,6 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
     from posefield.io.outputs import check_output, files_of
     motion = read_motion(src, asf)
     check_output(dst, files_of(motion), MOTION_SUFFIXES, "motion")
-    for name, rate in (("--source-fps", source_fps), ("--fps", fps)):
-        if rate is not None and not rate > 0:
-            fail(f"{name} must be positive, got {rate:g}")
     if source_fps is not None:
         motion = dataclasses.replace(motion, fps=source_fps)
     if fps is not None:
@@ -332,15 +395,15 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
 @friendly_errors
 def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files or folders (.amc/.bvh/.npz), one rig."),
                   output: Path = typer.Option(..., "-o", "--output", help="Dataset file to write (.npz)."),
-                  fps: float = typer.Option(30.0, help="Target frame rate."),
-                  dedup: float = typer.Option(0.02, help="Drop poses closer than this (weighted geodesic, rad) to a kept one."),
+                  fps: float = number(30.0, 0.0, MAX_FPS, above=True, help="Target frame rate."),
+                  dedup: float = number(0.02, 0.0, math.pi, help="Drop poses closer than this (weighted geodesic, rad) to a kept one."),
                   val: list[str] = typer.Option([], "--val", help="Validation subject (or file stem with --split-by file); repeat."),
-                  val_fraction: float = typer.Option(0.2, help="Share of frames held out when --val is not given."),
+                  val_fraction: float = number(0.2, 0.0, 1.0, help="Share of frames held out when --val is not given."),
                   split_by: str = typer.Option("subject", help="'subject' or 'file'."),
-                  drop_frames: int = typer.Option(0, help="Frames dropped at the start of every file."),
+                  drop_frames: int = number(0, 0, MAX_FRAMES, help="Frames dropped at the start of every file."),
                   source_fps: list[str] = typer.Option([], "--source-fps", help="GLOB=FPS: files matching GLOB really run at FPS; repeat."),
                   asf: Optional[Path] = typer.Option(None, help="Skeleton for .amc sources (default: NN.asf beside them)."),
-                  seed: int = typer.Option(0, help="Seed of the validation draw.")) -> None:
+                  seed: int = number(0, 0, MAX_SEED, help="Seed of the validation draw.")) -> None:
     """Build a pose dataset (unit quaternions of the rotating non-root joints) with a train/val split."""
     from posefield.data.build import BuildConfig, build_dataset
     if output.suffix.lower() != ".npz":
@@ -429,12 +492,12 @@ def fit2d_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: ke
 
 @app.command("sample")
 @friendly_errors
-def sample_cmd(num: int = typer.Option(..., "-n", min=1, help="Number of poses (frames)."),
+def sample_cmd(num: int = number(..., 1, MAX_SAMPLES, "-n", help="Number of poses (frames)."),
                output: Path = typer.Option(..., "-o", "--output", help="Output motion; format by extension."),
                prior: str = typer.Option("ndf", help=PRIOR_HELP),
                skeleton: Optional[Path] = typer.Option(None, help="Rig to pose (.asf/.bvh); default: the prior's."),
                reference: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) to measure realism against."),
-               seed: int = typer.Option(0, help="Random seed.")) -> None:
+               seed: int = number(0, 0, MAX_SEED, help="Random seed.")) -> None:
     """Generate random poses projected onto the prior's manifold; report APD and realism."""
     from posefield.fit.jobs import sample_file
     report = sample_file(num, output, prior, skeleton, reference, seed)
@@ -447,11 +510,11 @@ def sample_cmd(num: int = typer.Option(..., "-n", min=1, help="Number of poses (
 @friendly_errors
 def interpolate_cmd(a: Path = typer.Argument(..., help="Motion holding the start pose."),
                     b: Path = typer.Argument(..., help="Motion holding the end pose."),
-                    frames: int = typer.Option(..., "--frames", min=2, help="Frames of the result, ends included."),
+                    frames: int = number(..., 2, MAX_FRAMES, "--frames", help="Frames of the result, ends included."),
                     output: Path = typer.Option(..., "-o", "--output", help=OUTPUT_HELP),
                     method: str = typer.Option("ndf", help="'ndf' (projected steps), 'latent' (the VAE's latent line) or 'slerp'."),
-                    frame_a: int = typer.Option(0, help="Frame of A to start from."),
-                    frame_b: int = typer.Option(0, help="Frame of B to end at."),
+                    frame_a: int = number(0, -MAX_FRAMES, MAX_FRAMES - 1, help="Frame of A to start from."),
+                    frame_b: int = number(0, -MAX_FRAMES, MAX_FRAMES - 1, help="Frame of B to end at."),
                     asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs."),
                     prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Interpolate between two poses along the pose manifold (or by slerp)."""
@@ -483,21 +546,21 @@ def regress_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: 
 def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz) with validation subjects."),
                       output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt)."),
                       model: str = typer.Option("hkmr", help="'hkmr' or 'flat'."),
-                      steps: int = typer.Option(3000, min=1, help="Optimiser steps."),
-                      batch_size: int = typer.Option(256, min=1, help="Synthetic scenes per step (under torchrun: "
+                      steps: int = number(3000, 1, MAX_STEPS, help="Optimiser steps."),
+                      batch_size: int = number(256, 1, MAX_BATCH, help="Synthetic scenes per step (under torchrun: "
                                                      "shared evenly by the processes)."),
-                      lr: float = typer.Option(1e-3, help="Initial learning rate."),
-                      hidden: int = typer.Option(192, min=1, help="Width of each HKMR chain MLP (flat: matched)."),
-                      iterations: int = typer.Option(3, min=1, help="Outer iterations T."),
-                      inner_iterations: int = typer.Option(2, min=1, help="HKMR chain iterations per outer one."),
+                      lr: float = number(1e-3, 0.0, 1.0, above=True, help="Initial learning rate."),
+                      hidden: int = number(192, 1, MAX_WIDTH, help="Width of each HKMR chain MLP (flat: matched)."),
+                      iterations: int = number(3, 1, MAX_ITERATIONS, help="Outer iterations T."),
+                      inner_iterations: int = number(2, 1, MAX_ITERATIONS, help="HKMR chain iterations per outer one."),
                       feedback: bool = typer.Option(True, "--feedback/--no-feedback",
                                                     help="Feed the regressors the keypoints' reprojection residuals "
                                                     "(HKMR: before every chain iteration, flat: every outer iteration)."),
-                      seed: int = typer.Option(0, help="Random seed."),
+                      seed: int = number(0, 0, MAX_SEED, help="Random seed."),
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),
-                      max_minutes: Optional[float] = typer.Option(None, help="Stop after this much training time."),
-                      threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads."),
+                      max_minutes: Optional[float] = number(None, 0.0, MAX_SECONDS / 60, help="Stop after this much training time (0: after the first step)."),
+                      threads: Optional[int] = number(None, 1, MAX_THREADS, help="Torch CPU threads."),
                       device: str = typer.Option("cpu", help="'cpu' or 'cuda' (one GPU; scenes are drawn on the "
                                                  "CPU either way)."),
                       resume: bool = typer.Option(False, "--resume", help="Go on with the interrupted run saved in "
@@ -529,9 +592,9 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       output: Path = typer.Option(Path("benchmarks/regress.md"), "-o", "--output", help="Report (.md)."),
                       hkmr: str = typer.Option("hkmr", help="HKMR model: 'hkmr' (shipped) or a checkpoint path."),
                       flat: str = typer.Option("flat", help="Flat model: 'flat' (shipped) or a checkpoint path."),
-                      samples: int = typer.Option(512, min=1, help="Test frames per condition."),
-                      clip_length: int = typer.Option(32, min=1, help="Frames per person and camera."),
-                      seed: int = typer.Option(2020, help="Seed of the test scenes."),
+                      samples: int = number(512, 1, MAX_TEST_FRAMES, help="Test frames per condition."),
+                      clip_length: int = number(32, 1, MAX_FRAMES, help="Frames per person and camera."),
+                      seed: int = number(2020, 0, MAX_SEED, help="Seed of the test scenes."),
                       prior: str = typer.Option("ndf", help="Prior of HKMR_MF's fitting."),
                       refine: bool = typer.Option(True, "--refine/--no-refine", help="Also run HKMR_MF.")) -> None:
     """MPJPE / PA-MPJPE of flat, HKMR and HKMR_MF without and with occluders (markdown report)."""
