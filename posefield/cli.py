@@ -111,7 +111,7 @@ def friendly_errors(func: Callable) -> Callable:
 def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. the CMU ASF/AMC clips)."),
               subjects: str = typer.Option("09,13", help="Held-out (test) subjects, comma-separated."),
               quick: bool = typer.Option(False, "--quick", help="The quick protocol (fewer windows, samples, steps)."),
-              output: Path = typer.Option(Path("benchmarks/results.md"), "-o", "--output", help="Report (.md); plots go next to it."),
+              output: Path = typer.Option(..., "-o", "--output", help="Report (.md) to write; its plots go next to it."),
               ndf: str = typer.Option("ndf", help="The ndf prior: 'ndf' (shipped) or a checkpoint path."),
               vae: str = typer.Option("vae", help="The vae prior: 'vae' (shipped) or a checkpoint path."),
               gmm: str = typer.Option("gmm", help="The gmm prior: 'gmm' (shipped) or a checkpoint path."),
@@ -123,11 +123,15 @@ def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. 
     import torch
     from posefield.bench.jobs import bench_to_file
     from posefield.bench.protocol import FULL, QUICK, with_overrides
+    from posefield.io.outputs import check_output
     torch.set_num_threads(threads)
     try:
         protocol = with_overrides(QUICK if quick else FULL, setting)
     except ValueError as exc:
-        fail(str(exc))
+        fail(f"--set: {exc}")
+    if not data.is_dir():
+        fail(f"--data {data}: no such folder")
+    check_output(output, [], (".md",), "report")
     held_out = {s.strip() for s in subjects.split(",") if s.strip()}
     bench_to_file(data, held_out, protocol, {"ndf": ndf, "vae": vae, "gmm": gmm, "none": "none"}, output,
                   " ".join(["posefield", *sys.argv[1:]]), hkmr_dataset, hkmr_samples, log=typer.echo)
@@ -589,7 +593,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
 @app.command("bench-regress")
 @friendly_errors
 def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz); its validation subjects are tested."),
-                      output: Path = typer.Option(Path("benchmarks/regress.md"), "-o", "--output", help="Report (.md)."),
+                      output: Path = typer.Option(..., "-o", "--output", help="Report (.md) to write."),
                       hkmr: str = typer.Option("hkmr", help="HKMR model: 'hkmr' (shipped) or a checkpoint path."),
                       flat: str = typer.Option("flat", help="Flat model: 'flat' (shipped) or a checkpoint path."),
                       samples: int = number(512, 1, MAX_TEST_FRAMES, help="Test frames per condition."),
@@ -601,8 +605,10 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     from posefield.io.atomic import atomic_open
     from posefield.regress.bench import BenchConfig, format_report
     from posefield.regress.jobs import bench_file
+    from posefield.io.outputs import check_output
     if samples % clip_length:
         fail(f"--samples ({samples}) must be a multiple of --clip-length ({clip_length})")
+    check_output(output, [dataset], (".md",), "report")
     config = BenchConfig(samples=samples, clip_length=clip_length, seed=seed)
     result = bench_file(dataset, hkmr, flat, prior, refine, config, notify=typer.echo)
     report = format_report(result, config, " ".join(["posefield", *sys.argv[1:]]))
