@@ -303,7 +303,6 @@ def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay
     from posefield.viz.camera import view_azimuth
     from posefield.viz.render import render_motions
     from posefield.viz.video import ANIMATION_SUFFIXES, PICTURE_SUFFIXES
-    check_output(output, inputs, PICTURE_SUFFIXES + ANIMATION_SUFFIXES, "picture")
     try:
         chosen = [int(f) for f in split_list(frames)] or None
     except ValueError:
@@ -314,6 +313,7 @@ def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay
             view_azimuth(view)
     except ValueError as exc:
         fail(f"--views: {exc}")
+    check_output(output, inputs, PICTURE_SUFFIXES + ANIMATION_SUFFIXES, "picture")
     motions, names = read_inputs(inputs, labels, asf)
     typer.echo(f"wrote {render_motions(motions, names, output, chosen_views, body if mesh else None, chosen, fps)}")
 
