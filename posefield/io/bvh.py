@@ -16,8 +16,9 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
   the bounding box of the rest joints and end sites (:func:`detect_length_unit`):
   below 5 → metres, below 500 → centimetres, else millimetres. Inches (or any other
   unit) must be passed explicitly.
-* Frame rate: 1 / ``Frame Time``; printed frame times are rounded, so a time that is a whole
-  rate's to its printed digits (±1 in the last) gives that rate (0.00833333 s → 120 fps).
+* Frame rate: 1 / ``Frame Time``; printed frame times are rounded, so a time within 0.01 % of
+  a whole rate's, and equal to it to its printed digits (±1 in the last), gives that rate
+  (0.00833333 s → 120 fps).
   ``fps=`` overrides the header (the CMU salsa clips say 120 fps but were recorded at 60).
 * ``drop_frames=N`` drops the first N frames (the CMU-DAZ clips start with a T-pose frame
   and a three-frame ramp into the motion: use 4).
@@ -278,13 +279,14 @@ def _all_numbers(tokens: list[str]) -> bool:
 
 
 def _frame_rate(frame_time: float) -> float:
-    """1 / ``frame_time``, snapped to a whole rate whose frame time it is to the digits it was
-    printed with, give or take one in the last (0.008333 → 120 fps, 0.016666 → 60 fps); a
-    time printed with more digits keeps its rate (0.002083376737 → 479.99 fps)."""
+    """1 / ``frame_time``, snapped to a whole rate within 0.01 % whose frame time it is to the
+    digits it was printed with, give or take one in the last (0.008333 → 120 fps, 0.016666 →
+    60 fps); a time printed with more digits keeps its rate (0.002083376737 → 479.99 fps)."""
     fps, whole = 1.0 / frame_time, round(1.0 / frame_time)
     digits = len(repr(frame_time).split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
     last_digit = 10.0 ** (math.floor(math.log10(frame_time)) - digits + 1)
-    return float(whole) if whole > 0 and abs(frame_time - 1.0 / whole) <= last_digit else fps
+    near = abs(fps - whole) < 1e-4 * fps and abs(frame_time - 1.0 / max(whole, 1)) <= last_digit
+    return float(whole) if near else fps
 
 
 def _channel_starts(channels: list[tuple[str, ...]]) -> list[int]:

@@ -21,7 +21,7 @@ def clip():
 
 
 @pytest.mark.parametrize("suffix", [".amc", ".bvh", ".npz"])
-@pytest.mark.parametrize("fps", [30.0, 29.97, 7.5, 120.0, 1000 / 3])
+@pytest.mark.parametrize("fps", [30.0, 29.97, 7.5, 120.0, 1000 / 3, 479.99])
 def test_written_motion_reads_back_with_its_duration(tmp_path, clip, suffix, fps):
     motion = dataclasses.replace(clip, fps=fps)
     back = load_motion(save_motion(motion, tmp_path / f"clip{suffix}")[0])
