@@ -28,6 +28,7 @@ confidences outside [0, 1] or all zero, bad intrinsics) raises one
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,8 @@ def load_keypoints(path: str | Path) -> Keypoints:
     path = Path(path)
     if not path.is_file():
         raise MotionFormatError(path, "no such file")
+    if not zipfile.is_zipfile(path):
+        raise MotionFormatError(path, "not a keypoint file (an .npz archive of keypoints, joint_names and K)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}

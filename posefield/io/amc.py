@@ -102,6 +102,8 @@ def _split_lines(path: Path, text: str, counts: dict[str, int],
             unit = {":DEGREES": "deg", ":RADIANS": "rad"}.get(key.upper(), unit)
         elif key in rows:
             raise MotionFormatError(path, f"bone {key!r} before the first frame number", number)
+        elif number == text.count("\n") + 1 and not text.endswith("\n"):  # the last line, cut short
+            raise MotionFormatError(path, f"file ends mid-line in {line.strip()!r} (truncated?)", number)
         else:
             raise MotionFormatError(path, f"unknown bone {key!r} (not in {asf_name})", number)
     if not frame_lines:
