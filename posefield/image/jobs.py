@@ -38,11 +38,37 @@ def load_photo(path: str | Path) -> np.ndarray:
         raise MotionFormatError(path, f"not a readable image ({exc})") from None
 
 
+CONFIDENT = 0.5
+"""A keypoint counts as seen from this confidence on."""
+MIN_SEEN = 4
+"""With fewer keypoints seen than this, no body is built from a photo: the rest would be guessed."""
+
+
+def seen_keypoints(keypoints: Keypoints, path: str | Path | None = None,
+                   notify: Callable[[str], None] = lambda message: None) -> list[str]:
+    """The names of the keypoints seen (confidence at least :data:`CONFIDENT`) in a photo's
+    first frame; ``notify`` hears which were not seen. Raises :class:`MotionFormatError` naming
+    ``path`` when fewer than :data:`MIN_SEEN` were."""
+    seen = [n for n, c in zip(keypoints.joint_names, keypoints.confidence[0]) if c >= CONFIDENT]
+    if len(seen) < MIN_SEEN:
+        raise MotionFormatError(path, f"the detector saw only {len(seen)} of {len(keypoints.joint_names)} keypoints "
+                                      f"(confidence >= {CONFIDENT:g}: {', '.join(seen) or 'none'}); a body needs at "
+                                      f"least {MIN_SEEN}")
+    unseen = [n for n in keypoints.joint_names if n not in seen]
+    if unseen:
+        notify(f"{len(seen)} of {len(keypoints.joint_names)} keypoints seen; not seen, so guessed by the prior: "
+               f"{', '.join(unseen)}")
+    return seen
+
+
 def photo_to_body(photo: np.ndarray, detector: KeypointDetector | None = None, method: str = "auto",
                   skeleton: Skeleton | None = None, prior: str = "ndf",
-                  notify: Callable[[str], None] = lambda message: None) -> PhotoResult:
-    """Detect keypoints in an (H, W, 3) uint8 photo (default detector: MediaPipe) and recover the body."""
+                  notify: Callable[[str], None] = lambda message: None, path: str | Path | None = None) -> PhotoResult:
+    """Detect keypoints in an (H, W, 3) uint8 photo (default detector: MediaPipe) and recover the
+    body; raises :class:`MotionFormatError` naming ``path`` when too few keypoints were seen
+    (:func:`seen_keypoints`)."""
     keypoints = (detector or MediaPipeDetector()).detect(photo)
+    seen_keypoints(keypoints, path, notify)
     motion, used = recover_body(keypoints, method, skeleton, prior, notify)
     return PhotoResult(keypoints, motion, used)
 
@@ -65,8 +91,8 @@ def image_file(photo_path: Path, out: Path, overlay: Path | None = None, mesh: s
         check_output(overlay, inputs, PICTURE_SUFFIXES, "picture")
     photo = load_photo(photo_path)
     rig = load_skeleton(skeleton) if skeleton is not None else None
-    result = photo_to_body(photo, None, method, rig, prior, notify)
-    notify(f"{int((result.keypoints.confidence > 0).sum())} keypoints found; body recovered with {result.method}")
+    result = photo_to_body(photo, None, method, rig, prior, notify, photo_path)
+    notify(f"body recovered with {result.method}")
     written = [] if picture else save_motion(result.motion, out)
     pictures = [out] * picture + [overlay] * (overlay is not None)
     if pictures:
