@@ -296,7 +296,9 @@ def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay
                views: str = typer.Option("front,side", help="Comma list: front, side, left, right, back or degrees."),
                labels: Optional[str] = typer.Option(None, help="Comma list of legend entries (default: file names)."),
                frames: Optional[str] = typer.Option(None, help="Comma list of frames for a .png (default: 4 evenly spaced)."),
-               fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Frame rate of an animation (default: the motion's, at most 30)."),
+               fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True,
+                                             help="Frame rate of an animation (default: the motion's, at most 30; "
+                                                  "a GIF plays at most 50)."),
                asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
     """Draw motions (skeletons or body meshes) from several views, overlaid, as a picture or animation."""
     from posefield.io.outputs import check_output
