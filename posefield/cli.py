@@ -164,7 +164,9 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     or, with --kind vae|gmm, a baseline prior (CPU)."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.io.outputs import check_output
     from posefield.prior.train import train, train_config
+    check_output(output, [dataset])
     torch.set_num_threads(threads)
     if kind == "vae":
         from posefield.prior.vae import VAETrainConfig, train_vae
@@ -194,8 +196,11 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
     """Evaluate a prior on held-out subjects: AUC vs noise, correlation, projection error and speed."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.io.outputs import check_output
     from posefield.prior.checkpoint import load_prior
     from posefield.prior.evaluate import EvalConfig, evaluate, report_markdown, write_report
+    if output is not None:
+        check_output(output, [dataset, Path(prior)])
     torch.set_num_threads(threads)
     config = EvalConfig(num_poses=poses)
     title = title or f"{Path(prior).stem} on {dataset.name}"
@@ -412,15 +417,20 @@ def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files o
                   seed: int = number(0, 0, MAX_SEED, help="Seed of the validation draw.")) -> None:
     """Build a pose dataset (unit quaternions of the rotating non-root joints) with a train/val split."""
     from posefield.data.build import BuildConfig, build_dataset
+    from posefield.io.outputs import check_output
     if output.suffix.lower() != ".npz":
         fail(f"{output}: dataset output must end in .npz")
+    check_output(output, sources)
     overrides = []
     for item in source_fps:
         pattern, _, value = item.rpartition("=")
         try:
-            overrides.append((pattern, float(value)))
+            rate = float(value)
         except ValueError:
-            fail(f"--source-fps {item!r}: expected GLOB=FPS")
+            rate = math.nan
+        if not (pattern and 0 < rate <= MAX_FPS):
+            fail(f"--source-fps {item!r}: expected GLOB=FPS with 0 < FPS <= {MAX_FPS:g}")
+        overrides.append((pattern, rate))
     config = BuildConfig(fps=fps, dedup_distance=dedup, val_subjects=tuple(val), val_fraction=val_fraction,
                          split_by=split_by, drop_frames=drop_frames, source_fps=tuple(overrides), asf=asf, seed=seed)
     dataset, summary = build_dataset(sources, config)
@@ -578,8 +588,10 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     from posefield.regress.jobs import train_file
     from posefield.regress.regressor import RegressorConfig
     from posefield.regress.train import TrainConfig
+    from posefield.io.outputs import check_output
     if model not in ("hkmr", "flat"):
         fail(f"--model must be 'hkmr' or 'flat', got {model!r}")
+    check_output(output, [dataset])
     if threads:
         import torch
         torch.set_num_threads(threads)

@@ -40,7 +40,7 @@ def load_photo(path: str | Path) -> np.ndarray:
 
 CONFIDENT = 0.5
 """A keypoint counts as seen from this confidence on."""
-MIN_SEEN = 4
+MIN_SEEN = 3
 """With fewer keypoints seen than this, no body is built from a photo: the rest would be guessed."""
 
 

@@ -85,7 +85,7 @@ def test_a_photo_with_too_few_keypoints_builds_no_body():
     truth = camera_pose(demo_skeleton())
     photo = np.zeros((480, 640, 3), dtype=np.uint8)
     with pytest.raises(MotionFormatError, match=r"photo\.jpg: the detector saw only 2 of 18 keypoints .*lclavicle, "
-                                                r"rclavicle\); a body needs at least 4"):
+                                                r"rclavicle\); a body needs at least 3"):
         photo_to_body(photo, HalfBlindDetector(truth, (640, 480), 2), method="fit2d", prior="none",
                       path="photo.jpg")
 
