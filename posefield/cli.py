@@ -61,6 +61,8 @@ MAX_PAIRS = 100_000_000  # labelled pairs held in memory (~16 GB of poses)
 MAX_WIDTH = 65_536  # hidden units of a layer
 MAX_ITERATIONS = 100
 MAX_SECONDS = 1e7  # about four months
+MAX_DEPTH_M = 1000.0  # camera distance
+MAX_PIXELS = 100_000  # image sides, focal lengths, pixel noise
 
 
 def number(default, low: float, high: float, *names: str, above: bool = False, help: str):
@@ -289,7 +291,10 @@ def read_inputs(paths: list[Path], labels: Optional[str], asf: Optional[Path]):
     names = split_list(labels) or [p.stem for p in paths]
     if len(names) != len(paths):
         fail(f"--labels names {len(names)} inputs but {len(paths)} were given")
-    return [read_motion(p, asf) for p in paths], names
+    amc = [p.suffix.lower() == ".amc" for p in paths]
+    if asf is not None and not any(amc):
+        fail(f"--asf {asf} applies to .amc inputs only, and none was given")
+    return [read_motion(p, asf if is_amc else None) for p, is_amc in zip(paths, amc)], names
 
 
 @app.command("render")
@@ -370,9 +375,9 @@ def image_cmd(photo: Path = typer.Argument(..., help="Photo of a person (.jpg, .
 
 @app.command()
 @friendly_errors
-def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleton (.asf) or pose dataset (.npz)."),
+def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleton (.asf), pose dataset or keypoint file (.npz)."),
          asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc file.")) -> None:
-    """Summarise a motion, skeleton or pose dataset."""
+    """Summarise a motion, skeleton, pose dataset or keypoint file."""
     from posefield.io.describe import describe
     typer.echo(describe(path, asf=asf))
 
@@ -504,6 +509,35 @@ def fit2d_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: ke
     if (asf is None) == (skeleton is None):
         fail("fit2d needs exactly one of --asf and --skeleton")
     echo_written(fit2d_file(keypoints, output, asf or skeleton, prior))
+
+
+@app.command("keypoints")
+@friendly_errors
+def keypoints_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) with Y up (ASF/AMC, BVH)."),
+                  output: Path = typer.Option(..., "-o", "--output", help="Keypoint file to write (.npz)."),
+                  asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
+                  points: Optional[str] = typer.Option(None, help="Comma list of points (see '2D keypoint files' in "
+                                                       "the README) [default: every point of the rig]."),
+                  depth: Optional[float] = number(None, 0.0, MAX_DEPTH_M, above=True, help="Camera distance from "
+                                                  "the motion's mean position, metres (library default)."),
+                  yaw: Optional[float] = number(None, -360.0, 360.0, help="Camera turn about the vertical, degrees "
+                                                "(library default)."),
+                  focal: Optional[float] = number(None, 0.0, MAX_PIXELS, above=True, help="Focal length, pixels "
+                                                  "(library default)."),
+                  width: Optional[int] = number(None, 1, MAX_PIXELS, help="Image width, pixels (library default)."),
+                  height: Optional[int] = number(None, 1, MAX_PIXELS, help="Image height, pixels (library default)."),
+                  noise: Optional[float] = number(None, 0.0, MAX_PIXELS, help="Gaussian pixel noise, standard deviation "
+                                                  "in pixels (library default)."),
+                  seed: Optional[int] = number(None, 0, MAX_SEED, help="Seed of the noise (library default).")) -> None:
+    """Make a 2D keypoint file from a motion filmed by a pinhole camera (for regress and fit2d)."""
+    import dataclasses
+
+    from posefield.fit.jobs import keypoints_file
+    from posefield.fit.keypoints import ViewSettings
+    given = {"depth": depth, "yaw_deg": yaw, "focal": focal, "width": width, "height": height, "pixel_noise": noise,
+             "seed": seed}
+    view = dataclasses.replace(ViewSettings(), **{k: v for k, v in given.items() if v is not None})
+    echo_written(keypoints_file(src, output, asf, split_list(points) or None, view))
 
 
 @app.command("sample")

@@ -17,7 +17,7 @@ from posefield.fit.complete import AUTO_FLOOR, complete
 from posefield.fit.denoise import denoise
 from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.interpolate import interpolate, pick_frame
-from posefield.fit.keypoints import load_keypoints
+from posefield.fit.keypoints import ViewSettings, keypoint_points, load_keypoints, save_keypoints, view_keypoints
 from posefield.fit.metrics import average_pairwise_distance, realism
 from posefield.fit.sample import sample_poses
 from posefield.io.formats import MOTION_SUFFIXES, load_motion, load_skeleton, save_motion
@@ -38,8 +38,13 @@ def native_suffix(skeleton: Skeleton) -> str:
 
 
 def read_motion(path: Path, asf: Path | None = None) -> Motion:
-    """A motion file (``asf`` names the skeleton of an ``.amc``)."""
-    return load_motion(path, asf=asf) if path.suffix.lower() == ".amc" else load_motion(path)
+    """A motion file (``asf`` names the skeleton of an ``.amc``; other files have their own, and
+    a skeleton given for one is refused rather than ignored)."""
+    if path.suffix.lower() == ".amc":
+        return load_motion(path, asf=asf)
+    if asf is not None:
+        raise MotionFormatError(path, f"has its own skeleton: --asf {asf} applies to .amc inputs only")
+    return load_motion(path)
 
 
 def motion_output(out: Path, suffix: str, sources: list[Path]) -> Path:
@@ -89,6 +94,19 @@ def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -
     target = motion_output(out, native_suffix(rig), [keypoints, skeleton])
     result = fit_keypoints(data, rig, get_prior(prior, rig), path=str(keypoints))
     return save_motion(result, target)
+
+
+def keypoints_file(src: Path, out: Path, asf: Path | None = None, points: list[str] | None = None,
+                   view: ViewSettings = ViewSettings()) -> list[Path]:
+    """Film the (Y-up) motion in ``src`` as ``view`` says and write the keypoints of ``points``
+    (default: every point of its rig) to the keypoint file ``out`` (.npz), e.g. to try
+    ``regress`` or ``fit2d`` on a known motion."""
+    motion = read_motion(src, asf)
+    target = check_output(out, files_of(motion), (".npz",), "keypoint file")
+    if points is not None:
+        keypoint_points(motion.skeleton, points, src)
+    save_keypoints(view_keypoints(motion, points, view), target)
+    return [target]
 
 
 @dataclasses.dataclass(frozen=True)
