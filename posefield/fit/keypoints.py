@@ -180,23 +180,6 @@ def project_points(points: torch.Tensor, intrinsics: torch.Tensor, min_depth: fl
     return uvw[..., :2] / z
 
 
-CAMERA = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
-"""Intrinsics of a 1280 × 720 image with a focal length of 1000 pixels (about 65° across)."""
-
-
-def camera_view(motion: Motion, depth: float = 4.0, yaw_deg: float = 30.0) -> Motion:
-    """The motion seen by a camera ``depth`` metres in front of its mean position, turned by
-    ``yaw_deg`` about the vertical, in camera coordinates (y down, z forward); ``motion`` has Y
-    up (ASF/AMC and BVH)."""
-    turn = roma.rotvec_to_unitquat(torch.tensor([0.0, np.radians(yaw_deg), 0.0], dtype=torch.float64))
-    to_camera = roma.quat_product(torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64), turn)
-    rotations = motion.rotations.copy()
-    rotations[:, 0] = roma.quat_product(to_camera.expand(motion.num_frames, 4), torch.as_tensor(rotations[:, 0])).numpy()
-    centred = torch.as_tensor(motion.root_translation - motion.root_translation.mean(axis=0))
-    translation = roma.quat_action(to_camera.expand(motion.num_frames, 4), centred).numpy() + [0.0, 0.0, depth]
-    return dataclasses.replace(motion, rotations=rotations, root_translation=translation)
-
-
 @dataclasses.dataclass(frozen=True)
 class ViewSettings:
     """How :func:`view_keypoints` films a motion: a camera ``depth`` metres in front of its mean
@@ -214,6 +197,23 @@ class ViewSettings:
     def intrinsics(self) -> np.ndarray:
         """(3, 3) pinhole matrix, principal point at the image centre."""
         return np.array([[self.focal, 0.0, self.width / 2], [0.0, self.focal, self.height / 2], [0.0, 0.0, 1.0]])
+
+
+CAMERA = ViewSettings().intrinsics()
+"""Intrinsics of a 1280 × 720 image with a focal length of 1000 pixels (about 65° across)."""
+
+
+def camera_view(motion: Motion, depth: float = ViewSettings.depth, yaw_deg: float = ViewSettings.yaw_deg) -> Motion:
+    """The motion seen by a camera ``depth`` metres in front of its mean position, turned by
+    ``yaw_deg`` about the vertical, in camera coordinates (y down, z forward); ``motion`` has Y
+    up (ASF/AMC and BVH)."""
+    turn = roma.rotvec_to_unitquat(torch.tensor([0.0, np.radians(yaw_deg), 0.0], dtype=torch.float64))
+    to_camera = roma.quat_product(torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64), turn)
+    rotations = motion.rotations.copy()
+    rotations[:, 0] = roma.quat_product(to_camera.expand(motion.num_frames, 4), torch.as_tensor(rotations[:, 0])).numpy()
+    centred = torch.as_tensor(motion.root_translation - motion.root_translation.mean(axis=0))
+    translation = roma.quat_action(to_camera.expand(motion.num_frames, 4), centred).numpy() + [0.0, 0.0, depth]
+    return dataclasses.replace(motion, rotations=rotations, root_translation=translation)
 
 
 def view_keypoints(motion: Motion, joint_names: list[str] | None = None,
