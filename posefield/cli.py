@@ -39,6 +39,7 @@ class OneLineErrors(TyperGroup):
             return code
         sys.exit(code if isinstance(code, int) else 0)
 
+
 app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
                   help="Learned human pose priors on open motion capture.")
 dataset_app = typer.Typer(no_args_is_help=True, help="Build pose datasets from motion files.")
