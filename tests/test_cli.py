@@ -176,3 +176,9 @@ def test_asf_for_a_bvh_input_is_refused_not_ignored(cmu, tmp_path, command):
     result = run(*args, "--asf", cmu / "05.asf")
     assert result.exit_code == 2 and "--asf" in result.output and ".amc inputs only" in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_convert_refuses_a_resampling_that_would_make_millions_of_frames(cmu, tmp_path):
+    """Each rate is in range, but 60 frames claimed at 0.001 fps last 16 hours: 59 million frames at 1000 fps."""
+    result = run("convert", cmu / "05_17.amc", tmp_path / "x.bvh", "--source-fps", "0.001", "--fps", "1000")
+    assert result.exit_code == 2 and "at most 1000000" in result.output and not (tmp_path / "x.bvh").exists()
