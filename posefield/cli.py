@@ -50,7 +50,7 @@ app.add_typer(prior_app, name="prior")
 
 # Ranges of the numeric options (values outside, NaN and infinities are refused in one line).
 MAX_FPS = 1000.0  # frames per second
-MAX_FRAMES = 10_000_000  # frames of a motion to make, drop or pick
+MAX_FRAMES = 1_000_000  # frames of a motion to make, drop or pick (as posefield.data.resample.MAX_FRAMES)
 MAX_TEST_FRAMES = 100_000  # frames or poses an evaluation draws
 MAX_SAMPLES = 10_000  # poses `sample` draws, projects and compares pairwise
 MAX_NOISE_DEG = 90.0  # standard deviation of rotation noise, degrees
