@@ -518,7 +518,7 @@ def keypoints_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) 
                   output: Path = typer.Option(..., "-o", "--output", help="Keypoint file to write (.npz)."),
                   asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
                   points: Optional[str] = typer.Option(None, help="Comma list of points (see '2D keypoint files' in "
-                                                       "the README) [default: every point of the rig]."),
+                                                       "the README; default: every point of the rig)."),
                   depth: Optional[float] = number(None, 0.0, MAX_DEPTH_M, above=True, help="Camera distance from "
                                                   "the motion's mean position, metres (library default)."),
                   yaw: Optional[float] = number(None, -360.0, 360.0, help="Camera turn about the vertical, degrees "
