@@ -6,19 +6,81 @@ stderr and exit code 2.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from pathlib import Path
 from typing import Callable, Optional
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's vendored click (pinned)
+from typer.core import TyperGroup
 
 from posefield.errors import PosefieldError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Learned human pose priors on open motion capture.")
+
+class OneLineErrors(TyperGroup):
+    """The ``posefield`` command group: usage errors (an unknown option, a missing or bad value)
+    print one line naming the option, like every other error, and exit with code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # a bare group: its help
+            exc.show()
+            code = exc.exit_code
+        except ClickException as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
+            typer.echo(f"posefield: error: {' '.join(exc.format_message().split())}{where}", err=True)
+            code = exc.exit_code
+        except typer.Abort:
+            typer.echo("posefield: aborted", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+                  help="Learned human pose priors on open motion capture.")
 dataset_app = typer.Typer(no_args_is_help=True, help="Build pose datasets from motion files.")
 prior_app = typer.Typer(no_args_is_help=True, help="Train and evaluate pose priors.")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(prior_app, name="prior")
+
+
+# Ranges of the numeric options (values outside, NaN and infinities are refused in one line).
+MAX_FPS = 1000.0  # frames per second
+MAX_FRAMES = 1_000_000  # frames of a motion to make, drop or pick (as posefield.data.resample.MAX_FRAMES)
+MAX_TEST_FRAMES = 100_000  # frames or poses an evaluation draws
+MAX_SAMPLES = 10_000  # poses `sample` draws, projects and compares pairwise
+MAX_NOISE_DEG = 90.0  # standard deviation of rotation noise, degrees
+MAX_SEED = 2**32 - 1  # numpy's seed range
+MAX_THREADS = 1024
+MAX_STEPS = 10_000_000  # optimiser steps or epochs
+MAX_BATCH = 1 << 20
+MAX_PAIRS = 100_000_000  # labelled pairs held in memory (~16 GB of poses)
+MAX_WIDTH = 65_536  # hidden units of a layer
+MAX_ITERATIONS = 100
+MAX_SECONDS = 1e7  # about four months
+MAX_DEPTH_M = 1000.0  # camera distance
+MAX_PIXELS = 100_000  # image sides, focal lengths, pixel noise
+
+
+def number(default, low: float, high: float, *names: str, above: bool = False, help: str):
+    """A numeric option taking values in [low, high] ((low, high] with ``above``): any other
+    value, NaN or infinity is refused with one line naming the option (exit 2). The range is
+    added to the help."""
+    shown = f"{'(' if above else '['}{low:g}, {high:g}]" if isinstance(low, float) else f"[{low}, {high}]"
+    words = f"positive and at most {high:g}" if above and low == 0 else f"in {shown}"
+
+    def check(value):
+        if value is not None:
+            inside = low < value if above else low <= value
+            if not (math.isfinite(value) and inside and value <= high):
+                raise typer.BadParameter(f"must be {words}, got {value!r}")
+        return value
+
+    return typer.Option(default, *names, callback=check, help=f"{help} Range {shown}.")
 
 
 def fail(message: str) -> None:
@@ -52,23 +114,27 @@ def friendly_errors(func: Callable) -> Callable:
 def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. the CMU ASF/AMC clips)."),
               subjects: str = typer.Option("09,13", help="Held-out (test) subjects, comma-separated."),
               quick: bool = typer.Option(False, "--quick", help="The quick protocol (fewer windows, samples, steps)."),
-              output: Path = typer.Option(Path("benchmarks/results.md"), "-o", "--output", help="Report (.md); plots go next to it."),
+              output: Path = typer.Option(..., "-o", "--output", help="Report (.md) to write; its plots go next to it."),
               ndf: str = typer.Option("ndf", help="The ndf prior: 'ndf' (shipped) or a checkpoint path."),
               vae: str = typer.Option("vae", help="The vae prior: 'vae' (shipped) or a checkpoint path."),
               gmm: str = typer.Option("gmm", help="The gmm prior: 'gmm' (shipped) or a checkpoint path."),
               hkmr_dataset: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) for the HKMR rows (its validation subjects)."),
-              hkmr_samples: int = typer.Option(512, min=1, help="HKMR test frames per condition."),
+              hkmr_samples: int = number(512, 1, MAX_TEST_FRAMES, help="HKMR test frames per condition."),
               setting: list[str] = typer.Option([], "--set", help="Override a protocol setting, NAME=VALUE (repeatable)."),
-              threads: int = typer.Option(1, min=1, help="Torch CPU threads.")) -> None:
+              threads: int = number(1, 1, MAX_THREADS, help="Torch CPU threads.")) -> None:
     """Benchmark the priors side by side on held-out subjects (protocol: posefield/bench/protocol.py)."""
     import torch
     from posefield.bench.jobs import bench_to_file
     from posefield.bench.protocol import FULL, QUICK, with_overrides
+    from posefield.io.outputs import check_output
     torch.set_num_threads(threads)
     try:
         protocol = with_overrides(QUICK if quick else FULL, setting)
     except ValueError as exc:
-        fail(str(exc))
+        fail(f"--set: {exc}")
+    if not data.is_dir():
+        fail(f"--data {data}: no such folder")
+    check_output(output, [], (".md",), "report")
     held_out = {s.strip() for s in subjects.split(",") if s.strip()}
     bench_to_file(data, held_out, protocol, {"ndf": ndf, "vae": vae, "gmm": gmm, "none": "none"}, output,
                   " ".join(["posefield", *sys.argv[1:]]), hkmr_dataset, hkmr_samples, log=typer.echo)
@@ -91,24 +157,26 @@ def note(message: str) -> None:
 @friendly_errors
 def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz) from 'posefield dataset build'."),
                     output: Path = typer.Option(..., "-o", "--output", help="Checkpoint (.pt), rewritten after every epoch."),
-                    epochs: Optional[int] = typer.Option(None, min=1, help="Train until this epoch (library default)."),
-                    batch_size: Optional[int] = typer.Option(None, min=1, help="Pairs per step and process (library default)."),
-                    lr_decay: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Learning-rate factor per epoch (library default)."),
-                    seed: int = typer.Option(0, help="Seed of initialisation, pairs and batch order."),
+                    epochs: Optional[int] = number(None, 1, MAX_STEPS, help="Train until this epoch (library default)."),
+                    batch_size: Optional[int] = number(None, 1, MAX_BATCH, help="Pairs per step and process (library default)."),
+                    lr_decay: Optional[float] = number(None, 0.0, 1.0, above=True, help="Learning-rate factor per epoch (library default)."),
+                    seed: int = number(0, 0, MAX_SEED, help="Seed of initialisation, pairs and batch order."),
                     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --output."),
                     device: str = typer.Option("cpu", help="'cpu' or 'cuda' (under torchrun: one GPU per process)."),
                     kind: str = typer.Option("ndf", help="Prior kind: 'ndf', or a baseline: 'vae' (takes --epochs, --batch-size, "
                                              "--seed, --resume, --mirror) or 'gmm' (fitted by EM; takes --seed, --mirror)."),
-                    pairs: Optional[int] = typer.Option(None, min=1, help="Labelled training pairs (library default)."),
+                    pairs: Optional[int] = number(None, 1, MAX_PAIRS, help="Labelled training pairs (library default)."),
                     mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Add the left-right mirror image "
                                                           "of every training pose [default: when the rig is symmetric]."),
                     cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
-                    threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
+                    threads: int = number(1, 1, MAX_THREADS, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
     """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)
     or, with --kind vae|gmm, a baseline prior (CPU)."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.io.outputs import check_output
     from posefield.prior.train import train, train_config
+    check_output(output, [dataset])
     torch.set_num_threads(threads)
     if kind == "vae":
         from posefield.prior.vae import VAETrainConfig, train_vae
@@ -133,16 +201,19 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
                    dataset: Path = typer.Argument(..., help="Pose dataset (.npz); its validation split is used."),
                    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Markdown file to put the results in."),
                    title: Optional[str] = typer.Option(None, help="Section title [default: prior and dataset names]."),
-                   poses: int = typer.Option(2000, min=1, help="Held-out poses to evaluate on."),
-                   far_poses: Optional[int] = typer.Option(None, min=0, max=1_000_000, help="Uniformly random poses "
-                                                           "projected to count false zeros; 0 skips the far field (library default)."),
-                   threads: int = typer.Option(1, min=1, help="CPU threads of torch and faiss.")) -> None:
+                   poses: int = number(2000, 1, MAX_TEST_FRAMES, help="Held-out poses to evaluate on."),
+                   far_poses: Optional[int] = number(None, 0, MAX_TEST_FRAMES, help="Uniformly random poses projected to "
+                                                     "count false zeros; 0 skips the far field (library default)."),
+                   threads: int = number(1, 1, MAX_THREADS, help="CPU threads of torch and faiss.")) -> None:
     """Evaluate a prior on held-out subjects: AUC vs noise, correlation, projection error and speed, and the far
     field (accuracy per distance bin out to uniformly random poses, false zeros)."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.io.outputs import check_output
     from posefield.prior.checkpoint import load_prior
     from posefield.prior.evaluate import EvalConfig, evaluate, report_markdown, write_report
+    if output is not None:
+        check_output(output, [dataset, Path(prior)])
     torch.set_num_threads(threads)
     config = EvalConfig(num_poses=poses, **({} if far_poses is None else {"far_poses": far_poses}))
     title = title or f"{Path(prior).stem} on {dataset.name}"
@@ -208,8 +279,8 @@ def rig_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) or ske
 @friendly_errors
 def demo(output: Path = typer.Option(Path("posefield-demo"), "-o", "--output", help="Folder for the demo's files."),
          prior: str = typer.Option("ndf", help="Prior: ndf (shipped), vae, gmm, none, or a checkpoint path."),
-         noise: float = typer.Option(6.0, help="Gaussian noise (degrees) added to every non-root rotation channel."),
-         seed: int = typer.Option(0, help="Seed of the noise.")) -> None:
+         noise: float = number(6.0, 0.0, MAX_NOISE_DEG, help="Gaussian noise (degrees) added to every non-root rotation channel."),
+         seed: int = number(0, 0, MAX_SEED, help="Seed of the noise.")) -> None:
     """The main job: denoise a noisy shipped clip with the shipped prior and draw the result."""
     from posefield.demo import run_demo
     r = run_demo(output, prior, noise, seed)
@@ -239,7 +310,10 @@ def read_inputs(paths: list[Path], labels: Optional[str], asf: Optional[Path]):
     names = split_list(labels) or [p.stem for p in paths]
     if len(names) != len(paths):
         fail(f"--labels names {len(names)} inputs but {len(paths)} were given")
-    return [read_motion(p, asf) for p in paths], names
+    amc = [p.suffix.lower() == ".amc" for p in paths]
+    if asf is not None and not any(amc):
+        fail(f"--asf {asf} applies to .amc inputs only, and none was given")
+    return [read_motion(p, asf if is_amc else None) for p, is_amc in zip(paths, amc)], names
 
 
 @app.command("render")
@@ -251,18 +325,28 @@ def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay
                views: str = typer.Option("front,side", help="Comma list: front, side, left, right, back or degrees."),
                labels: Optional[str] = typer.Option(None, help="Comma list of legend entries (default: file names)."),
                frames: Optional[str] = typer.Option(None, help="Comma list of frames for a .png (default: 4 evenly spaced)."),
-               fps: Optional[float] = typer.Option(None, help="Frame rate of an animation (default: the motion's, at most 30)."),
+               fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True,
+                                             help="Frame rate of an animation (default: the motion's, at most 30; "
+                                                  "a GIF plays at most 50)."),
                asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
     """Draw motions (skeletons or body meshes) from several views, overlaid, as a picture or animation."""
+    from posefield.io.outputs import check_output
+    from posefield.viz.camera import view_azimuth
     from posefield.viz.render import render_motions
-    if any(output.resolve() == p.resolve() for p in inputs):
-        fail(f"{output}: refusing to overwrite an input file")
-    motions, names = read_inputs(inputs, labels, asf)
+    from posefield.viz.video import ANIMATION_SUFFIXES, PICTURE_SUFFIXES
     try:
         chosen = [int(f) for f in split_list(frames)] or None
     except ValueError:
         fail(f"--frames {frames!r}: expected a comma list of frame numbers")
-    typer.echo(f"wrote {render_motions(motions, names, output, split_list(views), body if mesh else None, chosen, fps)}")
+    chosen_views = split_list(views)
+    try:
+        for view in chosen_views or [""]:
+            view_azimuth(view)
+    except ValueError as exc:
+        fail(f"--views: {exc}")
+    check_output(output, inputs, PICTURE_SUFFIXES + ANIMATION_SUFFIXES, "picture")
+    motions, names = read_inputs(inputs, labels, asf)
+    typer.echo(f"wrote {render_motions(motions, names, output, chosen_views, body if mesh else None, chosen, fps)}")
 
 
 @app.command("view")
@@ -271,9 +355,9 @@ def view_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to show (.am
              mesh: bool = typer.Option(False, "--mesh", help="Also show body meshes."),
              body: str = typer.Option("auto", help=MESH_HELP),
              labels: Optional[str] = typer.Option(None, help="Comma list of names (default: file names)."),
-             port: Optional[int] = typer.Option(None, help="Web viewer port (default: a free one)."),
+             port: Optional[int] = number(None, 1, 65535, help="Web viewer port (default: a free one)."),
              browser: bool = typer.Option(True, help="Open a browser on the viewer."),
-             seconds: Optional[float] = typer.Option(None, help="Serve this long, then exit (default: until Ctrl-C)."),
+             seconds: Optional[float] = number(None, 0.0, MAX_SECONDS, help="Serve this long, then exit (default: until Ctrl-C)."),
              asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs.")) -> None:
     """Open an interactive 3D viewer in the browser, with a timeline (play, pause, frame slider)."""
     import time
@@ -310,9 +394,9 @@ def image_cmd(photo: Path = typer.Argument(..., help="Photo of a person (.jpg, .
 
 @app.command()
 @friendly_errors
-def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleton (.asf) or pose dataset (.npz)."),
+def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleton (.asf), pose dataset or keypoint file (.npz)."),
          asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc file.")) -> None:
-    """Summarise a motion, skeleton or pose dataset."""
+    """Summarise a motion, skeleton, pose dataset or keypoint file."""
     from posefield.io.describe import describe
     typer.echo(describe(path, asf=asf))
 
@@ -322,22 +406,23 @@ def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleto
 def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz)."),
             dst: Path = typer.Argument(..., help="Output motion; the format follows the extension."),
             asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
-            fps: Optional[float] = typer.Option(None, help="Resample to this frame rate."),
-            source_fps: Optional[float] = typer.Option(None, help="Override the frame rate the input claims.")) -> None:
+            fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Resample to this frame rate."),
+            source_fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Override the frame rate the input claims.")) -> None:
     """Convert between AMC+ASF, BVH and npz (an .amc output also writes its .asf)."""
     import dataclasses
 
     from posefield.data.resample import resample
-    from posefield.fit.jobs import files_of, read_motion, write_motion
+    from posefield.fit.jobs import read_motion
+    from posefield.io import save_motion
+    from posefield.io.formats import MOTION_SUFFIXES
+    from posefield.io.outputs import check_output, files_of
     motion = read_motion(src, asf)
-    for name, rate in (("--source-fps", source_fps), ("--fps", fps)):
-        if rate is not None and not rate > 0:
-            fail(f"{name} must be positive, got {rate:g}")
+    check_output(dst, files_of(motion), MOTION_SUFFIXES, "motion")
     if source_fps is not None:
         motion = dataclasses.replace(motion, fps=source_fps)
     if fps is not None:
         motion = resample(motion, fps)
-    for written in write_motion(motion, dst, files_of(motion)):
+    for written in save_motion(motion, dst):
         typer.echo(f"wrote {written}")
 
 
@@ -345,26 +430,31 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
 @friendly_errors
 def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files or folders (.amc/.bvh/.npz), one rig."),
                   output: Path = typer.Option(..., "-o", "--output", help="Dataset file to write (.npz)."),
-                  fps: float = typer.Option(30.0, help="Target frame rate."),
-                  dedup: float = typer.Option(0.02, help="Drop poses closer than this (weighted geodesic, rad) to a kept one."),
+                  fps: float = number(30.0, 0.0, MAX_FPS, above=True, help="Target frame rate."),
+                  dedup: float = number(0.02, 0.0, math.pi, help="Drop poses closer than this (weighted geodesic, rad) to a kept one."),
                   val: list[str] = typer.Option([], "--val", help="Validation subject (or file stem with --split-by file); repeat."),
-                  val_fraction: float = typer.Option(0.2, help="Share of frames held out when --val is not given."),
+                  val_fraction: float = number(0.2, 0.0, 1.0, help="Share of frames held out when --val is not given."),
                   split_by: str = typer.Option("subject", help="'subject' or 'file'."),
-                  drop_frames: int = typer.Option(0, help="Frames dropped at the start of every file."),
+                  drop_frames: int = number(0, 0, MAX_FRAMES, help="Frames dropped at the start of every file."),
                   source_fps: list[str] = typer.Option([], "--source-fps", help="GLOB=FPS: files matching GLOB really run at FPS; repeat."),
                   asf: Optional[Path] = typer.Option(None, help="Skeleton for .amc sources (default: NN.asf beside them)."),
-                  seed: int = typer.Option(0, help="Seed of the validation draw.")) -> None:
+                  seed: int = number(0, 0, MAX_SEED, help="Seed of the validation draw.")) -> None:
     """Build a pose dataset (unit quaternions of the rotating non-root joints) with a train/val split."""
     from posefield.data.build import BuildConfig, build_dataset
+    from posefield.io.outputs import check_output
     if output.suffix.lower() != ".npz":
         fail(f"{output}: dataset output must end in .npz")
+    check_output(output, sources)
     overrides = []
     for item in source_fps:
         pattern, _, value = item.rpartition("=")
         try:
-            overrides.append((pattern, float(value)))
+            rate = float(value)
         except ValueError:
-            fail(f"--source-fps {item!r}: expected GLOB=FPS")
+            rate = math.nan
+        if not (pattern and 0 < rate <= MAX_FPS):
+            fail(f"--source-fps {item!r}: expected GLOB=FPS with 0 < FPS <= {MAX_FPS:g}")
+        overrides.append((pattern, rate))
     config = BuildConfig(fps=fps, dedup_distance=dedup, val_subjects=tuple(val), val_fraction=val_fraction,
                          split_by=split_by, drop_frames=drop_frames, source_fps=tuple(overrides), asf=asf, seed=seed)
     dataset, summary = build_dataset(sources, config)
@@ -443,15 +533,44 @@ def fit2d_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: ke
     echo_written(fit2d_file(keypoints, output, asf or skeleton, prior))
 
 
+@app.command("keypoints")
+@friendly_errors
+def keypoints_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) with Y up (ASF/AMC, BVH)."),
+                  output: Path = typer.Option(..., "-o", "--output", help="Keypoint file to write (.npz)."),
+                  asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
+                  points: Optional[str] = typer.Option(None, help="Comma list of points (see '2D keypoint files' in "
+                                                       "the README; default: every point of the rig)."),
+                  depth: Optional[float] = number(None, 0.0, MAX_DEPTH_M, above=True, help="Camera distance from "
+                                                  "the motion's mean position, metres (library default)."),
+                  yaw: Optional[float] = number(None, -360.0, 360.0, help="Camera turn about the vertical, degrees "
+                                                "(library default)."),
+                  focal: Optional[float] = number(None, 0.0, MAX_PIXELS, above=True, help="Focal length, pixels "
+                                                  "(library default)."),
+                  width: Optional[int] = number(None, 1, MAX_PIXELS, help="Image width, pixels (library default)."),
+                  height: Optional[int] = number(None, 1, MAX_PIXELS, help="Image height, pixels (library default)."),
+                  noise: Optional[float] = number(None, 0.0, MAX_PIXELS, help="Gaussian pixel noise, standard deviation "
+                                                  "in pixels (library default)."),
+                  seed: Optional[int] = number(None, 0, MAX_SEED, help="Seed of the noise (library default).")) -> None:
+    """Make a 2D keypoint file from a motion filmed by a pinhole camera (for regress and fit2d)."""
+    import dataclasses
+
+    from posefield.fit.jobs import keypoints_file
+    from posefield.fit.keypoints import ViewSettings
+    given = {"depth": depth, "yaw_deg": yaw, "focal": focal, "width": width, "height": height, "pixel_noise": noise,
+             "seed": seed}
+    view = dataclasses.replace(ViewSettings(), **{k: v for k, v in given.items() if v is not None})
+    echo_written(keypoints_file(src, output, asf, split_list(points) or None, view))
+
+
 @app.command("sample")
 @friendly_errors
-def sample_cmd(num: int = typer.Option(..., "-n", min=1, help="Number of poses (frames)."),
+def sample_cmd(num: int = number(..., 1, MAX_SAMPLES, "-n", help="Number of poses (frames)."),
                output: Path = typer.Option(..., "-o", "--output", help="Output motion; format by extension."),
                prior: str = typer.Option("ndf", help=PRIOR_HELP),
                skeleton: Optional[Path] = typer.Option(None, help="Rig to pose (.asf/.bvh); default: the prior's."),
                reference: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) to measure realism against "
                                                          "[default: the training poses stored with the rig's shipped prior]."),
-               seed: int = typer.Option(0, help="Random seed."),
+               seed: int = number(0, 0, MAX_SEED, help="Random seed."),
                rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Generate poses from the prior (Pose-NDF: projected onto its manifold; vae, gmm: their own
     samplers); report their diversity (APD) and realism against real poses."""
@@ -467,11 +586,11 @@ def sample_cmd(num: int = typer.Option(..., "-n", min=1, help="Number of poses (
 @friendly_errors
 def interpolate_cmd(a: Path = typer.Argument(..., help="Motion holding the start pose."),
                     b: Path = typer.Argument(..., help="Motion holding the end pose."),
-                    frames: int = typer.Option(..., "--frames", min=2, help="Frames of the result, ends included."),
+                    frames: int = number(..., 2, MAX_FRAMES, "--frames", help="Frames of the result, ends included."),
                     output: Path = typer.Option(..., "-o", "--output", help=OUTPUT_HELP),
                     method: str = typer.Option("ndf", help="'ndf' (projected steps), 'latent' (the VAE's latent line) or 'slerp'."),
-                    frame_a: int = typer.Option(0, help="Frame of A to start from."),
-                    frame_b: int = typer.Option(0, help="Frame of B to end at."),
+                    frame_a: int = number(0, -MAX_FRAMES, MAX_FRAMES - 1, help="Frame of A to start from."),
+                    frame_b: int = number(0, -MAX_FRAMES, MAX_FRAMES - 1, help="Frame of B to end at."),
                     asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs."),
                     prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Interpolate between two poses along the pose manifold (or by slerp)."""
@@ -503,21 +622,21 @@ def regress_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: 
 def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz) with validation subjects."),
                       output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt)."),
                       model: str = typer.Option("hkmr", help="'hkmr' or 'flat'."),
-                      steps: int = typer.Option(3000, min=1, help="Optimiser steps."),
-                      batch_size: int = typer.Option(256, min=1, help="Synthetic scenes per step (under torchrun: "
+                      steps: int = number(3000, 1, MAX_STEPS, help="Optimiser steps."),
+                      batch_size: int = number(256, 1, MAX_BATCH, help="Synthetic scenes per step (under torchrun: "
                                                      "shared evenly by the processes)."),
-                      lr: float = typer.Option(1e-3, help="Initial learning rate."),
-                      hidden: int = typer.Option(192, min=1, help="Width of each HKMR chain MLP (flat: matched)."),
-                      iterations: int = typer.Option(3, min=1, help="Outer iterations T."),
-                      inner_iterations: int = typer.Option(2, min=1, help="HKMR chain iterations per outer one."),
+                      lr: float = number(1e-3, 0.0, 1.0, above=True, help="Initial learning rate."),
+                      hidden: int = number(192, 1, MAX_WIDTH, help="Width of each HKMR chain MLP (flat: matched)."),
+                      iterations: int = number(3, 1, MAX_ITERATIONS, help="Outer iterations T."),
+                      inner_iterations: int = number(2, 1, MAX_ITERATIONS, help="HKMR chain iterations per outer one."),
                       feedback: bool = typer.Option(True, "--feedback/--no-feedback",
                                                     help="Feed the regressors the keypoints' reprojection residuals "
                                                     "(HKMR: before every chain iteration, flat: every outer iteration)."),
-                      seed: int = typer.Option(0, help="Random seed."),
+                      seed: int = number(0, 0, MAX_SEED, help="Random seed."),
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),
-                      max_minutes: Optional[float] = typer.Option(None, help="Stop after this much training time."),
-                      threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads."),
+                      max_minutes: Optional[float] = number(None, 0.0, MAX_SECONDS / 60, help="Stop after this much training time (0: after the first step)."),
+                      threads: Optional[int] = number(None, 1, MAX_THREADS, help="Torch CPU threads."),
                       device: str = typer.Option("cpu", help="'cpu' or 'cuda' (one GPU; scenes are drawn on the "
                                                  "CPU either way)."),
                       resume: bool = typer.Option(False, "--resume", help="Go on with the interrupted run saved in "
@@ -529,8 +648,10 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     from posefield.regress.jobs import train_file
     from posefield.regress.regressor import RegressorConfig
     from posefield.regress.train import TrainConfig
+    from posefield.io.outputs import check_output
     if model not in ("hkmr", "flat"):
         fail(f"--model must be 'hkmr' or 'flat', got {model!r}")
+    check_output(output, [dataset])
     if threads:
         import torch
         torch.set_num_threads(threads)
@@ -546,20 +667,22 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
 @app.command("bench-regress")
 @friendly_errors
 def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz); its validation subjects are tested."),
-                      output: Path = typer.Option(Path("benchmarks/regress.md"), "-o", "--output", help="Report (.md)."),
+                      output: Path = typer.Option(..., "-o", "--output", help="Report (.md) to write."),
                       hkmr: str = typer.Option("hkmr", help="HKMR model: 'hkmr' (shipped) or a checkpoint path."),
                       flat: str = typer.Option("flat", help="Flat model: 'flat' (shipped) or a checkpoint path."),
-                      samples: int = typer.Option(512, min=1, help="Test frames per condition."),
-                      clip_length: int = typer.Option(32, min=1, help="Frames per person and camera."),
-                      seed: int = typer.Option(2020, help="Seed of the test scenes."),
+                      samples: int = number(512, 1, MAX_TEST_FRAMES, help="Test frames per condition."),
+                      clip_length: int = number(32, 1, MAX_FRAMES, help="Frames per person and camera."),
+                      seed: int = number(2020, 0, MAX_SEED, help="Seed of the test scenes."),
                       prior: str = typer.Option("ndf", help="Prior of HKMR_MF's fitting."),
                       refine: bool = typer.Option(True, "--refine/--no-refine", help="Also run HKMR_MF.")) -> None:
     """MPJPE / PA-MPJPE of flat, HKMR and HKMR_MF without and with occluders (markdown report)."""
     from posefield.io.atomic import atomic_open
     from posefield.regress.bench import BenchConfig, format_report
     from posefield.regress.jobs import bench_file
+    from posefield.io.outputs import check_output
     if samples % clip_length:
         fail(f"--samples ({samples}) must be a multiple of --clip-length ({clip_length})")
+    check_output(output, [dataset], (".md",), "report")
     config = BenchConfig(samples=samples, clip_length=clip_length, seed=seed)
     result = bench_file(dataset, hkmr, flat, prior, refine, config, notify=typer.echo)
     report = format_report(result, config, " ".join(["posefield", *sys.argv[1:]]))

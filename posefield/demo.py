@@ -22,6 +22,7 @@ from posefield.fit.denoise import denoise
 from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion, save_motion
 from posefield.io.atomic import atomic_open
+from posefield.io.outputs import check_output
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import get_prior
@@ -59,8 +60,8 @@ def prior_distances(prior: PosePrior, motion: Motion) -> np.ndarray:
 
 
 def run_demo(out_dir: str | Path, prior_spec: str = "ndf", noise_deg: float = 6.0, seed: int = 0) -> DemoResult:
-    """Run the demo and write its files into ``out_dir``."""
-    out_dir = Path(out_dir)
+    """Run the demo and write its files into ``out_dir`` (made if missing; its parent must exist)."""
+    out_dir = check_output(out_dir, folder=True)
     clean = demo_clip()
     noisy = add_channel_noise(clean, noise_deg, seed)
     prior = get_prior(prior_spec, clean.skeleton)
@@ -71,6 +72,7 @@ def run_demo(out_dir: str | Path, prior_spec: str = "ndf", noise_deg: float = 6.
     errors = {name: per_frame_error(m, clean) for name, m in
               (("noisy", noisy), ("denoised", denoised), ("no prior", smoothed))}
     dist = {name: prior_distances(prior, m) for name, m in (("clean", clean), ("noisy", noisy), ("denoised", denoised))}
+    out_dir.mkdir(exist_ok=True)
     files = save_motion(noisy, out_dir / "noisy.amc") + save_motion(denoised, out_dir / "denoised.amc")
     with atomic_open(out_dir / "frames.csv") as handle:
         writer = csv.writer(handle)

@@ -36,6 +36,8 @@ def test_info_describes_motion_and_skeleton(cmu):
 
 def test_convert_amc_bvh_amc_keeps_joint_positions(cmu, tmp_path):
     bvh, back = tmp_path / "out" / "clip.bvh", tmp_path / "back" / "clip.amc"
+    bvh.parent.mkdir()
+    back.parent.mkdir()
     assert run("convert", cmu / "05_17.amc", bvh).exit_code == 0
     result = run("convert", bvh, back)
     assert result.exit_code == 0, result.output
@@ -63,6 +65,12 @@ def test_no_command_overwrites_an_input_or_its_skeleton(cmu, args):
     result = run(*(a.format(cmu=cmu) for a in args))
     assert result.exit_code == 2 and "refusing to overwrite" in result.output, result.output
     assert {p.name: p.read_bytes() for p in cmu.iterdir()} == before
+
+
+def test_output_into_a_missing_folder_is_refused_before_the_work(cmu, tmp_path):
+    result = run("convert", cmu / "05_17.amc", tmp_path / "nowhere" / "clip.bvh")
+    assert result.exit_code == 2 and "nowhere" in result.output and "folder does not exist" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "nowhere").exists()
 
 
 def test_written_amc_reads_back_with_its_own_asf_beside_a_subject_asf(cmu):
@@ -125,3 +133,52 @@ def test_the_command_line_starts_without_torch():
     code = "import sys, posefield.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_keypoints_command_makes_a_file_fit2d_and_regress_read(cmu, tmp_path):
+    """``posefield keypoints`` films a motion: its file is what fit2d's projection of the truth gives."""
+    from posefield.fit.keypoints import camera_view, load_keypoints, project_motion
+
+    out = tmp_path / "kp.npz"
+    result = run("keypoints", cmu / "05_17.amc", "-o", out, "--depth", "5", "--yaw", "-20", "--points",
+                 "root,head,lfemur,rfemur,ltibia,rtibia")
+    assert result.exit_code == 0, result.output
+    kp = load_keypoints(out)
+    motion = load_motion(cmu / "05_17.amc")
+    expected = project_motion(camera_view(motion, 5.0, -20.0), kp.joint_names, kp.intrinsics)
+    assert kp.joint_names == ["root", "head", "lfemur", "rfemur", "ltibia", "rtibia"] and kp.fps == motion.fps
+    np.testing.assert_allclose(kp.pixels, expected.pixels, atol=1e-9)
+    assert (kp.confidence == 1).all() and kp.intrinsics[0, 0] == 1000
+    info = run("info", out)
+    assert info.exit_code == 0 and "60 frames of 6 points at 120 fps" in info.output, info.output
+    fit = run("fit2d", out, "-o", tmp_path / "fit.bvh", "--skeleton", cmu / "05.asf", "--prior", "none")
+    assert fit.exit_code == 0, fit.output
+
+
+def test_keypoints_outside_the_picture_are_hidden_and_none_visible_is_an_error(cmu, tmp_path):
+    from posefield.fit.keypoints import load_keypoints
+
+    assert run("keypoints", cmu / "05_17.amc", "-o", tmp_path / "near.npz", "--depth", "0.5").exit_code == 0
+    near = load_keypoints(tmp_path / "near.npz")
+    assert 0 < near.confidence.mean() < 1  # a camera half a metre away sees part of the body
+    result = run("keypoints", cmu / "05_17.amc", "-o", tmp_path / "tiny.npz", "--width", "1", "--height", "1",
+                 "--focal", "100000")  # a one-pixel picture of a hundred-thousandth of a radian
+    assert result.exit_code == 2 and "no point is in the picture" in result.output
+    assert not (tmp_path / "tiny.npz").exists()
+
+
+@pytest.mark.parametrize("command", [("info", "{bvh}"), ("convert", "{bvh}", "{out}"), ("render", "{bvh}", "-o", "{png}"),
+                                     ("score", "{bvh}")])
+def test_asf_for_a_bvh_input_is_refused_not_ignored(cmu, tmp_path, command):
+    bvh = tmp_path / "clip.bvh"
+    assert run("convert", cmu / "05_17.amc", bvh).exit_code == 0
+    args = [a.format(bvh=bvh, out=tmp_path / "o.amc", png=tmp_path / "o.png") for a in command]
+    result = run(*args, "--asf", cmu / "05.asf")
+    assert result.exit_code == 2 and "--asf" in result.output and ".amc inputs only" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_convert_refuses_a_resampling_that_would_make_millions_of_frames(cmu, tmp_path):
+    """Each rate is in range, but 60 frames claimed at 0.001 fps last 16 hours: 59 million frames at 1000 fps."""
+    result = run("convert", cmu / "05_17.amc", tmp_path / "x.bvh", "--source-fps", "0.001", "--fps", "1000")
+    assert result.exit_code == 2 and "at most 1000000" in result.output and not (tmp_path / "x.bvh").exists()

@@ -17,7 +17,7 @@ from posefield.fit.complete import COMPLETE_DEFAULTS, complete
 from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.fit2d import Fit2DConfig, fit_keypoints
 from posefield.fit.interpolate import interpolate, pick_frame
-from posefield.fit.keypoints import point_index, project_motion
+from posefield.fit.keypoints import CAMERA, camera_view, point_index, project_motion
 from posefield.fit.metrics import average_pairwise_distance, per_frame_error, per_point_error, realism
 from posefield.fit.points import moved_points
 from posefield.fit.positions import PositionFitConfig
@@ -30,9 +30,6 @@ from posefield.rotations import channels_to_rotmat, rotmat_to_channels
 from posefield.rotations.euler import rotation_order
 from posefield.skeleton import Skeleton
 from posefield.skeleton.groups import resolve_group
-
-CAMERA = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
-
 
 def add_channel_noise(motion: Motion, sigma_deg: float, seed: int = 0) -> Motion:
     """``motion`` with N(0, σ²) degrees added to every rotation channel of every non-root joint."""
@@ -66,18 +63,6 @@ def complete_errors(clip: Motion, priors: dict[str, PosePrior], group: str,
     mask = moved_points(clip.skeleton, hidden)
     return {name: float(per_point_error(complete(clip, prior, hidden, config), clip)[:, mask].mean())
             for name, prior in priors.items()}
-
-
-def camera_view(motion: Motion, depth: float = 4.0, yaw_deg: float = 30.0) -> Motion:
-    """The motion seen by a camera ``depth`` metres in front of its mean position, turned by
-    ``yaw_deg`` about the vertical, in camera coordinates (y down, z forward)."""
-    turn = roma.rotvec_to_unitquat(torch.tensor([0.0, np.radians(yaw_deg), 0.0], dtype=torch.float64))
-    to_camera = roma.quat_product(torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64), turn)
-    rotations = motion.rotations.copy()
-    rotations[:, 0] = roma.quat_product(to_camera.expand(motion.num_frames, 4), torch.as_tensor(rotations[:, 0])).numpy()
-    centred = torch.as_tensor(motion.root_translation - motion.root_translation.mean(axis=0))
-    translation = roma.quat_action(to_camera.expand(motion.num_frames, 4), centred).numpy() + [0.0, 0.0, depth]
-    return dataclasses.replace(motion, rotations=rotations, root_translation=translation)
 
 
 def fit2d_errors(clip: Motion, priors: dict[str, PosePrior], yaw_deg: float, depth: float, pixel_noise: float,

@@ -30,6 +30,7 @@ Errors are root-aligned mean distances over all joints and end sites, in millime
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -118,11 +119,21 @@ def draw_windows(clips: list[Motion], length: int, count: int, rng: np.random.Ge
     return [clips[slots[i][0]].slice(slice(slots[i][1], slots[i][1] + length)) for i in chosen]
 
 
+SETTING_MAX = 1_000_000
+"""The largest number a protocol setting takes (counts, steps, frames, degrees, metres)."""
+RANGES = {"fps": (1.0, 1000.0), "yaw_deg": (-360.0, 360.0), "seed": (0, 2**32 - 1), "pixel_noise": (0.0, SETTING_MAX),
+          "noise_deg": (0.0, 90.0), "sigma_noise_deg": (0.0, 90.0)}
+"""Closed ranges of the settings that are not simply positive (positive: at most SETTING_MAX)."""
+PAIRS = ("yaw_deg", "depth_m")
+"""Settings that are a (low, high) range."""
+
+
 def with_overrides(protocol: Protocol, settings: list[str]) -> Protocol:
     """``protocol`` with ``NAME=VALUE`` settings applied (tuples as comma-separated values).
 
     Raises:
-        ValueError: unknown name or unparsable value.
+        ValueError: unknown name, unparsable value, or a value outside the setting's range
+            (:data:`RANGES`; other settings are positive and at most :data:`SETTING_MAX`).
     """
     fields = {f.name: getattr(protocol, f.name) for f in dataclasses.fields(protocol)}
     changes = {}
@@ -131,8 +142,19 @@ def with_overrides(protocol: Protocol, settings: list[str]) -> Protocol:
         if name not in fields:
             raise ValueError(f"unknown protocol setting {name!r} (one of {', '.join(fields)})")
         default = fields[name]
-        if isinstance(default, tuple):
-            changes[name] = tuple(type(default[0])(v) for v in text.split(","))
-        else:
-            changes[name] = type(default)(text)
+        kind = type(default[0]) if isinstance(default, tuple) else type(default)
+        try:
+            values = tuple(kind(v) for v in text.split(","))
+        except ValueError:
+            raise ValueError(f"{setting!r}: expected {'comma-separated ' * isinstance(default, tuple)}"
+                             f"{kind.__name__} values") from None
+        if len(values) > 1 and not isinstance(default, tuple):
+            raise ValueError(f"{setting!r}: expected one value")
+        low, high = RANGES.get(name, (0, SETTING_MAX))
+        inside = all(math.isfinite(v) and (low <= v if name in RANGES else low < v) and v <= high for v in values)
+        pair = name not in PAIRS or (len(values) == 2 and values[0] <= values[1])
+        if not (inside and pair):
+            raise ValueError(f"{setting!r}: out of range ({'low,high within ' * (name in PAIRS)}"
+                             f"{'[' if name in RANGES else '('}{low:g}, {high:g}])")
+        changes[name] = values if isinstance(default, tuple) else values[0]
     return dataclasses.replace(protocol, **changes)

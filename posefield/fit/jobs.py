@@ -19,10 +19,11 @@ from posefield.fit.complete import AUTO_FLOOR, complete
 from posefield.fit.denoise import denoise
 from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.interpolate import interpolate, pick_frame
-from posefield.fit.keypoints import load_keypoints
+from posefield.fit.keypoints import ViewSettings, keypoint_points, load_keypoints, save_keypoints, view_keypoints
 from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
 from posefield.fit.sample import sample_poses
 from posefield.io.formats import MOTION_SUFFIXES, load_motion, load_skeleton, save_motion
+from posefield.io.outputs import check_output, files_of
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.mapping import PriorRig, choose_prior, rest_motion
@@ -43,28 +44,19 @@ def native_suffix(skeleton: Skeleton) -> str:
 
 
 def read_motion(path: Path, asf: Path | None = None) -> Motion:
-    """A motion file (``asf`` names the skeleton of an ``.amc``)."""
-    return load_motion(path, asf=asf) if path.suffix.lower() == ".amc" else load_motion(path)
+    """A motion file (``asf`` names the skeleton of an ``.amc``; other files have their own, and
+    a skeleton given for one is refused rather than ignored)."""
+    if path.suffix.lower() == ".amc":
+        return load_motion(path, asf=asf)
+    if asf is not None:
+        raise MotionFormatError(path, f"has its own skeleton: --asf {asf} applies to .amc inputs only")
+    return load_motion(path)
 
 
-def files_of(motion: Motion) -> list[Path]:
-    """The files ``motion`` was read from: its motion file and, for an ``.amc``, the ``.asf`` used."""
-    return [Path(motion.source[key]) for key in ("path", "asf") if motion.source.get(key)]
-
-
-def refuse_inputs(out: Path, sources: list[Path]) -> Path:
-    """``out``, unless it or the skeleton written beside it (``.asf`` of an ``.amc``) is one of
-    ``sources``: an input file is never overwritten."""
-    written = [out] + ([out.with_suffix(".asf")] if out.suffix.lower() == ".amc" else [])
-    for target in written:
-        if any(target.resolve() == Path(s).resolve() for s in sources):
-            raise MotionFormatError(target, "refusing to overwrite an input file")
-    return out
-
-
-def write_motion(motion: Motion, out: Path, sources: list[Path]) -> list[Path]:
-    """Save ``motion`` to ``out``, refusing to overwrite any of ``sources``; returns the files written."""
-    return save_motion(motion, refuse_inputs(out, sources))
+def motion_output(out: Path, suffix: str, sources: list[Path]) -> Path:
+    """The motion file ``out`` names (:func:`output_path`), checked before any work: its folder
+    exists and it would overwrite none of ``sources`` (see :func:`posefield.io.outputs.check_output`)."""
+    return check_output(output_path(out, suffix), sources)
 
 
 def on_prior_rig(motion: Motion, prior: PosePrior, mapped: PriorRig | None,
@@ -83,7 +75,7 @@ def score_file(src: Path, prior: str = "ndf", asf: Path | None = None, rig_map: 
 
     motion = read_motion(src, asf)
     if out is not None:
-        refuse_inputs(out, files_of(motion))
+        check_output(out, files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
     return score_motion(mapped.to_prior(motion) if mapped else motion, model)
 
@@ -96,7 +88,7 @@ def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     from posefield.prior.apply import project_motion
 
     motion = read_motion(src, asf)
-    target = refuse_inputs(output_path(out, src.suffix.lower()), files_of(motion))  # before the work, not after
+    target = motion_output(out, src.suffix.lower(), files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
     results = []
 
@@ -115,7 +107,7 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
     ``log`` (if given) hears the input's estimated noise level, ``note`` of a rig mapping."""
     motion = read_motion(src, asf)
-    target = refuse_inputs(output_path(out, src.suffix), files_of(motion))  # before the work, not after
+    target = motion_output(out, src.suffix, files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
     result = on_prior_rig(motion, model, mapped, denoise)
     if log is not None:
@@ -138,7 +130,7 @@ def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: P
     given) hears where the floor of ``floor="auto"`` was put, ``note`` of a rig mapping. On a
     mapped rig the prior's joints standing for the missing ones (and those below) are filled in."""
     motion = read_motion(src, asf)
-    target = refuse_inputs(output_path(out, src.suffix), files_of(motion))
+    target = motion_output(out, src.suffix, files_of(motion))
     hidden = hidden_joints(motion.skeleton, missing)
     model, mapped = choose_prior(prior, motion, rig_map, note)
     on_prior = hidden if mapped is None else mapped.hidden_on_prior(hidden)
@@ -157,9 +149,22 @@ def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -
     """Fit ``skeleton`` (.asf or .bvh) to the keypoint file and write the motion to ``out``."""
     rig = load_skeleton(skeleton)
     data = load_keypoints(keypoints)
-    target = refuse_inputs(output_path(out, native_suffix(rig)), [keypoints, skeleton])  # before the work
+    target = motion_output(out, native_suffix(rig), [keypoints, skeleton])
     result = fit_keypoints(data, rig, get_prior(prior, rig), path=str(keypoints))
     return save_motion(result, target)
+
+
+def keypoints_file(src: Path, out: Path, asf: Path | None = None, points: list[str] | None = None,
+                   view: ViewSettings = ViewSettings()) -> list[Path]:
+    """Film the (Y-up) motion in ``src`` as ``view`` says and write the keypoints of ``points``
+    (default: every point of its rig) to the keypoint file ``out`` (.npz), e.g. to try
+    ``regress`` or ``fit2d`` on a known motion."""
+    motion = read_motion(src, asf)
+    target = check_output(out, files_of(motion), (".npz",), "keypoint file")
+    if points is not None:
+        keypoint_points(motion.skeleton, points, src)
+    save_keypoints(view_keypoints(motion, points, view), target)
+    return [target]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,13 +222,14 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
         own = read_motion(skeleton) if skeleton.suffix.lower() == ".bvh" else rest_motion(load_skeleton(skeleton))
         model, mapped = choose_prior(prior, own, rig_map, note)
         rig = own.skeleton
+    target = motion_output(out, native_suffix(rig), [skeleton, reference])
     if mapped is None:
         motion = sample_poses(model, rig, num, seed=seed)
     else:
         drawn = sample_poses(model, model.skeleton, num, seed=seed)
         motion = mapped.to_source(drawn, dataclasses.replace(rest_motion(rig).slice(np.zeros(num, dtype=int)),
                                                              fps=drawn.fps, source=drawn.source))
-    files = write_motion(motion, output_path(out, native_suffix(rig)), [skeleton] if skeleton is not None else [])
+    files = save_motion(motion, target)
     apd = average_pairwise_distance(rig, motion.rotations) if num > 1 else 0.0
     found = reference_poses(reference, rig)
     if found is None:
@@ -239,6 +245,7 @@ def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str 
                       frame_a: int = 0, frame_b: int = 0, asf: Path | None = None) -> list[Path]:
     """Interpolate from frame ``frame_a`` of ``a`` to frame ``frame_b`` of ``b`` and write ``out``."""
     first, last = read_motion(a, asf), read_motion(b, asf)
+    target = motion_output(out, a.suffix, files_of(first) + files_of(last))
     model = get_prior("none" if method == "slerp" else prior, first.skeleton)
     result = interpolate(pick_frame(first, frame_a), pick_frame(last, frame_b), num_frames, model, method)
-    return write_motion(result, output_path(out, a.suffix), [a, b])
+    return save_motion(result, target)

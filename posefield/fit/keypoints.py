@@ -28,9 +28,11 @@ confidences outside [0, 1] or all zero, bad intrinsics) raises one
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import roma
 import torch
 
 from posefield.errors import MotionFormatError
@@ -91,11 +93,39 @@ def keypoint_points(skeleton: Skeleton, joint_names: list[str], path: str | Path
     return np.array([index[n] for n in joint_names], dtype=np.int64)
 
 
+def is_keypoint_file(path: str | Path) -> bool:
+    """Whether ``path`` is an ``.npz`` holding the keys of a keypoint file (not checked further)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {"keypoints", "joint_names", "K"} <= set(data.files)
+    except Exception:  # not an archive, unreadable
+        return False
+
+
+def describe_keypoints(keypoints: Keypoints) -> list[str]:
+    """Lines describing a keypoint file: frames, rate, points, how much is visible, camera."""
+    visible = keypoints.confidence > 0
+    seen = keypoints.pixels[visible]
+    k = keypoints.intrinsics
+    return [
+        f"keypoints: {keypoints.num_frames} frames of {len(keypoints.joint_names)} points at {keypoints.fps:g} fps "
+        f"({keypoints.num_frames / keypoints.fps:.2f} s)",
+        f"visible:   {100 * visible.mean():.1f} % of the points (confidence > 0), mean confidence of those "
+        f"{keypoints.confidence[visible].mean():.2f}",
+        f"pixels:    x {seen[:, 0].min():.0f} .. {seen[:, 0].max():.0f}, y {seen[:, 1].min():.0f} .. "
+        f"{seen[:, 1].max():.0f} (visible points)",
+        f"camera:    fx {k[0, 0]:g}, fy {k[1, 1]:g} px, principal point ({k[0, 2]:g}, {k[1, 2]:g})",
+        "points:    " + ", ".join(keypoints.joint_names),
+    ]
+
+
 def load_keypoints(path: str | Path) -> Keypoints:
     """Read and validate a keypoint file (format in the module docstring)."""
     path = Path(path)
     if not path.is_file():
         raise MotionFormatError(path, "no such file")
+    if not zipfile.is_zipfile(path):
+        raise MotionFormatError(path, "not a keypoint file (an .npz archive of keypoints, joint_names and K)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
@@ -148,6 +178,63 @@ def project_points(points: torch.Tensor, intrinsics: torch.Tensor, min_depth: fl
     z = points[..., 2:].clamp(min=min_depth)
     uvw = points @ intrinsics.T.to(points.dtype)
     return uvw[..., :2] / z
+
+
+@dataclasses.dataclass(frozen=True)
+class ViewSettings:
+    """How :func:`view_keypoints` films a motion: a camera ``depth`` metres in front of its mean
+    position, turned ``yaw_deg`` about the vertical, with focal length ``focal`` pixels on a
+    ``width`` × ``height`` image, and N(0, ``pixel_noise``²) pixels of noise drawn with ``seed``."""
+
+    depth: float = 4.0
+    yaw_deg: float = 30.0
+    focal: float = 1000.0
+    width: int = 1280
+    height: int = 720
+    pixel_noise: float = 0.0
+    seed: int = 0
+
+    def intrinsics(self) -> np.ndarray:
+        """(3, 3) pinhole matrix, principal point at the image centre."""
+        return np.array([[self.focal, 0.0, self.width / 2], [0.0, self.focal, self.height / 2], [0.0, 0.0, 1.0]])
+
+
+CAMERA = ViewSettings().intrinsics()
+"""Intrinsics of a 1280 × 720 image with a focal length of 1000 pixels (about 65° across)."""
+
+
+def camera_view(motion: Motion, depth: float = ViewSettings.depth, yaw_deg: float = ViewSettings.yaw_deg) -> Motion:
+    """The motion seen by a camera ``depth`` metres in front of its mean position, turned by
+    ``yaw_deg`` about the vertical, in camera coordinates (y down, z forward); ``motion`` has Y
+    up (ASF/AMC and BVH)."""
+    turn = roma.rotvec_to_unitquat(torch.tensor([0.0, np.radians(yaw_deg), 0.0], dtype=torch.float64))
+    to_camera = roma.quat_product(torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64), turn)
+    rotations = motion.rotations.copy()
+    rotations[:, 0] = roma.quat_product(to_camera.expand(motion.num_frames, 4), torch.as_tensor(rotations[:, 0])).numpy()
+    centred = torch.as_tensor(motion.root_translation - motion.root_translation.mean(axis=0))
+    translation = roma.quat_action(to_camera.expand(motion.num_frames, 4), centred).numpy() + [0.0, 0.0, depth]
+    return dataclasses.replace(motion, rotations=rotations, root_translation=translation)
+
+
+def view_keypoints(motion: Motion, joint_names: list[str] | None = None,
+                   view: ViewSettings = ViewSettings()) -> Keypoints:
+    """The keypoints of a (Y-up) motion filmed as ``view`` says: the named points (default:
+    every point of the rig, :func:`point_index`), visible (confidence 1) where they fall inside
+    the image in front of the camera, hidden (0) elsewhere. Raises :class:`MotionFormatError`
+    when no point is in the picture."""
+    names = list(point_index(motion.skeleton)) if joint_names is None else list(joint_names)
+    seen = camera_view(motion, view.depth, view.yaw_deg)
+    keypoints = project_motion(seen, names, view.intrinsics())
+    rng = np.random.default_rng(view.seed)
+    pixels = keypoints.pixels + rng.normal(0.0, view.pixel_noise, keypoints.pixels.shape) if view.pixel_noise else \
+        keypoints.pixels
+    depth = forward_kinematics(seen.skeleton, torch.as_tensor(seen.rotations), torch.as_tensor(seen.root_translation),
+                               with_end_sites=True)[:, keypoint_points(seen.skeleton, names), 2].numpy()
+    inside = (depth > 0) & (pixels >= 0).all(-1) & (pixels[..., 0] <= view.width) & (pixels[..., 1] <= view.height)
+    if not inside.any():
+        raise MotionFormatError(motion.source.get("path"), f"no point is in the picture of a camera {view.depth:g} m away "
+                                                           f"({view.width} x {view.height} px, focal {view.focal:g} px)")
+    return dataclasses.replace(keypoints, pixels=pixels, confidence=inside.astype(np.float64))
 
 
 def project_motion(motion: Motion, joint_names: list[str], intrinsics: np.ndarray) -> Keypoints:

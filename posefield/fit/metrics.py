@@ -31,6 +31,9 @@ def per_frame_error(motion: Motion, reference: Motion) -> np.ndarray:
     return per_point_error(motion, reference).mean(axis=1)
 
 
+APD_CHUNK = 1 << 24  # distances held at once by average_pairwise_distance (128 MiB of float64)
+
+
 def average_pairwise_distance(skeleton: Skeleton, rotations: np.ndarray) -> float:
     """APD (cm): mean over pairs of poses of the mean joint/end-site distance between them,
     each posed with its root at the origin.
@@ -41,9 +44,10 @@ def average_pairwise_distance(skeleton: Skeleton, rotations: np.ndarray) -> floa
     pos = forward_kinematics(skeleton, torch.as_tensor(rotations, dtype=torch.float64),
                              torch.zeros(rotations.shape[0], 3, dtype=torch.float64), with_end_sites=True)
     flat = pos.transpose(0, 1)  # (P, N, 3)
-    n = rotations.shape[0]
-    pair_mean = torch.cdist(flat, flat).mean(dim=0)  # (N, N), mean over points
-    return float(100 * pair_mean.sum() / (n * (n - 1)))
+    points, n = flat.shape[:2]
+    rows = max(1, APD_CHUNK // (points * n))  # poses per block of (P, rows, N) distances
+    total = sum(float(torch.cdist(flat[:, i:i + rows], flat).mean(dim=0).sum()) for i in range(0, n, rows))
+    return 100 * total / (n * (n - 1))
 
 
 def realism(quats: torch.Tensor, reference: NearestPoses, k: int = 32) -> float:

@@ -27,7 +27,10 @@ A landmark's confidence is MediaPipe's visibility; landmarks outside the image c
 """
 from __future__ import annotations
 
-from typing import Protocol
+import contextlib
+import os
+import sys
+from typing import Iterator, Protocol
 
 import numpy as np
 
@@ -71,6 +74,22 @@ def landmarks_to_keypoints(normalised: np.ndarray, visibility: np.ndarray, width
                      default_intrinsics(width, height), 1.0)
 
 
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Send what is written to file descriptor 2 (the C++ log lines of the detector's libraries)
+    to the null device inside the block; Python exceptions still propagate."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class MediaPipeDetector:
     """MediaPipe Pose on a single photo (see the module docstring)."""
 
@@ -79,11 +98,12 @@ class MediaPipeDetector:
         self.min_confidence = min_confidence
 
     def detect(self, image: np.ndarray) -> Keypoints:
-        from mediapipe.python.solutions import pose
+        with quiet_stderr():  # MediaPipe, absl and TF Lite log to the terminal from C++
+            from mediapipe.python.solutions import pose
 
-        with pose.Pose(static_image_mode=True, model_complexity=1,
-                       min_detection_confidence=self.min_confidence) as model:
-            result = model.process(np.ascontiguousarray(image[..., :3]))
+            with pose.Pose(static_image_mode=True, model_complexity=1,
+                           min_detection_confidence=self.min_confidence) as model:
+                result = model.process(np.ascontiguousarray(image[..., :3]))
         if result.pose_landmarks is None:
             raise MotionFormatError(None, "no person found in the photo")
         marks = result.pose_landmarks.landmark

@@ -38,11 +38,37 @@ def load_photo(path: str | Path) -> np.ndarray:
         raise MotionFormatError(path, f"not a readable image ({exc})") from None
 
 
+CONFIDENT = 0.5
+"""A keypoint counts as seen from this confidence on."""
+MIN_SEEN = 3
+"""With fewer keypoints seen than this, no body is built from a photo: the rest would be guessed."""
+
+
+def seen_keypoints(keypoints: Keypoints, path: str | Path | None = None,
+                   notify: Callable[[str], None] = lambda message: None) -> list[str]:
+    """The names of the keypoints seen (confidence at least :data:`CONFIDENT`) in a photo's
+    first frame; ``notify`` hears which were not seen. Raises :class:`MotionFormatError` naming
+    ``path`` when fewer than :data:`MIN_SEEN` were."""
+    seen = [n for n, c in zip(keypoints.joint_names, keypoints.confidence[0]) if c >= CONFIDENT]
+    if len(seen) < MIN_SEEN:
+        raise MotionFormatError(path, f"the detector saw only {len(seen)} of {len(keypoints.joint_names)} keypoints "
+                                      f"(confidence >= {CONFIDENT:g}: {', '.join(seen) or 'none'}); a body needs at "
+                                      f"least {MIN_SEEN}")
+    unseen = [n for n in keypoints.joint_names if n not in seen]
+    if unseen:
+        notify(f"{len(seen)} of {len(keypoints.joint_names)} keypoints seen; not seen, so guessed by the prior: "
+               f"{', '.join(unseen)}")
+    return seen
+
+
 def photo_to_body(photo: np.ndarray, detector: KeypointDetector | None = None, method: str = "auto",
                   skeleton: Skeleton | None = None, prior: str = "ndf",
-                  notify: Callable[[str], None] = lambda message: None) -> PhotoResult:
-    """Detect keypoints in an (H, W, 3) uint8 photo (default detector: MediaPipe) and recover the body."""
+                  notify: Callable[[str], None] = lambda message: None, path: str | Path | None = None) -> PhotoResult:
+    """Detect keypoints in an (H, W, 3) uint8 photo (default detector: MediaPipe) and recover the
+    body; raises :class:`MotionFormatError` naming ``path`` when too few keypoints were seen
+    (:func:`seen_keypoints`)."""
     keypoints = (detector or MediaPipeDetector()).detect(photo)
+    seen_keypoints(keypoints, path, notify)
     motion, used = recover_body(keypoints, method, skeleton, prior, notify)
     return PhotoResult(keypoints, motion, used)
 
@@ -52,21 +78,24 @@ def image_file(photo_path: Path, out: Path, overlay: Path | None = None, mesh: s
                notify: Callable[[str], None] = print) -> list[Path]:
     """Recover the body in a photo; write it as a motion (``.amc``/``.bvh``/``.npz``) or as an
     overlay picture (``.png``) to ``out``, and the overlay also to ``overlay`` when given."""
-    from posefield.fit.jobs import write_motion
     from posefield.image.overlay import render_overlay
-    from posefield.io import load_skeleton
-    from posefield.viz.video import save_png
+    from posefield.io import load_skeleton, save_motion
+    from posefield.io.formats import MOTION_SUFFIXES
+    from posefield.io.outputs import check_output
+    from posefield.viz.video import PICTURE_SUFFIXES, save_png
 
+    inputs = [photo_path, skeleton]
+    picture = out.suffix.lower() in PICTURE_SUFFIXES
+    check_output(out, inputs, MOTION_SUFFIXES + PICTURE_SUFFIXES, "motion or picture")  # before the work
+    if overlay is not None:
+        check_output(overlay, inputs, PICTURE_SUFFIXES, "picture")
     photo = load_photo(photo_path)
     rig = load_skeleton(skeleton) if skeleton is not None else None
-    result = photo_to_body(photo, None, method, rig, prior, notify)
-    notify(f"{int((result.keypoints.confidence > 0).sum())} keypoints found; body recovered with {result.method}")
-    written: list[Path] = []
-    pictures = [p for p in (out if out.suffix.lower() == ".png" else None, overlay) if p is not None]
-    if out.suffix.lower() != ".png":
-        written += write_motion(result.motion, out, [photo_path])
-    for picture in pictures:
-        if picture.resolve() == photo_path.resolve():
-            raise MotionFormatError(picture, "refusing to overwrite the input photo")
-        written.append(save_png(render_overlay(photo, result.motion, result.keypoints, mesh), picture))
+    result = photo_to_body(photo, None, method, rig, prior, notify, photo_path)
+    notify(f"body recovered with {result.method}")
+    written = [] if picture else save_motion(result.motion, out)
+    pictures = [out] * picture + [overlay] * (overlay is not None)
+    if pictures:
+        drawn = render_overlay(photo, result.motion, result.keypoints, mesh)
+        written += [save_png(drawn, target) for target in pictures]
     return written

@@ -44,7 +44,7 @@ import torch
 
 from posefield.errors import MotionFormatError, PosefieldError, SkeletonMismatchError
 from posefield.io.atomic import atomic_open
-from posefield.io.bvh import refuse_source_overwrite
+from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere
 from posefield.skeleton import Skeleton
@@ -93,7 +93,7 @@ def write_amass(motion: Motion, path: str | Path) -> list[Path]:
         ``[path]``.
     """
     path = Path(path)
-    refuse_source_overwrite(motion, path)
+    refuse_inputs([path], files_of(motion))
     arrays = _amass_arrays(motion) if is_smpl_body(motion.skeleton) else _posefield_arrays(motion)
     with atomic_open(path, "wb") as handle:
         np.savez(handle, **arrays)

@@ -3,11 +3,14 @@
 Values follow the ASF: the root's six in its ``order`` (translation in raw length units,
 rotations in degrees unless the header says ``:RADIANS``), every other bone's in its ``dof``
 order. Bone lines may come in any order within a frame. The canonical local rotation of a
-bone is C · R(dof) · Cᵀ (see :mod:`posefield.io.asf`). AMC files carry no frame rate.
+bone is C · R(dof) · Cᵀ (see :mod:`posefield.io.asf`).
+
+AMC has no frame-rate field. posefield writes the rate as a header comment,
+``# posefield fps 30`` (before ``:FULLY-SPECIFIED`` / ``:DEGREES``; other readers skip
+comments), and reads it back; a file without that line runs at 120 fps (the CMU capture rate).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +21,13 @@ from posefield.errors import MotionFormatError
 from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, euler_rotmats, format_asf, length_scale,
                               read_asf, read_text, skeleton_from_description)
 from posefield.io.atomic import atomic_open
+from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, rotmat_to_channels
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
+FPS_COMMENT = "posefield fps"  # header comment "# posefield fps 30": the rate of an AMC posefield wrote
 
 
 # ----------------------------------------------------------------------------- layout
@@ -106,6 +111,8 @@ def _split_lines(path: Path, text: str, counts: dict[str, int],
             unit = {":DEGREES": "deg", ":RADIANS": "rad"}.get(key.upper(), unit)
         elif key in rows:
             raise MotionFormatError(path, f"bone {key!r} before the first frame number", number)
+        elif number == text.count("\n") + 1 and not text.endswith("\n"):  # the last line, cut short
+            raise MotionFormatError(path, f"file ends mid-line in {line.strip()!r} (truncated?)", number)
         else:
             raise MotionFormatError(path, f"unknown bone {key!r} (not in {asf_name})", number)
     if not frame_lines:
@@ -192,13 +199,35 @@ def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple
     return quats.numpy(), translation
 
 
-def read_amc(path: str | Path, asf: str | Path | None = None, fps: float = DEFAULT_FPS) -> Motion:
+def header_fps(path: Path) -> float | None:
+    """The frame rate of a ``# posefield fps N`` comment in the header (the lines before the
+    first frame), or ``None`` when there is none; raises :class:`MotionFormatError` for such a
+    line without one positive number."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.decode("utf-8", "replace").strip()
+            if line.startswith("#") and line[1:].split()[:2] == FPS_COMMENT.split():
+                words = line[1:].split()[2:]
+                try:
+                    fps = float(words[0]) if len(words) == 1 else float("nan")
+                except ValueError:
+                    fps = float("nan")
+                if not (np.isfinite(fps) and fps > 0):
+                    raise MotionFormatError(path, f"{line!r} must name one positive frame rate", number)
+                return fps
+            if line and not line.startswith(("#", ":")):
+                return None
+    return None
+
+
+def read_amc(path: str | Path, asf: str | Path | None = None, fps: float | None = None) -> Motion:
     """Read an AMC motion.
 
     Args:
         path: the ``NN_TT.amc`` file.
         asf: its skeleton; default: the first of :func:`asf_candidates` that exists.
-        fps: frame rate (AMC files carry none; CMU captured at 120).
+        fps: frame rate overriding the file's; default: the ``# posefield fps`` header line,
+            else :data:`DEFAULT_FPS` (CMU captured at 120).
     Returns:
         a :class:`Motion` (canonical rotations, root translation in metres) with
         ``source = {"path", "format": "amc", "subject", "asf"}``.
@@ -212,20 +241,13 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float = DEFAU
     skeleton = read_asf(asf_path)
     unit, values = amc_values(path, skeleton.meta["asf"], str(asf_path))
     rotations, translation = _pose(skeleton, values, unit)
+    if fps is None:
+        fps = header_fps(path) or DEFAULT_FPS
     return Motion(skeleton=skeleton, rotations=rotations, root_translation=translation, fps=float(fps),
                   source={"path": str(path), "format": "amc", "subject": subject_of(path), "asf": str(asf_path)})
 
 
 # ----------------------------------------------------------------------------- writing
-
-def _same_file(target: Path, other: str | None) -> bool:
-    """Whether ``target`` names the file ``other`` (``None``: no file)."""
-    if other is None:
-        return False
-    if target.exists() and Path(other).exists():
-        return os.path.samefile(target, other)
-    return target.resolve() == Path(other).resolve()
-
 
 def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
     """Bone -> (T, n) AMC values in file order (degrees; root translation in raw length
@@ -245,8 +267,9 @@ def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def format_amc(values: dict[str, np.ndarray]) -> str:
-    """AMC text (degrees, frames numbered from 1) of bone -> (T, n) values."""
+def format_amc(values: dict[str, np.ndarray], fps: float) -> str:
+    """AMC text (degrees, frames numbered from 1, the rate in a ``# posefield fps`` header
+    comment) of bone -> (T, n) values at ``fps`` frames per second."""
     frames = len(values[ROOT])
     columns = [[str(t + 1) for t in range(frames)]]
     for name, rows in values.items():
@@ -254,7 +277,7 @@ def format_amc(values: dict[str, np.ndarray]) -> str:
         rounded = np.round(rows, 6) + 0.0  # no "-0.000000"
         columns.append([pattern % tuple(row) for row in rounded.tolist()])
     body = "\n".join("\n".join(frame) for frame in zip(*columns))
-    return f"# AMC file written by posefield\n:FULLY-SPECIFIED\n:DEGREES\n{body}\n"
+    return f"# AMC file written by posefield\n# {FPS_COMMENT} {fps:.10g}\n:FULLY-SPECIFIED\n:DEGREES\n{body}\n"
 
 
 def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:
@@ -272,11 +295,9 @@ def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = No
     """
     path = Path(path)
     asf_path = path.with_suffix(".asf") if asf_path is None else Path(asf_path)
-    for target in (path, asf_path):
-        if any(_same_file(target, motion.source.get(key)) for key in ("path", "asf")):
-            raise MotionFormatError(target, "refusing to overwrite an input file of this motion")
+    refuse_inputs([path, asf_path], files_of(motion))
     description = describe_skeleton(motion.skeleton)
-    amc_text = format_amc(_channel_values(motion, description))
+    amc_text = format_amc(_channel_values(motion, description), motion.fps)
     with atomic_open(asf_path) as asf_handle, atomic_open(path) as amc_handle:
         asf_handle.write(format_asf(description))
         amc_handle.write(amc_text)

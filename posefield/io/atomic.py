@@ -7,16 +7,20 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
+from posefield.errors import MotionFormatError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     The temporary keeps ``path``'s suffix so that libraries which look at extensions
-    (``np.savez`` adds ``.npz`` otherwise) write where we expect.
+    (``np.savez`` adds ``.npz`` otherwise) write where we expect. The folder must exist: a
+    mistyped folder is an error, not a new folder (:class:`MotionFormatError`).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise MotionFormatError(path, "its folder does not exist (make it first)")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)

@@ -22,9 +22,10 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
   the bounding box of the rest joints and end sites (:func:`detect_length_unit`):
   below 5 → metres, below 500 → centimetres, else millimetres. Inches (or any other
   unit) must be passed explicitly.
-* Frame rate: 1 / ``Frame Time``; printed frame times are rounded, so a rate within 0.01 %
-  of a whole number is snapped to it (0.00833333 s → 120 fps). ``fps=`` overrides the
-  header (the CMU salsa clips say 120 fps but were recorded at 60).
+* Frame rate: 1 / ``Frame Time``; printed frame times are rounded, so a time within 0.01 % of
+  a whole rate's, and equal to it to its printed digits (±1 in the last), gives that rate
+  (0.00833333 s → 120 fps).
+  ``fps=`` overrides the header (the CMU salsa clips say 120 fps but were recorded at 60).
 * ``drop_frames=N`` drops the first N frames (the CMU-DAZ clips start with a T-pose frame
   and a three-frame ramp into the motion: use 4).
 
@@ -36,6 +37,7 @@ is the reader's order, so skeletons read from BVH keep their joint indices.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from pathlib import Path
 
@@ -45,6 +47,7 @@ import torch
 
 from posefield.errors import MotionFormatError
 from posefield.io.atomic import atomic_open
+from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, channels_to_rotmat, rotmat_to_channels
 from posefield.rotations.euler import ROTATION_CHANNELS, rotation_order
@@ -296,9 +299,14 @@ def _all_numbers(tokens: list[str]) -> bool:
 
 
 def _frame_rate(frame_time: float) -> float:
-    """1 / ``frame_time``, snapped to a whole number within 0.01 %."""
-    fps = 1.0 / frame_time
-    return float(round(fps)) if abs(fps - round(fps)) < 1e-4 * fps else fps
+    """1 / ``frame_time``, snapped to a whole rate within 0.01 % whose frame time it is to the
+    digits it was printed with, give or take one in the last (0.008333 → 120 fps, 0.016666 →
+    60 fps); a time printed with more digits keeps its rate (0.002083376737 → 479.99 fps)."""
+    fps, whole = 1.0 / frame_time, round(1.0 / frame_time)
+    digits = len(repr(frame_time).split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
+    last_digit = 10.0 ** (math.floor(math.log10(frame_time)) - digits + 1)
+    near = abs(fps - whole) < 1e-4 * fps and abs(frame_time - 1.0 / max(whole, 1)) <= last_digit
+    return float(whole) if near else fps
 
 
 def _channel_starts(channels: list[tuple[str, ...]]) -> list[int]:
@@ -430,7 +438,7 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
         MotionFormatError: ``path`` is the motion's source, or a joint name is not one word.
     """
     path = Path(path)
-    refuse_source_overwrite(motion, path)
+    refuse_inputs([path], files_of(motion))
     skeleton = motion.skeleton
     for name in skeleton.names:
         if len(name.split()) != 1 or name in ("{", "}"):
@@ -447,13 +455,6 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
         row = " ".join([NUMBER_FORMAT] * values.shape[1]) + "\n"
         handle.writelines(row % tuple(frame) for frame in values.tolist())
     return [path]
-
-
-def refuse_source_overwrite(motion: Motion, path: Path) -> None:
-    """Raise :class:`MotionFormatError` if ``path`` is the file ``motion`` was read from."""
-    source = motion.source.get("path")
-    if source and Path(source).resolve() == path.resolve():
-        raise MotionFormatError(path, "refusing to overwrite the motion's own source file")
 
 
 def written_channels(channels: tuple[str, ...], root: bool) -> tuple[str, ...]:

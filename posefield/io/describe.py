@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from posefield.errors import MotionFormatError
 from posefield.motion import Motion
 from posefield.skeleton import Skeleton
 
@@ -34,11 +35,15 @@ def describe_motion(motion: Motion) -> list[str]:
 
 
 def describe(path: str | Path, asf: str | Path | None = None) -> str:
-    """Describe any file posefield reads, chosen by its extension and content."""
+    """Describe any file posefield reads (motion, skeleton, pose dataset, keypoint file), chosen
+    by its extension and content; ``asf`` names the skeleton of an ``.amc`` (refused for others)."""
     from posefield.data.dataset import PoseDataset, is_pose_dataset
+    from posefield.fit.keypoints import describe_keypoints, is_keypoint_file, load_keypoints
     from posefield.io.formats import load_motion, load_skeleton
     path = Path(path)
     suffix = path.suffix.lower()
+    if asf is not None and suffix != ".amc":
+        raise MotionFormatError(path, f"has its own skeleton: --asf {asf} applies to .amc inputs only")
     if suffix == ".asf":
         lines = describe_skeleton(load_skeleton(path))
     elif suffix == ".npz" and is_pose_dataset(path):
@@ -47,7 +52,9 @@ def describe(path: str | Path, asf: str | Path | None = None) -> str:
                  f"train: {int((~data.is_val).sum())} poses from {', '.join(data.subjects_of(False))}",
                  f"val:   {int(data.is_val.sum())} poses from {', '.join(data.subjects_of(True)) or '(none)'}",
                  f"files: {len(data.files)}"] + describe_skeleton(data.skeleton)
+    elif suffix == ".npz" and is_keypoint_file(path):
+        lines = describe_keypoints(load_keypoints(path))
     else:
-        lines = describe_motion(load_motion(path, asf=asf) if suffix == ".amc" else load_motion(path))
+        lines = describe_motion(load_motion(path, asf=asf))
     return "\n".join([str(path)] + ["  " + line for line in lines])
 

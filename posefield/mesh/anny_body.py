@@ -153,7 +153,8 @@ def build_anny_template() -> AnnyTemplate:
 
 
 def save_template(template: AnnyTemplate, path: Path) -> None:
-    """Write ``template`` atomically (float32, compressed: about 1 MB)."""
+    """Write ``template`` atomically (float32, compressed: about 1 MB), making the cache folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         np.savez_compressed(tmp, vertices=template.vertices.astype(np.float32), faces=template.faces.astype(np.int32),
                             bones=np.asarray(template.bones), heads=template.heads, tails=template.tails,

@@ -154,7 +154,8 @@ def build_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSetti
 
 
 def save_pairs(path: str | Path, pairs: PairSet) -> None:
-    """Write ``pairs`` atomically to ``path`` (.npz)."""
+    """Write ``pairs`` atomically to ``path`` (.npz), making the cache folder if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     arrays = {f"{split}_{field}": getattr(getattr(pairs, split), field).numpy()
               for split in ("train", "val") for field in ("quats", "distance", "level")}
     with atomic_path(path) as tmp:

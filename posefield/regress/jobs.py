@@ -29,14 +29,16 @@ def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool =
     """Regress the keypoint file with the model ``model`` names (``hkmr``, ``flat``, a shipped
     name or a checkpoint path), optionally refine (HKMR_MF), and write the motion and its
     proportioned skeleton (``OUT.asf`` beside an ``OUT.amc``)."""
-    from posefield.fit.jobs import native_suffix, output_path, write_motion  # (imports faiss, which training avoids)
+    from posefield.fit.jobs import motion_output, native_suffix  # (imports faiss, which training avoids)
+    from posefield.io import save_motion
 
     data = load_keypoints(keypoints)
     regressor = model_for(model, data.joint_names)
+    target = motion_output(out, native_suffix(regressor.body.skeleton), [keypoints])
     motion = regress_keypoints(regressor, data, keypoints)
     if refine:
         motion = refine_motion(motion, data, get_prior(prior, motion.skeleton), path=keypoints)
-    return write_motion(motion, output_path(out, native_suffix(motion.skeleton)), [keypoints])
+    return save_motion(motion, target)
 
 
 def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: TrainConfig, prior: str = "ndf",

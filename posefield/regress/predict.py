@@ -1,8 +1,9 @@
 """Running a trained regressor: keypoints in, 3D poses and a proportioned skeleton out.
 
 A keypoint file (:mod:`posefield.fit.keypoints`) may hold any subset of the model's
-keypoints in any order, plus others: columns are matched by name, the model's keypoints the
-file lacks count as hidden and the file's other columns are ignored. Each frame is regressed
+keypoints in any order, plus other points of its rig: columns are matched by name, the
+model's keypoints the file lacks count as hidden and the file's other columns are ignored; a
+name that is no point of the rig is an error, as in ``fit2d``. Each frame is regressed
 on its own; the written skeleton takes the frames' mean proportions (one person per file).
 The motion is in camera coordinates (metres, y down, z forward), like ``posefield fit2d``'s.
 """
@@ -16,7 +17,7 @@ import roma
 import torch
 
 from posefield.errors import MotionFormatError
-from posefield.fit.keypoints import Keypoints
+from posefield.fit.keypoints import Keypoints, keypoint_points
 from posefield.motion import Motion
 from posefield.regress.body import full_rotations, posed_points, proportioned_skeleton
 from posefield.regress.camera import camera_to_translation
@@ -50,12 +51,14 @@ def predict(model: RegressionModel, pixels: torch.Tensor, confidence: torch.Tens
 
 def model_columns(model: RegressionModel, keypoints: Keypoints, path: str | Path | None = None) -> np.ndarray:
     """(P,) column of the file holding each of the model's keypoints (-1: absent); raises
-    :class:`MotionFormatError` when the file holds none of them."""
+    :class:`MotionFormatError` when the file names a point the model's rig does not have (as
+    ``fit2d`` does) or holds none of the model's keypoints."""
     columns = np.array([keypoints.joint_names.index(n) if n in keypoints.joint_names else -1
                         for n in model.keypoint_names], dtype=np.int64)
     if (columns < 0).all():
         raise MotionFormatError(path, f"none of the keypoints the regressor reads ({', '.join(model.keypoint_names)}) "
                                       f"is in the file (it has {', '.join(keypoints.joint_names)})")
+    keypoint_points(model.body.skeleton, keypoints.joint_names, path)
     return columns
 
 

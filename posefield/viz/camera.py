@@ -6,13 +6,13 @@ nearer the viewer), and gives the unit direction from a point towards the viewer
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Protocol
 
 import numpy as np
 import roma
 import torch
 
-from posefield.errors import MotionFormatError
 from posefield.motion import Motion
 
 VIEW_AZIMUTHS = {"front": 0.0, "left": 90.0, "side": 90.0, "back": 180.0, "right": 270.0}
@@ -89,14 +89,21 @@ def body_axes(motion: Motion) -> tuple[np.ndarray, np.ndarray]:
     return up, front / np.linalg.norm(front)
 
 
-def view_camera(view: str, up: np.ndarray, front: np.ndarray) -> Orthographic:
-    """The orthographic camera of a named view (:data:`VIEW_AZIMUTHS`) or an azimuth in degrees,
-    turned about ``up`` from the ``front`` camera, which looks at the body face-on."""
+def view_azimuth(view: str) -> float:
+    """Degrees of a named view (:data:`VIEW_AZIMUTHS`) or of a finite angle in degrees; raises
+    ``ValueError`` (one line) for anything else."""
     try:
         azimuth = VIEW_AZIMUTHS[view] if view in VIEW_AZIMUTHS else float(view)
     except ValueError:
-        raise MotionFormatError(None, f"unknown view {view!r} (expected {', '.join(VIEW_AZIMUTHS)} "
-                                      f"or an angle in degrees)") from None
-    a = np.radians(azimuth)
+        azimuth = math.nan
+    if not math.isfinite(azimuth):
+        raise ValueError(f"unknown view {view!r} (expected {', '.join(VIEW_AZIMUTHS)} or an angle in degrees)")
+    return azimuth
+
+
+def view_camera(view: str, up: np.ndarray, front: np.ndarray) -> Orthographic:
+    """The orthographic camera of a named view (:data:`VIEW_AZIMUTHS`) or an azimuth in degrees,
+    turned about ``up`` from the ``front`` camera, which looks at the body face-on."""
+    a = np.radians(view_azimuth(view))
     toward = np.cos(a) * front + np.sin(a) * np.cross(up, front)
     return Orthographic(np.cross(up, toward), up.astype(np.float64), toward)

@@ -8,6 +8,7 @@ side by side. Every input is drawn over the others in its own colour, so before/
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -18,7 +19,7 @@ from posefield.motion import Motion
 from posefield.viz.camera import Orthographic, body_axes, view_camera
 from posefield.viz.draw import MeshLayer, draw_meshes, draw_skeleton
 from posefield.viz.scene import MARGIN, Framing, Track, frame_view, make_tracks
-from posefield.viz.video import save_frames, save_png
+from posefield.viz.video import GIF_MAX_FPS, save_frames, save_png
 
 PANEL_INCHES = 3.0  # width of one view; its height follows the body's aspect
 DPI = 90
@@ -132,15 +133,19 @@ def render_motions(motions: Sequence[Motion], labels: Sequence[str], path: str |
         views: named views or azimuths in degrees (see :mod:`posefield.viz.camera`).
         mesh: ``None`` for skeletons, or a body kind (``"auto"``, ``"anny"``, ``"capsules"``).
         frames: frames of a ``.png`` (default 4 evenly spaced).
-        fps: frame rate of an animation (default: the motion's, at most 30; frames are skipped
-            to reach it).
+        fps: frame rate of an animation (default: the motion's, at most 30; a GIF's at most
+            :data:`~posefield.viz.video.GIF_MAX_FPS`); every ``step``-th frame is drawn, the
+            step chosen to come nearest, so the animation lasts as long as the motion.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".png":
         save_png(render_grid(motions, labels, frames, views, mesh), path)
         return path
-    target = min(fps or motions[0].fps, MAX_FPS if fps is None else fps)
+    limit = GIF_MAX_FPS if suffix == ".gif" else math.inf
+    target = min(fps or motions[0].fps, MAX_FPS if fps is None else fps, limit)
     step = max(1, int(round(motions[0].fps / target)))
+    if motions[0].fps / step > limit:
+        step = math.ceil(motions[0].fps / limit)
     save_frames(animation_frames(motions, labels, views, mesh, step), path, motions[0].fps / step)
     return path

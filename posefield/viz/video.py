@@ -12,6 +12,20 @@ from posefield.viz.requires import require
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 PICTURE_SUFFIXES = (".png",)
+GIF_MAX_FPS = 50.0
+"""The highest rate a GIF plays at: its frame delays are whole centiseconds, and players slow
+delays under 2 cs down to 10 cs."""
+
+
+def gif_delays(count: int, fps: float) -> list[int]:
+    """Delays (ms, whole centiseconds) of ``count`` GIF frames at ``fps`` (at most
+    :data:`GIF_MAX_FPS`): every frame ends at its own time rounded to the centisecond, so the
+    animation lasts ``count / fps`` seconds to 5 ms (30 fps: 30, 30, 40, 30, 30, 40 ... ms),
+    where one rounded delay for all would run up to 10 % fast or slow."""
+    if not 0 < fps <= GIF_MAX_FPS:
+        raise ValueError(f"a GIF plays at most {GIF_MAX_FPS:g} fps, not {fps:g}")
+    ends = np.round(np.arange(1, count + 1) * 100.0 / fps).astype(np.int64)
+    return (np.diff(ends, prepend=0) * 10).tolist()
 
 
 def save_png(image: np.ndarray, path: str | Path) -> Path:
@@ -43,7 +57,7 @@ def _save_gif(frames: Iterable[np.ndarray], path: Path, fps: float) -> None:
     images = [Image.fromarray(f).quantize(colors=128, method=Image.Quantize.MEDIANCUT) for f in frames]
     with atomic_path(path) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                       duration=max(20, int(round(1000 / fps))), loop=0, disposal=1)
+                       duration=gif_delays(len(images), fps), loop=0, disposal=1)
 
 
 def even_size(frame: np.ndarray) -> np.ndarray:

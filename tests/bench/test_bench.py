@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import roma
 import torch
 from typer.testing import CliRunner
@@ -96,3 +97,11 @@ def test_bench_cli_on_the_fixture_folder(tmp_path):
         assert title in report
     assert (tmp_path / "denoise.png").is_file()
     assert CliRunner().invoke(app, args + ["--set", "bogus=1"]).exit_code == 2
+
+
+@pytest.mark.parametrize("setting", ["fps=0", "fps=nan", "windows=-1", "samples=1e9", "yaw_deg=10,-10", "depth_m=3",
+                                     "fps=30,60", "window_lengths=60,x", "noise_deg=inf"])
+def test_bad_protocol_settings_are_one_line_errors_naming_set(setting):
+    result = CliRunner().invoke(app, ["bench", "--data", str(FIXTURES), "-o", "r.md", "--set", setting])
+    assert result.exit_code == 2 and result.output.startswith("posefield: error: --set:"), result.output
+    assert repr(setting) in result.output and len(result.output.strip().splitlines()) == 1

@@ -68,6 +68,48 @@ def test_pluggable_detector_and_fit2d_recovery():
     assert again.pixels[0, names.index("lclavicle"), 0] > again.pixels[0, names.index("rclavicle"), 0]
 
 
+class HalfBlindDetector(ProjectingDetector):
+    """The projecting detector, seeing only the first ``seen`` keypoints."""
+
+    def __init__(self, motion: Motion, size: tuple[int, int], seen: int):
+        super().__init__(motion, size)
+        self.seen = seen
+
+    def detect(self, image: np.ndarray) -> Keypoints:
+        keypoints = super().detect(image)
+        keypoints.confidence[:, self.seen:] = 0.0
+        return keypoints
+
+
+def test_a_photo_with_too_few_keypoints_builds_no_body():
+    truth = camera_pose(demo_skeleton())
+    photo = np.zeros((480, 640, 3), dtype=np.uint8)
+    with pytest.raises(MotionFormatError, match=r"photo\.jpg: the detector saw only 2 of 18 keypoints .*lclavicle, "
+                                                r"rclavicle\); a body needs at least 3"):
+        photo_to_body(photo, HalfBlindDetector(truth, (640, 480), 2), method="fit2d", prior="none",
+                      path="photo.jpg")
+
+
+def test_a_photo_seen_in_part_says_what_was_guessed():
+    heard = []
+    truth = camera_pose(demo_skeleton())
+    photo = np.zeros((480, 640, 3), dtype=np.uint8)
+    photo_to_body(photo, HalfBlindDetector(truth, (640, 480), 16), method="fit2d", prior="none", notify=heard.append)
+    assert any(m.startswith("16 of 18 keypoints seen") and m.endswith("ltoes, rtoes") for m in heard), heard
+
+
+def test_detector_log_lines_do_not_reach_the_terminal(capfd):
+    """MediaPipe, absl and TF Lite write to file descriptor 2 from C++: the detector silences it."""
+    import os
+
+    from posefield.image.detector import quiet_stderr
+
+    with quiet_stderr():
+        os.write(2, b"I0000 gl_context.cc:357] GL version: 3.2\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
+
+
 def test_load_photo_errors(tmp_path):
     with pytest.raises(MotionFormatError, match="no such file"):
         load_photo(tmp_path / "missing.jpg")
@@ -101,3 +143,19 @@ def test_mediapipe_on_the_astronaut_photo(tmp_path):
     x0, x1 = sorted((int(right[0]), int(left[0])))
     assert changed[int(left[1]):int(left[1]) + 40, x0:x1].mean() > 0.3
     assert changed[:30, :30].mean() < 0.05
+
+
+@pytest.mark.parametrize("args, message", [(["-o", "x.jpg"], "x.jpg: unknown motion or picture format '.jpg'"),
+                                           (["-o", "x.bvh", "--overlay", "o.gif"], "o.gif: unknown picture format"),
+                                           (["-o", "missing/x.bvh"], "its folder does not exist"),
+                                           (["-o", "astronaut.jpg"], "unknown motion or picture format")])
+def test_image_outputs_are_checked_before_the_detector_runs(tmp_path, monkeypatch, args, message):
+    """No detector (nor its extra) is needed to learn that an output is wrong."""
+    from posefield.cli import app
+    from posefield.image import jobs
+
+    monkeypatch.setattr(jobs, "photo_to_body", lambda *a, **k: pytest.fail("the recovery ran"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["image", str(PHOTO), *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []

@@ -300,3 +300,13 @@ def test_malformed_asf_raises_one_line_error(tmp_path, case):
     with pytest.raises(MotionFormatError) as excinfo:
         read_asf(path)
     assert problem in one_line_error(excinfo, path, line)
+
+
+def test_amc_cut_off_mid_word_says_truncated(tmp_path):
+    """A file cut inside a bone name is truncated, not a file with an unknown bone 'r'."""
+    shutil.copy(FIXTURES / "05.asf", tmp_path / "05.asf")
+    text = (FIXTURES / "05_17.amc").read_text()
+    cut = text[:text.rindex("\nrfemur") + 2]
+    (tmp_path / "05_17.amc").write_text(cut)
+    with pytest.raises(MotionFormatError, match=r"05_17\.amc:\d+: file ends mid-line in 'r' \(truncated\?\)"):
+        load_motion(tmp_path / "05_17.amc")

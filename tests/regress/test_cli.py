@@ -67,6 +67,7 @@ def test_checkpoint_round_trip(checkpoint, cmu_skeleton):
 
 def test_regress_writes_amc_and_asf(tmp_path, checkpoint, keypoint_file):
     out = tmp_path / "out" / "clip.amc"
+    out.parent.mkdir()
     result = run("regress", keypoint_file, "-o", out, "--model", checkpoint)
     assert result.exit_code == 0, result.output
     assert out.exists() and out.with_suffix(".asf").exists()
@@ -94,6 +95,10 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     np.savez(tmp_path / "nan.npz", keypoints=kp * np.nan, joint_names=np.array(["root", "head", "lfemur"]), K=K)
     files["nan"] = (tmp_path / "nan.npz", "NaN")
     files["absent"] = (tmp_path / "absent.npz", "no such file")
+    np.savez(tmp_path / "unknown.npz", keypoints=kp, joint_names=np.array(["root", "head", "lknee"]), K=K)
+    files["unknown joint"] = (tmp_path / "unknown.npz", "unknown joint name(s) 'lknee'")
+    (tmp_path / "notes.txt").write_text("a note, not keypoints\n")
+    files["text"] = (tmp_path / "notes.txt", "notes.txt: not a keypoint file")
     return files
 
 

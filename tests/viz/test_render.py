@@ -14,6 +14,7 @@ from posefield.cli import app
 from posefield.viz.camera import body_axes, view_camera
 from posefield.viz.render import render_grid, render_motions
 from posefield.viz.scene import COLOURS
+from posefield.viz.video import GIF_MAX_FPS, gif_delays
 
 
 def colour_share(image: np.ndarray, colour: str, tolerance: int = 40) -> float:
@@ -72,6 +73,34 @@ def test_render_gif_and_png_files(walk, noisy, tmp_path):
     with Image.open(png) as im:
         assert im.size[0] > im.size[1] / 2 and im.mode == "RGB"
     assert not list(tmp_path.glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def gif_seconds(path) -> tuple[int, float]:
+    """Frames and playing time (s) of a GIF file."""
+    with Image.open(path) as im:
+        delays = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            delays.append(im.info["duration"])
+    return len(delays), sum(delays) / 1000
+
+
+@pytest.mark.parametrize("fps", [30.0, 24.0, 29.97, 7.0])
+def test_gif_delays_keep_the_duration(fps):
+    delays = gif_delays(90, fps)
+    assert all(d % 10 == 0 and d >= 20 for d in delays)
+    assert abs(sum(delays) / 1000 - 90 / fps) <= 0.005
+
+
+@pytest.mark.parametrize("motion_fps, fps", [(30.0, None), (120.0, 100.0), (24.0, 7.0)])
+def test_gif_plays_as_long_as_the_motion(walk, tmp_path, motion_fps, fps):
+    """GIF delays are whole centiseconds: 1/30 s used to round to 3 cs, 10 % fast."""
+    motion = dataclasses.replace(walk, fps=motion_fps)
+    frames, seconds = gif_seconds(render_motions([motion], ["a"], tmp_path / "clip.gif", views=["front"], fps=fps))
+    step = round(walk.num_frames / frames)
+    assert seconds == pytest.approx(frames * step / motion_fps, abs=0.005)
+    assert abs(seconds - walk.num_frames / motion_fps) <= step / motion_fps  # within the last frame drawn
+    assert frames / seconds <= GIF_MAX_FPS
 
 
 def test_render_mp4(walk, tmp_path):
