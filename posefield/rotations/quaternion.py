@@ -19,10 +19,16 @@ def canonical_hemisphere(q: torch.Tensor) -> torch.Tensor:
         (..., 4) quaternions with the same rotations.
     """
     key = q[..., 3]
-    for axis in (0, 1, 2):
-        key = torch.where(key == 0, q[..., axis], key)
-    sign = torch.where(key < 0, -torch.ones_like(key), torch.ones_like(key))
-    return q * sign.unsqueeze(-1)
+    if bool((key == 0).any()):
+        for axis in (0, 1, 2):
+            key = torch.where(key == 0, q[..., axis], key)
+    return q * torch.where(key < 0, -1.0, 1.0).unsqueeze(-1)
+
+
+def normalize_quaternions(q: torch.Tensor) -> torch.Tensor:
+    """q / |q| for (..., 4) quaternions (one ``rsqrt`` of a sum: a norm over a last dimension of
+    4 is several times slower on CPU, forward and backward)."""
+    return q * torch.rsqrt((q * q).sum(-1, keepdim=True))
 
 
 def check_unit_quaternions(q: torch.Tensor, tol: float = 1e-3, what: str = "pose") -> None:
