@@ -94,17 +94,46 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
         dropped = (dropped + 180.0) % 360.0 - 180.0
         exact = np.abs(dropped).max(axis=2) < 1e-6
         penalty[~(exact | ~exact.any(axis=1)[:, None])] = np.inf
-    out = np.empty((rot.shape[0], len(order)))
-    prev = None if reference is None else np.asarray(reference, dtype=np.float64)
-    for t in range(rot.shape[0]):
-        cand = candidates[t]
-        if prev is None:
-            best = cand[int(penalty[t, 0] > 0)]
-            best = best - 360.0 * np.round(best / 360.0)
-        else:
-            wrapped = cand - 360.0 * np.round((cand - prev) / 360.0)
-            cost = np.abs(wrapped - prev).sum(axis=1) + penalty[t]
-            best = wrapped[np.argmin(cost)]
-        out[t] = best
-        prev = best
-    return out
+    return _continuous(candidates, penalty, reference)
+
+
+def _wrap_count(angles: np.ndarray) -> np.ndarray:
+    """Whole turns (360°) nearest to ``angles`` (degrees), as floats."""
+    return np.round(angles / 360.0)
+
+
+def _continuous(candidates: np.ndarray, penalty: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """Per frame, the candidate closest to the previous frame's choice, unwrapped by whole turns.
+
+    The cost of a candidate depends on the previous choice only modulo 360°, so the choice
+    is a two-state chain: its transitions are computed for all frames at once, followed in
+    one cheap pass, and the turns to add are a cumulative sum.
+
+    Args:
+        candidates: (T, 2, n) the two Euler branches' angles (degrees) per frame.
+        penalty: (T, 2) added cost (``inf`` rules a branch out).
+        reference: optional (n,) angles the first frame should be close to; without it the
+            first frame takes branch 0 unless ruled out, within ±180°.
+    Returns:
+        (T, n) angles in degrees.
+    """
+    first = candidates[0]
+    if reference is None:
+        choice0 = int(penalty[0, 0] > 0)
+        turns0 = _wrap_count(first[choice0])
+    else:
+        reference = np.asarray(reference, dtype=np.float64)
+        wrapped = first - 360.0 * _wrap_count(first - reference)
+        choice0 = int(np.argmin(np.abs(wrapped - reference).sum(axis=1) + penalty[0]))
+        turns0 = _wrap_count(first[choice0] - reference)
+    # step[t - 1, j, k]: from branch j at frame t - 1 to branch k at frame t
+    step = candidates[1:, None, :, :] - candidates[:-1, :, None, :]
+    cost = np.abs(step - 360.0 * _wrap_count(step)).sum(axis=-1) + penalty[1:, None, :]
+    after = np.argmin(cost, axis=-1).tolist()  # (T - 1, 2): the next branch after each branch
+    choices = [choice0]
+    for nxt in after:
+        choices.append(nxt[choices[-1]])
+    frames = np.arange(len(candidates))
+    chosen = candidates[frames, choices]
+    turns = np.cumsum(np.concatenate([turns0[None], _wrap_count(np.diff(chosen, axis=0))]), axis=0)
+    return chosen - 360.0 * turns
