@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import roma
 import torch
 
 from posefield.errors import MotionFormatError
@@ -19,7 +18,7 @@ from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, euler_rotmat
                               read_asf, read_text, skeleton_from_description)
 from posefield.io.atomic import atomic_open
 from posefield.motion import Motion
-from posefield.rotations import canonical_hemisphere, rotmat_to_channels
+from posefield.rotations import canonical_hemisphere, rotmat_to_channels, rotmat_to_quaternion
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
@@ -248,7 +247,7 @@ def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple
             angles[:, j, 3 - len(columns):] = values[name][:, columns] * degrees
     rotmats = skeleton.axes @ euler_rotmats(angles, orders) @ skeleton.axes.swapaxes(-1, -2)
     translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
-    quats = canonical_hemisphere(roma.rotmat_to_unitquat(torch.as_tensor(rotmats)))
+    quats = canonical_hemisphere(rotmat_to_quaternion(torch.as_tensor(rotmats)))
     return quats.numpy(), translation
 
 

@@ -8,10 +8,10 @@ Partial lists (one or two axes) are allowed.
 from __future__ import annotations
 
 import numpy as np
-import roma
 import torch
 
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
+from posefield.rotations.quaternion import quaternion_to_rotmat, rotmat_to_quaternion
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}  # an axis letter's column in a frame
@@ -32,15 +32,24 @@ def channels_to_rotmat(angles_deg: np.ndarray, order: str, axis: np.ndarray | No
     Returns:
         (T, 3, 3) float64 rotation matrices.
     """
-    angles = torch.as_tensor(np.ascontiguousarray(angles_deg, dtype=np.float64))
-    if not order:
-        rot = torch.eye(3, dtype=torch.float64).expand(angles.shape[0], 3, 3).clone()
-    else:
-        rot = roma.euler_to_rotmat(order, angles, degrees=True, dtype=torch.float64)
+    angles = np.radians(np.asarray(angles_deg, dtype=np.float64))
+    rot = np.broadcast_to(np.eye(3), (angles.shape[0], 3, 3))
+    for i, letter in enumerate(order):
+        rot = rot @ _axis_rotmats(AXIS_INDEX[letter], angles[:, i])
     if axis is not None:
-        c = torch.as_tensor(np.asarray(axis, dtype=np.float64))
+        c = np.asarray(axis, dtype=np.float64)
         rot = c @ rot @ c.T
-    return rot.numpy()
+    return np.array(rot)
+
+
+def _axis_rotmats(axis: int, radians: np.ndarray) -> np.ndarray:
+    """(T,) angles about coordinate axis ``axis`` (0, 1, 2 for x, y, z) -> (T, 3, 3) rotations."""
+    c, s = np.cos(radians), np.sin(radians)
+    i, j = (axis + 1) % 3, (axis + 2) % 3
+    rot = np.zeros((len(radians), 3, 3))
+    rot[:, axis, axis] = 1.0
+    rot[:, i, i], rot[:, i, j], rot[:, j, i], rot[:, j, j] = c, -s, s, c
+    return rot
 
 
 def _full_order(order: str) -> str:
@@ -51,10 +60,10 @@ def _full_order(order: str) -> str:
 
 def _closest_reachable(rot: np.ndarray, order: str) -> np.ndarray:
     """(T, 3, 3) rotations -> the closest (T, 3, 3) products of rotations about the 1 or 2 axes of ``order``."""
-    q = roma.rotmat_to_unitquat(torch.as_tensor(rot))
+    q = rotmat_to_quaternion(torch.as_tensor(rot))
     axes = torch.eye(3, dtype=q.dtype)[[AXIS_INDEX[a] for a in order]]
     closest = closest_about_axis(q, axes[0]) if len(order) == 1 else closest_two_axis(q, axes[0], axes[1])
-    return roma.unitquat_to_rotmat(closest).numpy()
+    return quaternion_to_rotmat(closest).numpy()
 
 
 def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = None,
@@ -83,6 +92,8 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
     full = _full_order(order)
     if len(order) < 3:
         rot = _closest_reachable(rot, order)
+    import roma  # imports torch._dynamo (seconds): only where needed
+
     angles = roma.rotmat_to_euler(full, torch.as_tensor(rot), degrees=True).numpy()
     keep = len(full) - len(order)
     # The other Euler branch of a proper (Tait-Bryan) decomposition: (a+180, 180-b, c+180).

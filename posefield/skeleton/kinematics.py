@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
-import roma
 import torch
 
+from posefield.rotations.quaternion import quaternion_to_rotmat
 from posefield.skeleton.skeleton import Skeleton
 
 
@@ -24,7 +24,7 @@ def forward_kinematics(skeleton: Skeleton, rotations: torch.Tensor, root_transla
     Returns:
         (..., J [+ E], 3) positions in metres, same dtype as ``rotations``.
     """
-    rot = rotations if rotations.shape[-1] == 3 else roma.unitquat_to_rotmat(rotations)
+    rot = rotations if rotations.shape[-1] == 3 else quaternion_to_rotmat(rotations)
     dtype, device = rot.dtype, rot.device
     if offsets is None:
         offsets = torch.as_tensor(skeleton.offsets, dtype=dtype, device=device)
