@@ -32,6 +32,7 @@ from posefield.prior.registry import check_compatible
 from posefield.rotations import canonical_hemisphere, check_unit_quaternions, joint_weights, normalize_quaternions
 from posefield.skeleton import Skeleton
 from posefield.skeleton.dofs import RigDofs
+from posefield.skeleton.kinematics import depth_levels
 
 ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU, "softplus": nn.Softplus}
 
@@ -64,22 +65,6 @@ class NDFConfig:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r} (expected one of {', '.join(ACTIVATIONS)})")
-
-
-def depth_levels(parents: Sequence[int]) -> list[list[int]]:
-    """Group joints by tree depth: level 0 holds joints without a parent (-1).
-
-    Args:
-        parents: (K,) parent position of each joint, -1 for none; parents precede children.
-    Returns:
-        lists of joint positions, one per depth.
-    """
-    depth: list[int] = []
-    for k, p in enumerate(parents):
-        if p >= k:
-            raise ValueError("parents must list every parent before its children")
-        depth.append(0 if p < 0 else depth[p] + 1)
-    return [[k for k, d in enumerate(depth) if d == level] for level in range(max(depth, default=-1) + 1)]
 
 
 def _uniform(shape: tuple[int, ...], fan_in: int) -> nn.Parameter:
