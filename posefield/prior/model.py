@@ -76,11 +76,12 @@ def _uniform(shape: tuple[int, ...], fan_in: int) -> nn.Parameter:
 class HierarchicalEncoder(nn.Module):
     """Per-joint two-layer MLPs (θ_k, v_parent) -> v_k, evaluated one depth level at a time.
 
-    Joints are processed in level order (all of depth 0, then depth 1, …), so each level's
-    inputs and weights are one contiguous slice: the quaternion halves of every joint's first
-    layer are one ``baddbmm`` for all joints, then each level adds its parents' features
-    (gathered from the previous level's output) and runs its second layer, and the features
-    go back to joint order once at the end. Parameters stay per joint, in joint order.
+    Joints are processed in level order (all of depth 0, then depth 1, …): the inputs and each
+    weight are gathered into that order once and ``split`` by level (whose backward is one
+    concatenation; a slice per level would make autograd build a full-size zero gradient per
+    slice). Each level concatenates its joints' quaternions with their parents' features,
+    gathered from the previous level's output, and runs both layers as batched matmuls; the
+    features go back to joint order once at the end. Parameters stay per joint, in joint order.
     """
 
     def __init__(self, parents: Sequence[int], feature_dim: int, hidden: int, activation: str):
