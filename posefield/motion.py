@@ -5,10 +5,10 @@ import dataclasses
 from typing import Any
 
 import numpy as np
-import roma
 import torch
 
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
+from posefield.rotations.quaternion import quaternion_to_rotmat
 from posefield.skeleton import Skeleton, forward_kinematics
 
 
@@ -49,7 +49,7 @@ class Motion:
 
     def rotmats(self) -> np.ndarray:
         """(T, J, 3, 3) local rotation matrices."""
-        return roma.unitquat_to_rotmat(torch.as_tensor(self.rotations)).numpy()
+        return quaternion_to_rotmat(torch.as_tensor(self.rotations)).numpy()
 
     def joint_positions(self, with_end_sites: bool = False) -> np.ndarray:
         """(T, J [+ E], 3) global joint positions in metres."""

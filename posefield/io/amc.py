@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import roma
 import torch
 
 from posefield.errors import MotionFormatError
@@ -23,7 +22,7 @@ from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, euler_rotmat
 from posefield.io.atomic import atomic_open
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
-from posefield.rotations import canonical_hemisphere, rotmat_to_channels
+from posefield.rotations import canonical_hemisphere, rotmat_to_channels, rotmat_to_quaternion
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
@@ -158,6 +157,71 @@ def _values(path: Path, name: str, rows: list[str], lines: list[int], count: int
     return flat.reshape(len(rows), count)
 
 
+def _header_unit(lines: list[str]) -> str | None:
+    """Angle unit (``"deg"``, ``"rad"`` or ``""``) of header lines (comments removed) that are
+    blank or start with ``:``; ``None`` for any other header (left to the line-by-line reader)."""
+    unit = ""
+    for line in lines:
+        parts = line.split(None, 1)
+        if not parts:
+            continue
+        if not parts[0].startswith(":"):
+            return None
+        unit = {":DEGREES": "deg", ":RADIANS": "rad"}.get(parts[0].upper(), unit)
+    return unit
+
+
+def _regular_values(text: str, counts: dict[str, int]) -> tuple[str, dict[str, np.ndarray]] | None:
+    """Whole-file parse of a well-formed AMC whose frames all list the same bones in the same
+    order (what exporters write): the lines of one bone are every (1 + bones)-th line, and
+    their tokens convert to numbers in one numpy call. ``None`` when the file is not of that
+    form (comments after the header, blank lines, a missing or repeated bone, a bad value …): the line-by-line
+    reader then finds and names the problem.
+
+    Returns:
+        as :func:`amc_values`.
+    """
+    lines = text.rstrip("\n").split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip().isdigit()), None)
+    if start is None or text.find("#", sum(len(line) + 1 for line in lines[:start])) >= 0:
+        return None
+    unit = _header_unit([line.split("#", 1)[0] for line in lines[:start]])
+    end = next((i for i, line in enumerate(lines[start + 1:], start + 1) if line.strip().isdigit()), len(lines))
+    layout = [line.split(None, 1)[0] if line.strip() else "" for line in lines[start + 1:end]]
+    body = lines[start:]
+    stride = len(layout) + 1
+    needed = {name for name, count in counts.items() if count}
+    if (unit is None or len(body) % stride or len(set(layout)) != len(layout) or not set(layout) <= set(counts)
+            or not needed <= set(layout)):
+        return None
+    numbers = body[::stride]
+    if not all(n.strip().isdigit() for n in numbers):
+        return None
+    try:
+        frame_numbers = np.array([int(n) for n in numbers])
+    except ValueError:
+        return None
+    if not (np.diff(frame_numbers) == 1).all():
+        return None
+    frames = len(numbers)
+    values = {}
+    for position, name in enumerate(layout, 1):
+        tokens = "\n".join(body[position::stride]).split()
+        width = counts[name] + 1
+        if len(tokens) != frames * width or tokens[::width] != [name] * frames:
+            return None
+        del tokens[::width]
+        try:
+            flat = np.array(tokens, dtype=np.float64)
+        except ValueError:
+            return None
+        if not np.isfinite(flat).all():
+            return None
+        if counts[name]:
+            values[name] = flat.reshape(frames, counts[name])
+    return unit, {name: values[name] for name, count in counts.items() if count}
+
+
 def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -> tuple[str, dict[str, np.ndarray]]:
     """Parse an AMC file against an ASF description (``asf_name``: how errors name its file).
 
@@ -170,7 +234,11 @@ def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -
     """
     path = Path(path)
     counts = _value_counts(description)
-    unit, rows, where, frame_lines = _split_lines(path, read_text(path), counts, asf_name)
+    text = read_text(path)
+    regular = _regular_values(text, counts)
+    if regular is not None:
+        return regular
+    unit, rows, where, frame_lines = _split_lines(path, text, counts, asf_name)
     values = {}
     for name, count in counts.items():
         if count:
@@ -195,7 +263,7 @@ def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple
             angles[:, j, 3 - len(columns):] = values[name][:, columns] * degrees
     rotmats = skeleton.axes @ euler_rotmats(angles, orders) @ skeleton.axes.swapaxes(-1, -2)
     translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
-    quats = canonical_hemisphere(roma.rotmat_to_unitquat(torch.as_tensor(rotmats)))
+    quats = canonical_hemisphere(rotmat_to_quaternion(torch.as_tensor(rotmats)))
     return quats.numpy(), translation
 
 
@@ -269,15 +337,16 @@ def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
 
 def format_amc(values: dict[str, np.ndarray], fps: float) -> str:
     """AMC text (degrees, frames numbered from 1, the rate in a ``# posefield fps`` header
-    comment) of bone -> (T, n) values at ``fps`` frames per second."""
+    comment) of bone -> (T, n) values at ``fps`` frames per second.
+
+    All frames go through one ``%`` with a per-frame pattern (C-level formatting of every value).
+    """
     frames = len(values[ROOT])
-    columns = [[str(t + 1) for t in range(frames)]]
-    for name, rows in values.items():
-        pattern = name + " %.6f" * rows.shape[1]
-        rounded = np.round(rows, 6) + 0.0  # no "-0.000000"
-        columns.append([pattern % tuple(row) for row in rounded.tolist()])
-    body = "\n".join("\n".join(frame) for frame in zip(*columns))
-    return f"# AMC file written by posefield\n# {FPS_COMMENT} {fps:.10g}\n:FULLY-SPECIFIED\n:DEGREES\n{body}\n"
+    pattern = "%d\n" + "".join(name + " %.6f" * rows.shape[1] + "\n" for name, rows in values.items())
+    table = np.concatenate([np.arange(1.0, frames + 1)[:, None], *values.values()], axis=1)
+    table[:, 1:] = np.round(table[:, 1:], 6) + 0.0  # no "-0.000000"
+    return (f"# AMC file written by posefield\n# {FPS_COMMENT} {fps:.10g}\n:FULLY-SPECIFIED\n:DEGREES\n"
+            f"{(pattern * frames) % tuple(table.ravel().tolist())}")
 
 
 def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:

@@ -16,7 +16,7 @@ MOTION_SUFFIXES = (".amc", ".bvh", ".npz")
 
 @contextlib.contextmanager
 def single_threaded_torch() -> Iterator[None]:
-    """Run torch on one thread inside the block: readers do many small element-wise ops,
+    """Run torch on one thread inside the block: readers and writers do many small element-wise ops,
     which intra-op threads only slow down (several-fold on a busy machine)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -64,7 +64,11 @@ def _read_motion(path: Path, asf: str | Path | None, **options) -> Motion:
 
 def save_motion(motion: Motion, path: str | Path, **options) -> list[Path]:
     """Write a motion atomically; returns the files written (an ``.amc`` also writes its ``.asf``)."""
-    path = Path(path)
+    with single_threaded_torch():
+        return _write_motion(motion, Path(path), **options)
+
+
+def _write_motion(motion: Motion, path: Path, **options) -> list[Path]:
     suffix = path.suffix.lower()
     if suffix == ".amc":
         from posefield.io.amc import write_amc

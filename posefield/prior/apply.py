@@ -9,6 +9,7 @@ import torch
 
 from posefield.errors import PosefieldError
 from posefield.io.atomic import atomic_open
+from posefield.io.formats import single_threaded_torch
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.model import PoseNDF
@@ -49,6 +50,10 @@ def write_scores(path: str | Path, scores: np.ndarray) -> None:
 def project_motion(motion: Motion, prior: PosePrior, **options) -> tuple[Motion, Projection]:
     """Project every frame onto the prior's manifold; other joints, root and skeleton stay as they are.
 
+    Torch runs on one thread here: after the first steps only a few poses stay active, and on
+    ops that small intra-op threads cost more than they give (a 5,133-frame clip took 1.2 s on
+    one thread and 35 s on two on the busy 2-core development machine; ``benchmarks/speed.md``).
+
     Args:
         motion: the motion (its rig must be the prior's).
         prior: a Pose-NDF prior.
@@ -58,7 +63,8 @@ def project_motion(motion: Motion, prior: PosePrior, **options) -> tuple[Motion,
     """
     if not isinstance(prior, PoseNDF):
         raise PosefieldError(f"projection needs a Pose-NDF prior, got the {prior.name!r} prior")
-    result = project(prior, prior_poses(motion, prior), **options)
+    with single_threaded_torch():
+        result = project(prior, prior_poses(motion, prior), **options)
     rotations = motion.rotations.copy()
     rotations[:, prior.joint_index] = result.quats.detach().double().numpy()
     return dataclasses.replace(motion, rotations=rotations), result

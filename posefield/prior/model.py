@@ -22,7 +22,6 @@ import dataclasses
 import math
 from typing import Sequence
 
-import roma
 import torch
 from torch import nn
 
@@ -30,9 +29,10 @@ from posefield.data.dataset import joint_subset
 from posefield.errors import InvalidPoseError
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
-from posefield.rotations import canonical_hemisphere, check_unit_quaternions, joint_weights
+from posefield.rotations import canonical_hemisphere, check_unit_quaternions, joint_weights, normalize_quaternions
 from posefield.skeleton import Skeleton
 from posefield.skeleton.dofs import RigDofs
+from posefield.skeleton.kinematics import depth_levels
 
 ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU, "softplus": nn.Softplus}
 
@@ -67,22 +67,6 @@ class NDFConfig:
             raise ValueError(f"unknown activation {self.activation!r} (expected one of {', '.join(ACTIVATIONS)})")
 
 
-def depth_levels(parents: Sequence[int]) -> list[list[int]]:
-    """Group joints by tree depth: level 0 holds joints without a parent (-1).
-
-    Args:
-        parents: (K,) parent position of each joint, -1 for none; parents precede children.
-    Returns:
-        lists of joint positions, one per depth.
-    """
-    depth: list[int] = []
-    for k, p in enumerate(parents):
-        if p >= k:
-            raise ValueError("parents must list every parent before its children")
-        depth.append(0 if p < 0 else depth[p] + 1)
-    return [[k for k, d in enumerate(depth) if d == level] for level in range(max(depth, default=-1) + 1)]
-
-
 def _uniform(shape: tuple[int, ...], fan_in: int) -> nn.Parameter:
     """nn.Linear's default initialisation U(-1/√fan_in, 1/√fan_in)."""
     bound = 1.0 / math.sqrt(fan_in)
@@ -90,7 +74,15 @@ def _uniform(shape: tuple[int, ...], fan_in: int) -> nn.Parameter:
 
 
 class HierarchicalEncoder(nn.Module):
-    """Per-joint two-layer MLPs (θ_k, v_parent) -> v_k, evaluated one depth level at a time."""
+    """Per-joint two-layer MLPs (θ_k, v_parent) -> v_k, evaluated one depth level at a time.
+
+    Joints are processed in level order (all of depth 0, then depth 1, …): the inputs and each
+    weight are gathered into that order once and ``split`` by level (whose backward is one
+    concatenation; a slice per level would make autograd build a full-size zero gradient per
+    slice). Each level concatenates its joints' quaternions with their parents' features,
+    gathered from the previous level's output, and runs both layers as batched matmuls; the
+    features go back to joint order once at the end. Parameters stay per joint, in joint order.
+    """
 
     def __init__(self, parents: Sequence[int], feature_dim: int, hidden: int, activation: str):
         super().__init__()
@@ -99,24 +91,31 @@ class HierarchicalEncoder(nn.Module):
         self.w1, self.b1 = _uniform((k, 4 + f, hidden), 4 + f), _uniform((k, 1, hidden), 4 + f)
         self.w2, self.b2 = _uniform((k, hidden, f), hidden), _uniform((k, 1, f), hidden)
         self.act = ACTIVATIONS[activation]()
-        # Parent slot k is an all-zero feature for joints without a modelled parent.
-        parent_slot = torch.tensor([p if p >= 0 else k for p in parents])
-        self.num_levels = 0
-        for i, level in enumerate(depth_levels(parents)):
-            self.register_buffer(f"level{i}", torch.tensor(level), persistent=False)
-            self.register_buffer(f"level{i}_parent", parent_slot[level], persistent=False)
-            self.num_levels += 1
+        levels = depth_levels(parents)
+        order = [j for level in levels for j in level]
+        self.register_buffer("order", torch.tensor(order, dtype=torch.long), persistent=False)
+        self.register_buffer("unorder", torch.argsort(self.order), persistent=False)
+        self.level_sizes = [len(level) for level in levels]
+        # the parents of level i's joints, as positions within level i - 1
+        for i in range(1, len(levels)):
+            within = {j: n for n, j in enumerate(levels[i - 1])}
+            self.register_buffer(f"level{i}_parent", torch.tensor([within[parents[j]] for j in levels[i]]),
+                                 persistent=False)
 
     def forward(self, quats: torch.Tensor) -> torch.Tensor:
-        """(B, K, 4) quaternions -> (B, K·F) concatenated joint features."""
-        q = quats.transpose(0, 1)  # (K, B, 4): joint-major for bmm
-        feats = q.new_zeros(self.num_joints + 1, q.shape[1], self.feature_dim)
-        for i in range(self.num_levels):
-            level, parent = getattr(self, f"level{i}"), getattr(self, f"level{i}_parent")
-            x = torch.cat([q[level], feats[parent]], dim=-1)
-            h = self.act(torch.baddbmm(self.b1[level], x, self.w1[level]))
-            feats = feats.index_copy(0, level, torch.baddbmm(self.b2[level], h, self.w2[level]))
-        return feats[:-1].transpose(0, 1).flatten(1)
+        """(B, K, 4) quaternions -> (B, K·F) concatenated joint features (joint order)."""
+        sizes = self.level_sizes
+        w1, b1, w2, b2 = (p.index_select(0, self.order).split(sizes) for p in (self.w1, self.b1, self.w2, self.b2))
+        q = quats.index_select(1, self.order).transpose(0, 1).split(sizes)  # (K, B, 4) in levels
+        features: list[torch.Tensor] = []
+        for i in range(len(sizes)):
+            if i:
+                parent = features[-1].index_select(0, getattr(self, f"level{i}_parent"))
+                pre = torch.baddbmm(b1[i], torch.cat([q[i], parent], dim=-1), w1[i])
+            else:  # depth 0 has no modelled parent: a zero parent feature
+                pre = torch.baddbmm(b1[i], q[i], w1[i][:, :4])
+            features.append(torch.baddbmm(b2[i], self.act(pre), w2[i]))
+        return torch.cat(features).transpose(0, 1).index_select(1, self.unorder).flatten(1)
 
 
 class PoseNDF(PosePrior):
@@ -185,7 +184,7 @@ class PoseNDF(PosePrior):
         Returns:
             (B,) distances g ≥ 0 in radians.
         """
-        q = roma.quat_normalize(canonical_hemisphere(quats))
+        q = normalize_quaternions(canonical_hemisphere(quats))
         return self.distance(self.encoder(q)).squeeze(-1).abs()
 
     def validate(self, quats: torch.Tensor) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import roma
 import torch
 
 
@@ -35,6 +34,8 @@ def smooth_geodesic_angles(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
     Returns:
         (...) angles in [0, π/2]: atan2(|vector part|, |scalar part|) of q1⁻¹ ⊗ q2.
     """
+    import roma  # imports torch._dynamo (seconds): only where needed
+
     d = roma.quat_product(roma.quat_conjugation(q1), q2)
     return torch.atan2(d[..., :3].norm(dim=-1), d[..., 3].abs())
 

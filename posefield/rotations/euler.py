@@ -8,10 +8,10 @@ Partial lists (one or two axes) are allowed.
 from __future__ import annotations
 
 import numpy as np
-import roma
 import torch
 
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
+from posefield.rotations.quaternion import quaternion_to_rotmat, rotmat_to_quaternion
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}  # an axis letter's column in a frame
@@ -32,15 +32,24 @@ def channels_to_rotmat(angles_deg: np.ndarray, order: str, axis: np.ndarray | No
     Returns:
         (T, 3, 3) float64 rotation matrices.
     """
-    angles = torch.as_tensor(np.ascontiguousarray(angles_deg, dtype=np.float64))
-    if not order:
-        rot = torch.eye(3, dtype=torch.float64).expand(angles.shape[0], 3, 3).clone()
-    else:
-        rot = roma.euler_to_rotmat(order, angles, degrees=True, dtype=torch.float64)
+    angles = np.radians(np.asarray(angles_deg, dtype=np.float64))
+    rot = np.broadcast_to(np.eye(3), (angles.shape[0], 3, 3))
+    for i, letter in enumerate(order):
+        rot = rot @ _axis_rotmats(AXIS_INDEX[letter], angles[:, i])
     if axis is not None:
-        c = torch.as_tensor(np.asarray(axis, dtype=np.float64))
+        c = np.asarray(axis, dtype=np.float64)
         rot = c @ rot @ c.T
-    return rot.numpy()
+    return np.array(rot)
+
+
+def _axis_rotmats(axis: int, radians: np.ndarray) -> np.ndarray:
+    """(T,) angles about coordinate axis ``axis`` (0, 1, 2 for x, y, z) -> (T, 3, 3) rotations."""
+    c, s = np.cos(radians), np.sin(radians)
+    i, j = (axis + 1) % 3, (axis + 2) % 3
+    rot = np.zeros((len(radians), 3, 3))
+    rot[:, axis, axis] = 1.0
+    rot[:, i, i], rot[:, i, j], rot[:, j, i], rot[:, j, j] = c, -s, s, c
+    return rot
 
 
 def _full_order(order: str) -> str:
@@ -51,10 +60,10 @@ def _full_order(order: str) -> str:
 
 def _closest_reachable(rot: np.ndarray, order: str) -> np.ndarray:
     """(T, 3, 3) rotations -> the closest (T, 3, 3) products of rotations about the 1 or 2 axes of ``order``."""
-    q = roma.rotmat_to_unitquat(torch.as_tensor(rot))
+    q = rotmat_to_quaternion(torch.as_tensor(rot))
     axes = torch.eye(3, dtype=q.dtype)[[AXIS_INDEX[a] for a in order]]
     closest = closest_about_axis(q, axes[0]) if len(order) == 1 else closest_two_axis(q, axes[0], axes[1])
-    return roma.unitquat_to_rotmat(closest).numpy()
+    return quaternion_to_rotmat(closest).numpy()
 
 
 def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = None,
@@ -83,6 +92,8 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
     full = _full_order(order)
     if len(order) < 3:
         rot = _closest_reachable(rot, order)
+    import roma  # imports torch._dynamo (seconds): only where needed
+
     angles = roma.rotmat_to_euler(full, torch.as_tensor(rot), degrees=True).numpy()
     keep = len(full) - len(order)
     # The other Euler branch of a proper (Tait-Bryan) decomposition: (a+180, 180-b, c+180).
@@ -94,17 +105,46 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
         dropped = (dropped + 180.0) % 360.0 - 180.0
         exact = np.abs(dropped).max(axis=2) < 1e-6
         penalty[~(exact | ~exact.any(axis=1)[:, None])] = np.inf
-    out = np.empty((rot.shape[0], len(order)))
-    prev = None if reference is None else np.asarray(reference, dtype=np.float64)
-    for t in range(rot.shape[0]):
-        cand = candidates[t]
-        if prev is None:
-            best = cand[int(penalty[t, 0] > 0)]
-            best = best - 360.0 * np.round(best / 360.0)
-        else:
-            wrapped = cand - 360.0 * np.round((cand - prev) / 360.0)
-            cost = np.abs(wrapped - prev).sum(axis=1) + penalty[t]
-            best = wrapped[np.argmin(cost)]
-        out[t] = best
-        prev = best
-    return out
+    return _continuous(candidates, penalty, reference)
+
+
+def _wrap_count(angles: np.ndarray) -> np.ndarray:
+    """Whole turns (360°) nearest to ``angles`` (degrees), as floats."""
+    return np.round(angles / 360.0)
+
+
+def _continuous(candidates: np.ndarray, penalty: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """Per frame, the candidate closest to the previous frame's choice, unwrapped by whole turns.
+
+    The cost of a candidate depends on the previous choice only modulo 360°, so the choice
+    is a two-state chain: its transitions are computed for all frames at once, followed in
+    one cheap pass, and the turns to add are a cumulative sum.
+
+    Args:
+        candidates: (T, 2, n) the two Euler branches' angles (degrees) per frame.
+        penalty: (T, 2) added cost (``inf`` rules a branch out).
+        reference: optional (n,) angles the first frame should be close to; without it the
+            first frame takes branch 0 unless ruled out, within ±180°.
+    Returns:
+        (T, n) angles in degrees.
+    """
+    first = candidates[0]
+    if reference is None:
+        choice0 = int(penalty[0, 0] > 0)
+        turns0 = _wrap_count(first[choice0])
+    else:
+        reference = np.asarray(reference, dtype=np.float64)
+        wrapped = first - 360.0 * _wrap_count(first - reference)
+        choice0 = int(np.argmin(np.abs(wrapped - reference).sum(axis=1) + penalty[0]))
+        turns0 = _wrap_count(first[choice0] - reference)
+    # step[t - 1, j, k]: from branch j at frame t - 1 to branch k at frame t
+    step = candidates[1:, None, :, :] - candidates[:-1, :, None, :]
+    cost = np.abs(step - 360.0 * _wrap_count(step)).sum(axis=-1) + penalty[1:, None, :]
+    after = np.argmin(cost, axis=-1).tolist()  # (T - 1, 2): the next branch after each branch
+    choices = [choice0]
+    for nxt in after:
+        choices.append(nxt[choices[-1]])
+    frames = np.arange(len(candidates))
+    chosen = candidates[frames, choices]
+    turns = np.cumsum(np.concatenate([turns0[None], _wrap_count(np.diff(chosen, axis=0))]), axis=0)
+    return chosen - 360.0 * turns

@@ -1,7 +1,6 @@
 """Unit-quaternion helpers (scalar-last ``x, y, z, w``, roma's convention)."""
 from __future__ import annotations
 
-import roma
 import torch
 
 from posefield.errors import InvalidPoseError
@@ -19,10 +18,16 @@ def canonical_hemisphere(q: torch.Tensor) -> torch.Tensor:
         (..., 4) quaternions with the same rotations.
     """
     key = q[..., 3]
-    for axis in (0, 1, 2):
-        key = torch.where(key == 0, q[..., axis], key)
-    sign = torch.where(key < 0, -torch.ones_like(key), torch.ones_like(key))
-    return q * sign.unsqueeze(-1)
+    if bool((key == 0).any()):
+        for axis in (0, 1, 2):
+            key = torch.where(key == 0, q[..., axis], key)
+    return q * torch.where(key < 0, -1.0, 1.0).unsqueeze(-1)
+
+
+def normalize_quaternions(q: torch.Tensor) -> torch.Tensor:
+    """q / |q| for (..., 4) quaternions (one ``rsqrt`` of a sum: a norm over a last dimension of
+    4 is several times slower on CPU, forward and backward)."""
+    return q * torch.rsqrt((q * q).sum(-1, keepdim=True))
 
 
 def check_unit_quaternions(q: torch.Tensor, tol: float = 1e-3, what: str = "pose") -> None:
@@ -42,9 +47,38 @@ def check_unit_quaternions(q: torch.Tensor, tol: float = 1e-3, what: str = "pose
         raise InvalidPoseError(f"{what}: quaternions are not unit (max |norm-1| = {norm_error.max():.3g})")
 
 
+def quaternion_to_rotmat(q: torch.Tensor) -> torch.Tensor:
+    """(..., 4) unit quaternions (xyzw) -> (..., 3, 3) rotation matrices (no normalisation)."""
+    x, y, z, w = q.unbind(-1)
+    xx, yy, zz, ww = x * x, y * y, z * z, w * w
+    xy, zw, xz, yw, yz, xw = x * y, z * w, x * z, y * w, y * z, x * w
+    return torch.stack([xx - yy - zz + ww, 2 * (xy - zw), 2 * (xz + yw),
+                        2 * (xy + zw), -xx + yy - zz + ww, 2 * (yz - xw),
+                        2 * (xz - yw), 2 * (yz + xw), -xx - yy + zz + ww], dim=-1).unflatten(-1, (3, 3))
+
+
+def rotmat_to_quaternion(rot: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) rotation matrices -> (..., 4) unit quaternions (xyzw, either sign).
+
+    Of the four vectors 4 q_i q readable from the matrix (Markley, 2008), the one with the
+    largest q_i² is normalised (a unit result even for slightly non-orthonormal input).
+    """
+    (a11, a12, a13), (a21, a22, a23), (a31, a32, a33) = (row.unbind(-1) for row in rot.unbind(-2))
+    candidates = torch.stack([
+        torch.stack([1 + a11 - a22 - a33, a21 + a12, a13 + a31, a32 - a23], dim=-1),
+        torch.stack([a21 + a12, 1 + a22 - a33 - a11, a32 + a23, a13 - a31], dim=-1),
+        torch.stack([a13 + a31, a32 + a23, 1 + a33 - a11 - a22, a21 - a12], dim=-1),
+        torch.stack([a32 - a23, a13 - a31, a21 - a12, 1 + a11 + a22 + a33], dim=-1)], dim=-2)
+    best = candidates.diagonal(dim1=-2, dim2=-1).argmax(dim=-1)
+    chosen = torch.gather(candidates, -2, best[..., None, None].expand(*best.shape, 1, 4))[..., 0, :]
+    return chosen / chosen.norm(dim=-1, keepdim=True)
+
+
 def random_unit_quaternions(shape: tuple[int, ...], generator: torch.Generator | None = None,
                             dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Uniformly random rotations as canonical unit quaternions, shape (*shape, 4)."""
+    import roma  # imports torch._dynamo (seconds): only where needed
+
     q = torch.randn(*shape, 4, generator=generator, dtype=dtype)
     return canonical_hemisphere(roma.quat_normalize(q))
 

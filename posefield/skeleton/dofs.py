@@ -13,8 +13,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
-from posefield.rotations.distance import smooth_geodesic_angles
+from posefield.rotations.axis_sets import about_axis_components, two_axis_components
 from posefield.rotations.euler import AXIS_INDEX, rotation_order
 from posefield.skeleton.skeleton import Skeleton
 
@@ -56,15 +55,28 @@ class RigDofs(nn.Module):
     def forward(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Closest reachable pose and the per-joint distance to it.
 
+        The restricted joints are gathered once as quaternion components (4, ..., n), projected
+        there (:mod:`posefield.rotations.axis_sets`) and written back with one ``index_copy``.
+
         Args:
             quats: (..., K, 4) unit quaternions (xyzw).
         Returns:
             (..., K, 4) reachable poses (three-channel joints unchanged) and (..., K) half-angles
-            (radians, as in :func:`posefield.rotations.geodesic_angles`) from each joint to them.
+            (radians, as in :func:`posefield.rotations.distance.smooth_geodesic_angles`) from each
+            joint to them (zero for three-channel joints).
         """
-        projected = quats.clone()
+        if not self.restricted:
+            return quats.clone(), quats.new_zeros(quats.shape[:-1])
+        planes = quats.movedim(-1, 0)
+        moved, angles = [], []
         if len(self.one):
-            projected[..., self.one, :] = closest_about_axis(quats[..., self.one, :], self.axis)
+            q, angle = about_axis_components(planes[..., self.one].unbind(0), self.axis.unbind(-1))
+            moved.append(torch.stack(q, dim=-1))
+            angles.append(angle)
         if len(self.two):
-            projected[..., self.two, :] = closest_two_axis(quats[..., self.two, :], self.outer, self.inner)
-        return projected, smooth_geodesic_angles(projected, quats)
+            q, angle = two_axis_components(planes[..., self.two].unbind(0), self.outer.unbind(-1), self.inner.unbind(-1))
+            moved.append(torch.stack(q, dim=-1))
+            angles.append(angle)
+        joints = torch.cat([self.one, self.two])
+        off = quats.new_zeros(quats.shape[:-1]).index_copy(-1, joints, torch.cat(angles, dim=-1))
+        return quats.index_copy(-2, joints, torch.cat(moved, dim=-2)), off

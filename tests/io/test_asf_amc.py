@@ -310,3 +310,23 @@ def test_amc_cut_off_mid_word_says_truncated(tmp_path):
     (tmp_path / "05_17.amc").write_text(cut)
     with pytest.raises(MotionFormatError, match=r"05_17\.amc:\d+: file ends mid-line in 'r' \(truncated\?\)"):
         load_motion(tmp_path / "05_17.amc")
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_whole_file_parse_matches_the_line_by_line_reader(tmp_path, monkeypatch, clip):
+    """Regular files take the whole-file parse; one frame listing its bones in another order
+    sends the file to the line-by-line reader: both give the same values."""
+    description = read_asf(amc_module.asf_candidates(clip)[-1]).meta["asf"]
+    lines = read_text(clip).split("\n")
+    first = next(i for i, line in enumerate(lines) if line.strip().isdigit())
+    lines[first + 1:first + 3] = lines[first + 2:first + 0:-1]  # swap two bone lines of frame 1
+    irregular = tmp_path / clip.name
+    irregular.write_text("\n".join(lines))
+    assert amc_module._regular_values(read_text(clip), amc_module._value_counts(description)) is not None
+    assert amc_module._regular_values(read_text(irregular), amc_module._value_counts(description)) is None
+    fast = amc_values(clip, description)
+    monkeypatch.setattr(amc_module, "_regular_values", lambda text, counts: None)
+    for slow in (amc_values(clip, description), amc_values(irregular, description)):
+        assert slow[0] == fast[0] and list(slow[1]) == list(fast[1])
+        for name in fast[1]:
+            np.testing.assert_array_equal(slow[1][name], fast[1][name])

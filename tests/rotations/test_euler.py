@@ -93,3 +93,30 @@ def test_partial_channels_keep_the_closest_rotation_they_can_reach():
                                                    torch.tensor([1.0, 0, 0], dtype=torch.float64)))):
         rebuilt = channels_to_rotmat(rotmat_to_channels(rot, order), order)
         assert np.allclose(rebuilt, roma.unitquat_to_rotmat(closest).numpy(), atol=1e-9)
+
+
+def _frame_by_frame(rot: np.ndarray, order: str, reference: np.ndarray | None) -> np.ndarray:
+    """The branch and turn choice of :func:`rotmat_to_channels` written as a loop over frames
+    (three-channel orders): the candidate closest to the previous frame's angles."""
+    angles = roma.rotmat_to_euler(order, torch.as_tensor(rot), degrees=True).numpy()
+    other = np.stack([angles[:, 0] + 180.0, 180.0 - angles[:, 1], angles[:, 2] + 180.0], axis=1)
+    out, prev = [], reference
+    for cand in np.stack([angles, other], axis=1):
+        if prev is None:
+            best = cand[0] - 360.0 * np.round(cand[0] / 360.0)
+        else:
+            wrapped = cand - 360.0 * np.round((cand - prev) / 360.0)
+            best = wrapped[np.argmin(np.abs(wrapped - prev).sum(axis=1))]
+        out.append(best)
+        prev = best
+    return np.array(out)
+
+
+@pytest.mark.parametrize("order", FULL_ORDERS)
+def test_batched_branch_choice_matches_the_frame_by_frame_rule(order):
+    rng = np.random.default_rng(3)
+    curve = np.cumsum(rng.normal(0.0, 40.0, (300, 3)), axis=0)  # large steps: branch switches and wraps
+    rot = channels_to_rotmat(curve, order)
+    for reference in (None, curve[0] + 7.0):
+        np.testing.assert_array_equal(rotmat_to_channels(rot, order, reference=reference),
+                                      _frame_by_frame(rot, order, reference))

@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from posefield.errors import InvalidPoseError
-from posefield.rotations import canonical_hemisphere, check_unit_quaternions
+from posefield.rotations import (canonical_hemisphere, check_unit_quaternions, quaternion_to_rotmat, random_unit_quaternions,
+                                 rotmat_to_quaternion)
 import pytest
 
 finite = st.floats(-1.0, 1.0, allow_nan=False, width=32)
@@ -35,3 +36,11 @@ def test_canonical_hemisphere_breaks_w_zero_ties():
 def test_check_unit_quaternions_rejects(bad, message):
     with pytest.raises(InvalidPoseError, match=message):
         check_unit_quaternions(bad)
+
+
+def test_quaternion_matrix_conversions_match_roma():
+    q = random_unit_quaternions((200,), torch.Generator().manual_seed(4), torch.float64)
+    rot = roma.unitquat_to_rotmat(q)
+    assert torch.allclose(quaternion_to_rotmat(q), rot, atol=1e-15)
+    back = rotmat_to_quaternion(rot)
+    assert torch.allclose(back * torch.sign((back * q).sum(-1, keepdim=True)), q, atol=1e-12)
