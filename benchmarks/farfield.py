@@ -63,7 +63,7 @@ def main() -> None:
         start = time.perf_counter()
         model = train(dataset, args.runs / f"{name}.pt", config, cache_dir=args.cache_dir, progress=False)
         minutes = (time.perf_counter() - start) / 60
-        results = evaluate(model, dataset, EvalConfig(method="adaptive", num_poses=1000, far_poses=500))
+        results = evaluate(model, dataset, EvalConfig(num_poses=1000, far_poses=500))
         results["train_minutes"] = minutes
         (args.runs / f"{name}.json").write_text(json.dumps(results, indent=1))
         print(name, json.dumps({k: round(v, 4) for k, v in results.items() if not k.startswith("angle")}), flush=True)

@@ -1,7 +1,7 @@
 """Pose generation (Pose-NDF §4.3): poses drawn from a prior.
 
-* Pose-NDF: starting poses moved onto the zero level set of the distance field by the adaptive
-  projection (:func:`posefield.prior.projection.project`). The starts are either uniformly
+* Pose-NDF: starting poses moved onto the zero level set of the distance field
+  (:func:`posefield.prior.projection.project`). The starts are either uniformly
   random rotations (``"project"``, the paper's) or per-limb mixtures of the prior's exemplars
   (``"mix"``: each limb and the trunk taken from a different stored training pose, so the
   starts are new poses whose every limb is real); see ``benchmarks/prior.md`` for how they compare;
@@ -68,7 +68,7 @@ def draw(prior: PosePrior, num: int, generator: torch.Generator, starts: str = "
     if isinstance(prior, PoseNDF):
         first = (mixed_exemplars(prior, num, generator) if starts == "mix" and prior.exemplars() is not None
                  else random_unit_quaternions((num, len(prior.joint_index)), generator))
-        return project(prior, first, max_steps=SAMPLE_STEPS, method="adaptive").quats.detach().float()
+        return project(prior, first, max_steps=SAMPLE_STEPS).quats.detach().float()
     if hasattr(prior, "sample"):
         with torch.no_grad():
             return prior.sample(num, generator).float()
