@@ -58,7 +58,7 @@ def main() -> None:
             "|---|---:|---:|---:|---:|---:|"]
     for name, spec in specs.items():
         prior = get_prior(spec, skeleton)
-        for starts in (("mix", "project") if prior.name == "ndf" else ("mix",)):
+        for starts in (("mix", "random") if prior.name == "ndf" else ("mix",)):
             motion = sample_poses(prior, skeleton, args.num, seed=args.seed, starts=starts)
             quats = torch.as_tensor(motion.rotations[:, joints], dtype=torch.float32)
             label = f"{name} ({'exemplar mixtures' if starts == 'mix' else 'random starts'}, projected)" \

@@ -571,11 +571,16 @@ def sample_cmd(num: int = number(..., 1, MAX_SAMPLES, "-n", help="Number of pose
                reference: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) to measure realism against "
                                                          "[default: the training poses stored with the rig's shipped prior]."),
                seed: int = number(0, 0, MAX_SEED, help="Random seed."),
-               rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
+               rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP),
+               starts: str = typer.Option("mix", help="Pose-NDF: project per-limb mixtures of its exemplars ('mix') "
+                                          "or uniformly random rotations ('random', the paper's).")) -> None:
     """Generate poses from the prior (Pose-NDF: projected onto its manifold; vae, gmm: their own
     samplers); report their diversity (APD) and realism against real poses."""
     from posefield.fit.jobs import sample_file
-    report = sample_file(num, output, prior, skeleton, reference, seed, rig_map, note=note)
+    from posefield.fit.sample import NDF_STARTS
+    if starts not in NDF_STARTS:
+        fail(f"--starts must be one of {', '.join(NDF_STARTS)}, got {starts!r}")
+    report = sample_file(num, output, prior, skeleton, reference, seed, rig_map, note=note, starts=starts)
     echo_written(report.files)
     typer.echo(f"APD {report.apd_cm:.2f} cm; " + ("no real poses of this rig to measure realism against (--reference)"
                if report.reference is None else f"realism against {report.reference}: nearest pose "

@@ -208,11 +208,12 @@ def reference_poses(reference: Path | None, rig: Skeleton) -> tuple[np.ndarray, 
 
 def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None = None,
                 reference: Path | None = None, seed: int = 0, rig_map: Path | None = None,
-                note: Log | None = None) -> SampleReport:
+                note: Log | None = None, starts: str = "mix") -> SampleReport:
     """Draw ``num`` poses, write them as a motion of ``num`` frames and measure them against real poses.
     On a ``skeleton`` of another rig than the prior's the poses are drawn on the prior's rig and
     mapped onto it (calibrated on the frames of a ``.bvh`` skeleton file, else its rest pose);
-    its joints without a counterpart stay at rest."""
+    its joints without a counterpart stay at rest. ``starts``: where Pose-NDF's projection starts
+    (:data:`posefield.fit.sample.NDF_STARTS`)."""
     from posefield.data.neighbours import NearestPoses
 
     if skeleton is None:
@@ -224,9 +225,9 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
         rig = own.skeleton
     target = motion_output(out, native_suffix(rig), [skeleton, reference])
     if mapped is None:
-        motion = sample_poses(model, rig, num, seed=seed)
+        motion = sample_poses(model, rig, num, seed=seed, starts=starts)
     else:
-        drawn = sample_poses(model, model.skeleton, num, seed=seed)
+        drawn = sample_poses(model, model.skeleton, num, seed=seed, starts=starts)
         motion = mapped.to_source(drawn, dataclasses.replace(rest_motion(rig).slice(np.zeros(num, dtype=int)),
                                                              fps=drawn.fps, source=drawn.source))
     files = save_motion(motion, target)

@@ -2,7 +2,7 @@
 
 * Pose-NDF: starting poses moved onto the zero level set of the distance field
   (:func:`posefield.prior.projection.project`). The starts are either uniformly
-  random rotations (``"project"``, the paper's) or per-limb mixtures of the prior's exemplars
+  random rotations (``"random"``, the paper's) or per-limb mixtures of the prior's exemplars
   (``"mix"``: each limb and the trunk taken from a different stored training pose, so the
   starts are new poses whose every limb is real); see ``benchmarks/prior.md`` for how they compare;
 * the VAE and the GMM: their own samplers (z ~ N(0, I) decoded; draws from the components);
@@ -24,7 +24,7 @@ from posefield.prior.registry import check_compatible
 from posefield.rotations import random_unit_quaternions
 from posefield.skeleton import Skeleton
 
-NDF_STARTS = ("mix", "project")
+NDF_STARTS = ("mix", "random")
 SAMPLE_STEPS = 50  # projection steps from a start (uniformly random starts need more than denoising does)
 
 
@@ -61,7 +61,7 @@ def draw(prior: PosePrior, num: int, generator: torch.Generator, starts: str = "
         prior: any pose prior.
         num: number of poses.
         generator: random source.
-        starts: Pose-NDF only: ``"mix"`` or ``"project"`` (:data:`NDF_STARTS`).
+        starts: Pose-NDF only: ``"mix"`` or ``"random"`` (:data:`NDF_STARTS`).
     """
     if starts not in NDF_STARTS:
         raise ValueError(f"unknown sampling starts {starts!r} (expected one of {', '.join(NDF_STARTS)})")

@@ -71,6 +71,20 @@ def test_sample_command(tmp_path, walk_bvh):
     assert "APD" in out and load_motion(tmp_path / "samples.bvh").num_frames == 7
 
 
+@pytest.mark.parametrize("args", [("--prior", "ndf"), ("--prior", "ndf", "--starts", "random"), ("--prior", "vae"),
+                                  ("--prior", "gmm")])
+def test_sample_command_measures_every_shipped_prior(tmp_path, args):
+    code, out = run("sample", "-n", 6, "-o", tmp_path / "samples.amc", *args)
+    assert code == 0, out
+    assert "realism against 4096 training poses stored with the shipped Pose-NDF prior of the cmu-asf rig" in out
+    assert load_motion(tmp_path / "samples.amc").num_frames == 6
+
+
+def test_sample_command_refuses_unknown_starts(tmp_path):
+    code, out = run("sample", "-n", 3, "-o", tmp_path / "s.amc", "--starts", "uniform")
+    assert code == 2 and "--starts must be one of mix, random" in out and not (tmp_path / "s.amc").exists()
+
+
 def test_fit2d_command(tmp_path, walk_bvh):
     truth = in_camera(load_motion(walk_bvh).slice(slice(0, 4)))
     save_keypoints(project_motion(truth, list(truth.skeleton.names), K), tmp_path / "kp.npz")
