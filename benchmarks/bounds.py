@@ -33,7 +33,7 @@ from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion
 from posefield.prior.base import PosePrior
-from posefield.prior.evaluate import EvalConfig, root_aligned_error
+from posefield.prior.evaluate import EvalConfig, pose_position_error
 from posefield.prior.labels import exact_nearest
 from posefield.prior.noise import perturb
 from posefield.prior.projection import project
@@ -77,7 +77,7 @@ def projection_bounds(dataset: PoseDataset) -> list[str]:
     w = prior.weights.float()
 
     def error(poses: torch.Tensor) -> float:
-        return float(root_aligned_error(dataset.skeleton, prior.joint_index, poses, real).mean())
+        return float(pose_position_error(dataset.skeleton, prior.joint_index, poses, real).mean())
 
     def nearest(pool: torch.Tensor, queries: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         return pool[exact_nearest(pool, queries, weights)[1]]

@@ -137,7 +137,7 @@ def test_the_command_line_starts_without_torch():
 
 def test_keypoints_command_makes_a_file_fit2d_and_regress_read(cmu, tmp_path):
     """``posefield keypoints`` films a motion: its file is what fit2d's projection of the truth gives."""
-    from posefield.fit.keypoints import camera_view, load_keypoints, project_motion
+    from posefield.fit.keypoints import camera_keypoints, camera_view, load_keypoints
 
     out = tmp_path / "kp.npz"
     result = run("keypoints", cmu / "05_17.amc", "-o", out, "--depth", "5", "--yaw", "-20", "--points",
@@ -145,7 +145,7 @@ def test_keypoints_command_makes_a_file_fit2d_and_regress_read(cmu, tmp_path):
     assert result.exit_code == 0, result.output
     kp = load_keypoints(out)
     motion = load_motion(cmu / "05_17.amc")
-    expected = project_motion(camera_view(motion, 5.0, -20.0), kp.joint_names, kp.intrinsics)
+    expected = camera_keypoints(camera_view(motion, 5.0, -20.0), kp.joint_names, kp.intrinsics)
     assert kp.joint_names == ["root", "head", "lfemur", "rfemur", "ltibia", "rtibia"] and kp.fps == motion.fps
     np.testing.assert_allclose(kp.pixels, expected.pixels, atol=1e-9)
     assert (kp.confidence == 1).all() and kp.intrinsics[0, 0] == 1000

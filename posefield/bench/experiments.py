@@ -17,7 +17,7 @@ from posefield.fit.complete import COMPLETE_DEFAULTS, complete
 from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.fit2d import Fit2DConfig, fit_keypoints
 from posefield.fit.interpolate import interpolate, pick_frame
-from posefield.fit.keypoints import CAMERA, camera_view, point_index, project_motion
+from posefield.fit.keypoints import CAMERA, camera_keypoints, camera_view, point_index
 from posefield.fit.metrics import average_pairwise_distance, per_frame_error, per_point_error, realism
 from posefield.fit.points import moved_points
 from posefield.fit.positions import PositionFitConfig
@@ -70,7 +70,7 @@ def fit2d_errors(clip: Motion, priors: dict[str, PosePrior], yaw_deg: float, dep
     """Root-aligned 3D error (mm) of fitting each prior to the keypoints of every named point of
     the clip seen by :func:`camera_view` (``yaw_deg``, ``depth`` metres) with N(0, ``pixel_noise``²) px noise."""
     truth = camera_view(clip, depth, yaw_deg)
-    keypoints = project_motion(truth, list(point_index(clip.skeleton)), CAMERA)
+    keypoints = camera_keypoints(truth, list(point_index(clip.skeleton)), CAMERA)
     rng = np.random.default_rng(seed)
     noisy = dataclasses.replace(keypoints, pixels=keypoints.pixels + rng.normal(0.0, pixel_noise, keypoints.pixels.shape))
     return {name: float(per_frame_error(fit_keypoints(noisy, clip.skeleton, prior, config), truth).mean())

@@ -224,7 +224,7 @@ def view_keypoints(motion: Motion, joint_names: list[str] | None = None,
     when no point is in the picture."""
     names = list(point_index(motion.skeleton)) if joint_names is None else list(joint_names)
     seen = camera_view(motion, view.depth, view.yaw_deg)
-    keypoints = project_motion(seen, names, view.intrinsics())
+    keypoints = camera_keypoints(seen, names, view.intrinsics())
     rng = np.random.default_rng(view.seed)
     pixels = keypoints.pixels + rng.normal(0.0, view.pixel_noise, keypoints.pixels.shape) if view.pixel_noise else \
         keypoints.pixels
@@ -237,7 +237,7 @@ def view_keypoints(motion: Motion, joint_names: list[str] | None = None,
     return dataclasses.replace(keypoints, pixels=pixels, confidence=inside.astype(np.float64))
 
 
-def project_motion(motion: Motion, joint_names: list[str], intrinsics: np.ndarray) -> Keypoints:
+def camera_keypoints(motion: Motion, joint_names: list[str], intrinsics: np.ndarray) -> Keypoints:
     """Perfect keypoints of a motion given in camera coordinates (y down, z forward), all visible."""
     points = keypoint_points(motion.skeleton, joint_names)
     pos = forward_kinematics(motion.skeleton, torch.as_tensor(motion.rotations),

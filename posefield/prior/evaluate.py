@@ -90,7 +90,7 @@ def spearman(x: torch.Tensor, y: torch.Tensor) -> float:
     return pearson(_average_ranks(x.double()), _average_ranks(y.double()))
 
 
-def root_aligned_error(skeleton: Skeleton, joint_index: Sequence[int], quats_a: torch.Tensor,
+def pose_position_error(skeleton: Skeleton, joint_index: Sequence[int], quats_a: torch.Tensor,
                        quats_b: torch.Tensor) -> torch.Tensor:
     """Mean joint-position distance between two poses of the prior's joints, other joints at rest.
 
@@ -114,7 +114,7 @@ def projection_errors(prior: PoseNDF, dataset: PoseDataset, train: torch.Tensor,
     """Mean root-aligned joint errors (m) to the (N, K, 4) ``real`` poses of their ``noisy``
     copies, of the ``projected`` ones and of each noisy pose's nearest ``train`` pose."""
     _, index = exact_nearest(train, noisy, prior.weights)
-    return tuple(float(root_aligned_error(dataset.skeleton, prior.joint_index, q, real).mean())
+    return tuple(float(pose_position_error(dataset.skeleton, prior.joint_index, q, real).mean())
                  for q in (noisy, projected, train[index]))
 
 

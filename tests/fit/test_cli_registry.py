@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from posefield.cli import app
 from posefield.errors import CheckpointError, SkeletonMismatchError
-from posefield.fit.keypoints import project_motion, save_keypoints
+from posefield.fit.keypoints import camera_keypoints, save_keypoints
 from posefield.io import load_motion, save_motion
 from posefield.prior.base import NoPrior
 from posefield.prior.registry import get_prior
@@ -87,7 +87,7 @@ def test_sample_command_refuses_unknown_starts(tmp_path):
 
 def test_fit2d_command(tmp_path, walk_bvh):
     truth = in_camera(load_motion(walk_bvh).slice(slice(0, 4)))
-    save_keypoints(project_motion(truth, list(truth.skeleton.names), K), tmp_path / "kp.npz")
+    save_keypoints(camera_keypoints(truth, list(truth.skeleton.names), K), tmp_path / "kp.npz")
     code, out = run("fit2d", tmp_path / "kp.npz", "-o", tmp_path / "fit", "--skeleton", walk_bvh, "--prior", "none")
     assert code == 0, out
     assert load_motion(tmp_path / "fit.bvh").num_frames == 4

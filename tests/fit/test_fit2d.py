@@ -8,7 +8,7 @@ import torch
 
 from posefield.errors import MotionFormatError, SkeletonMismatchError
 from posefield.fit.fit2d import fit_keypoints
-from posefield.fit.keypoints import keypoint_points, load_keypoints, point_index, project_motion, save_keypoints
+from posefield.fit.keypoints import camera_keypoints, keypoint_points, load_keypoints, point_index, save_keypoints
 from posefield.fit.metrics import root_aligned_error
 from posefield.motion import Motion
 
@@ -27,17 +27,17 @@ def in_camera(motion: Motion, depth: float = 4.0) -> Motion:
 
 def test_fit2d_recovers_a_pose_from_its_own_projection(walk, stand_in_prior):
     truth = in_camera(walk.slice(slice(0, 8)))
-    keypoints = project_motion(truth, list(walk.skeleton.names), K)
+    keypoints = camera_keypoints(truth, list(walk.skeleton.names), K)
     fit = fit_keypoints(keypoints, walk.skeleton, stand_in_prior)
     assert fit.num_frames == 8
-    reprojected = project_motion(fit, keypoints.joint_names, K)
+    reprojected = camera_keypoints(fit, keypoints.joint_names, K)
     assert np.abs(reprojected.pixels - keypoints.pixels).mean() < 1.0
     assert root_aligned_error(fit, truth) < 2.0  # cm
     assert np.abs(fit.root_translation - truth.root_translation).max() < 0.1
 
 
 def test_keypoint_file_round_trip(tmp_path, walk):
-    keypoints = project_motion(in_camera(walk.slice(slice(0, 3))), ["root", "lfoot", "head"], K)
+    keypoints = camera_keypoints(in_camera(walk.slice(slice(0, 3))), ["root", "lfoot", "head"], K)
     keypoints.confidence[1, 2] = 0.0
     save_keypoints(keypoints, tmp_path / "kp.npz")
     back = load_keypoints(tmp_path / "kp.npz")
@@ -101,7 +101,7 @@ def test_asf_names_mean_bone_ends():
 
 def test_fit2d_from_a_starting_motion(walk, stand_in_prior):
     truth = in_camera(walk.slice(slice(0, 4)))
-    keypoints = project_motion(truth, list(walk.skeleton.names), K)
+    keypoints = camera_keypoints(truth, list(walk.skeleton.names), K)
     fit = fit_keypoints(keypoints, walk.skeleton, stand_in_prior, init=truth)
     assert root_aligned_error(fit, truth) < 2.0
     with pytest.raises(SkeletonMismatchError, match="starting motion"):

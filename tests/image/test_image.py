@@ -10,7 +10,7 @@ import torch
 from typer.testing import CliRunner
 
 from posefield.errors import MotionFormatError
-from posefield.fit.keypoints import Keypoints, project_motion
+from posefield.fit.keypoints import Keypoints, camera_keypoints
 from posefield.image.detector import MEDIAPIPE_TO_CMU, default_intrinsics, landmarks_to_keypoints
 from posefield.image.jobs import load_photo, photo_to_body
 from posefield.image.recover import demo_skeleton
@@ -51,7 +51,7 @@ class ProjectingDetector:
 
     def detect(self, image: np.ndarray) -> Keypoints:
         k = default_intrinsics(*self.size)
-        return project_motion(self.motion, list(MEDIAPIPE_TO_CMU.values()), k)
+        return camera_keypoints(self.motion, list(MEDIAPIPE_TO_CMU.values()), k)
 
 
 def test_pluggable_detector_and_fit2d_recovery():
@@ -60,7 +60,7 @@ def test_pluggable_detector_and_fit2d_recovery():
     photo = np.zeros((480, 640, 3), dtype=np.uint8)
     result = photo_to_body(photo, ProjectingDetector(truth, (640, 480)), method="fit2d", prior="none")
     assert result.method == "fit2d"
-    again = project_motion(result.motion, result.keypoints.joint_names, result.keypoints.intrinsics)
+    again = camera_keypoints(result.motion, result.keypoints.joint_names, result.keypoints.intrinsics)
     error = np.linalg.norm(again.pixels - result.keypoints.pixels, axis=-1)
     assert np.median(error) < 3.0  # pixels
     # Left is left: the person's left shoulder is on the image's right, as in the truth.

@@ -4,7 +4,7 @@ import torch
 
 from .ndf_data import tree, trained, train_tiny  # noqa: F401  (fixtures)
 from posefield.data import PoseDataset
-from posefield.prior.evaluate import (EvalConfig, auc, evaluate, pearson, report_markdown, root_aligned_error,
+from posefield.prior.evaluate import (EvalConfig, auc, evaluate, pearson, report_markdown, pose_position_error,
                                       spearman, write_report)
 from posefield.rotations import canonical_hemisphere
 from tests.rigs import channel_poses, leg_with_hinges
@@ -21,10 +21,10 @@ def test_auc_and_correlations():
 
 def test_root_aligned_error_of_one_bent_joint(tree):
     q = tree.split(True)[:1]
-    assert root_aligned_error(tree.skeleton, tree.joint_index, q, q).item() == 0.0
+    assert pose_position_error(tree.skeleton, tree.joint_index, q, q).item() == 0.0
     other = q.clone()
     other[0, 0] = torch.tensor([0.0, 0.0, 1.0, 0.0])  # 180° about z
-    assert root_aligned_error(tree.skeleton, tree.joint_index, q, other).item() > 0
+    assert pose_position_error(tree.skeleton, tree.joint_index, q, other).item() > 0
 
 
 def test_evaluate_and_report(trained, tree, tmp_path):

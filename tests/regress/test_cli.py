@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from posefield.cli import app
 from posefield.data.dataset import PoseDataset
 from posefield.fit.fit2d import fit_keypoints
-from posefield.fit.keypoints import project_motion, save_keypoints
+from posefield.fit.keypoints import camera_keypoints, save_keypoints
 from posefield.io import load_motion
 from posefield.motion import Motion
 from posefield.regress.checkpoint import load_model, read_checkpoint, save_model
@@ -52,7 +52,7 @@ def checkpoint(tmp_path_factory, cmu_skeleton, cmu_poses) -> Path:
 def keypoint_file(tmp_path_factory, cmu_motion) -> Path:
     names = ["root", "lfemur", "ltibia", "rfemur", "rtibia", "head", "lhumerus", "lradius", "rhumerus", "rradius",
              "lfingers"]  # a subset of the model's points plus one it does not read
-    keypoints = project_motion(in_camera(cmu_motion.slice(slice(0, 6))), names, K)
+    keypoints = camera_keypoints(in_camera(cmu_motion.slice(slice(0, 6))), names, K)
     keypoints.confidence[2, 5] = 0.0
     path = tmp_path_factory.mktemp("kp") / "clip.npz"
     save_keypoints(keypoints, path)
