@@ -85,6 +85,27 @@ class NearestPoses:
         best = exact.argmin(dim=1, keepdim=True)
         return exact.gather(1, best)[:, 0], cand.gather(1, best)[:, 0]
 
+    def nearest(self, quats: torch.Tensor, count: int, candidates: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``count`` nearest reference poses of each query, nearest first.
+
+        Args:
+            quats: (N, K, 4) query unit quaternions.
+            count: poses returned per query (at most the reference's size).
+            candidates: embedding neighbours re-ranked exactly per query (default 4 × ``count``).
+        Returns:
+            (N, count) float32 distances in radians and (N, count) int64 indices into the reference.
+        """
+        count = max(1, min(count, len(self)))
+        candidates = max(count, min(candidates or 4 * count, len(self)))
+        emb = pose_embedding(quats.float(), self.weights).numpy()
+        faiss.omp_set_num_threads(torch.get_num_threads())
+        params = None if self.nprobe is None else faiss.SearchParametersIVF(nprobe=min(self.nprobe, self.index.nlist))
+        _, ids = self.index.search(emb, candidates, params=params)
+        cand = torch.from_numpy(ids).clamp(min=0)
+        exact = pose_distance(quats.float()[:, None], self.reference[cand], self.weights)  # (N, candidates)
+        dist, order = exact.topk(count, dim=1, largest=False)
+        return dist, cand.gather(1, order)
+
     def query(self, quats: torch.Tensor, k: int | None = None, chunk: int = 8192,
               progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Distance to and index of the nearest reference pose found.

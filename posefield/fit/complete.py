@@ -23,6 +23,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from posefield.data.neighbours import NearestPoses
 from posefield.fit.filtering import smooth_rotations
 from posefield.fit.floor import Floor, chain_tops, observed_floor_height
 from posefield.fit.points import moved_points
@@ -30,7 +31,6 @@ from posefield.fit.positions import PositionFitConfig, fit_positions
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
-from posefield.rotations.distance import pose_distance
 from posefield.rotations.quaternion import quaternion_mean
 
 # L-BFGS rather than 200 Adam steps of 0.05 rad, which moved the observed joints by their step size;
@@ -69,9 +69,9 @@ def hidden_joint_guess(rotations: np.ndarray, exemplars: torch.Tensor | None, jo
     observed_weight[modelled] = 0.0
     columns = [joint_index[k] for k in modelled]
     poses = torch.as_tensor(out[:, joint_index], dtype=torch.float32)
+    search = NearestPoses(exemplars.float(), observed_weight)  # exact: embedding candidates re-ranked
     for start in range(0, len(out), chunk):
-        near = pose_distance(poses[start:start + chunk, None], exemplars[None], observed_weight)
-        best = near.topk(min(neighbours, len(exemplars)), dim=1, largest=False).indices  # (n, k)
+        _, best = search.nearest(poses[start:start + chunk], neighbours)  # (n, neighbours)
         out[start:start + chunk, columns] = quaternion_mean(exemplars[best][:, :, modelled], dim=1).double().numpy()
     out[:, columns] = smooth_rotations(out[:, columns], smoothing_s * fps)
     return out

@@ -61,7 +61,7 @@ class BaselinePrior(PosePrior):
 
     @torch.no_grad()
     def exemplars(self) -> torch.Tensor:
-        """(M, K, 4) stored exemplars, or else 4,096 poses of the model's own sampler (seed 0),
+        """(M, K, 4) stored exemplars, or else :data:`EXEMPLARS` poses of the model's own sampler (seed 0),
         drawn on the first call and kept."""
         if self.stored_exemplars is not None:
             return self.stored_exemplars

@@ -35,6 +35,17 @@ def test_flat_with_every_candidate_is_exact():
     assert torch.allclose(dist, naive.min(dim=1).values, atol=1e-6) and torch.equal(idx, naive.argmin(dim=1))
 
 
+def test_nearest_few_match_brute_force_with_zero_weights():
+    reference, w = clusters(800), torch.tensor([1.0, 0.0, 2.0, 0.0, 1.0, 0.5])  # two joints unobserved
+    queries = perturb(reference[::40], 5.0, torch.Generator().manual_seed(3))
+    dist, idx = NearestPoses(reference, w).nearest(queries, 8)
+    naive = torch.stack([pose_distance(q, reference, w) for q in queries])
+    best = naive.topk(8, dim=1, largest=False)
+    assert dist.shape == idx.shape == (20, 8) and (dist[:, 1:] >= dist[:, :-1]).all()
+    assert torch.allclose(dist, best.values, atol=1e-6)
+    assert torch.equal(pose_distance(queries[:, None], reference[idx], w), dist)
+
+
 def test_far_queries_are_searched_again():
     reference, w = clusters(), torch.ones(6)
     queries = random_unit_quaternions((200, 6), torch.Generator().manual_seed(3))  # far from every cluster

@@ -1,4 +1,6 @@
 """Prior registry and the application commands end to end (on a BVH of the synthetic rig)."""
+import re
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -76,7 +78,7 @@ def test_sample_command(tmp_path, walk_bvh):
 def test_sample_command_measures_every_shipped_prior(tmp_path, args):
     code, out = run("sample", "-n", 6, "-o", tmp_path / "samples.amc", *args)
     assert code == 0, out
-    assert "realism against 4096 training poses stored with the shipped Pose-NDF prior of the cmu-asf rig" in out
+    assert re.search(r"realism against \d+ training poses stored with the shipped Pose-NDF prior of the cmu-asf rig", out)
     assert load_motion(tmp_path / "samples.amc").num_frames == 6
 
 

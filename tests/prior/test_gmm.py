@@ -8,7 +8,7 @@ from posefield.cli import app
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
 from posefield.prior.baseline import check_dataset
-from posefield.prior.checkpoint import load_prior, read_checkpoint
+from posefield.prior.checkpoint import EXEMPLARS, load_prior, read_checkpoint
 from posefield.prior.gmm import GMMConfig, GMMFitConfig, GMMPrior, rotvec_features, train_gmm
 from posefield.prior.registry import get_prior
 from posefield.rotations import random_unit_quaternions
@@ -68,8 +68,8 @@ def test_samples_follow_the_mixture(trained, tiny_dataset):
 def test_exemplars_are_drawn_once_from_the_sampler(trained):
     model = trained[0]
     first = model.exemplars()
-    assert first.shape == (4096, model.num_joints, 4) and model.exemplars() is first
-    assert torch.equal(first, model.sample(4096, torch.Generator().manual_seed(0)).float())
+    assert first.shape == (EXEMPLARS, model.num_joints, 4) and model.exemplars() is first
+    assert torch.equal(first, model.sample(EXEMPLARS, torch.Generator().manual_seed(0)).float())
 
 
 def test_checkpoint_round_trip_through_load_prior_and_get_prior(trained, tiny_dataset):
