@@ -55,7 +55,7 @@ _SUFFIX = re.compile(r"^(?P<rest>.+?)[_.](?P<side>l|r|left|right)$", re.IGNORECA
 _CMU_PARTS = {part for part, _ in PART_PATTERNS} - {"shoulder"}
 
 
-def side_and_part(name: str) -> tuple[str, str] | None:
+def side_and_cmu_part(name: str) -> tuple[str, str] | None:
     """``("l" | "r", CMU part)`` of a non-CMU joint name, e.g. ``"lForeArm"`` -> ``("l", "radius")``;
     ``None`` when the name has no side or no known part. A shoulder gives part ``"shoulder"``,
     which :func:`joint_parts` resolves."""
@@ -69,7 +69,7 @@ def side_and_part(name: str) -> tuple[str, str] | None:
 
 def joint_parts(skeleton: Skeleton) -> list[tuple[str, str] | None]:
     """(side, CMU part) of each joint of a non-CMU skeleton (``None`` where unknown)."""
-    parts = [side_and_part(name) for name in skeleton.names]
+    parts = [side_and_cmu_part(name) for name in skeleton.names]
     for j, found in enumerate(parts):
         if found and found[1] == "shoulder":
             side = found[0]

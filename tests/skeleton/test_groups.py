@@ -9,7 +9,7 @@ import pytest
 from posefield.errors import SkeletonMismatchError
 from posefield.io.asf import read_asf
 from posefield.skeleton import Skeleton
-from posefield.skeleton.groups import BONE_GROUPS, resolve_group, side_and_part
+from posefield.skeleton.groups import BONE_GROUPS, resolve_group, side_and_cmu_part
 
 ASF_05 = Path(__file__).resolve().parents[1] / "fixtures" / "cmu" / "05.asf"
 
@@ -84,4 +84,4 @@ def test_shoulder_is_the_upper_arm_only_beside_a_collar(names):
     ("leftEye", None), ("lButtock", None), ("lhipjoint", None),
 ])
 def test_side_and_part(name, expected):
-    assert side_and_part(name) == expected
+    assert side_and_cmu_part(name) == expected
