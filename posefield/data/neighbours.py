@@ -73,8 +73,10 @@ class NearestPoses:
         self.reference = torch.cat([self.reference, quats.float()])
         self.index.add(pose_embedding(quats, self.weights).numpy())
 
-    def _search(self, quats: torch.Tensor, k: int, nprobe: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(n, K, 4) queries -> (n,) exact distance to and (n,) index of the best of k candidates."""
+    def _search(self, quats: torch.Tensor, k: int, nprobe: int | None,
+                count: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """(n, K, 4) queries -> (n, count) exact distances to and indices of the best ``count`` of
+        k embedding candidates, nearest first."""
         emb = pose_embedding(quats, self.weights).numpy()
         if nprobe is None:
             _, ids = self.index.search(emb, k)
@@ -82,8 +84,8 @@ class NearestPoses:
             _, ids = self.index.search(emb, k, params=faiss.SearchParametersIVF(nprobe=min(nprobe, self.index.nlist)))
         cand = torch.from_numpy(ids).clamp(min=0)  # (n, k); -1 (no hit) -> pose 0, a real pose all the same
         exact = pose_distance(quats[:, None], self.reference[cand], self.weights)  # (n, k)
-        best = exact.argmin(dim=1, keepdim=True)
-        return exact.gather(1, best)[:, 0], cand.gather(1, best)[:, 0]
+        dist, best = exact.topk(count, dim=1, largest=False)
+        return dist, cand.gather(1, best)
 
     def nearest(self, quats: torch.Tensor, count: int, candidates: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``count`` nearest reference poses of each query, nearest first.
@@ -97,14 +99,8 @@ class NearestPoses:
         """
         count = max(1, min(count, len(self)))
         candidates = max(count, min(candidates or 4 * count, len(self)))
-        emb = pose_embedding(quats.float(), self.weights).numpy()
         faiss.omp_set_num_threads(torch.get_num_threads())
-        params = None if self.nprobe is None else faiss.SearchParametersIVF(nprobe=min(self.nprobe, self.index.nlist))
-        _, ids = self.index.search(emb, candidates, params=params)
-        cand = torch.from_numpy(ids).clamp(min=0)
-        exact = pose_distance(quats.float()[:, None], self.reference[cand], self.weights)  # (N, candidates)
-        dist, order = exact.topk(count, dim=1, largest=False)
-        return dist, cand.gather(1, order)
+        return self._search(quats.float(), candidates, self.nprobe, count)
 
     def query(self, quats: torch.Tensor, k: int | None = None, chunk: int = 8192,
               progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,11 +126,11 @@ class NearestPoses:
         with tqdm(total=len(quats), desc="nearest poses", unit="pose", disable=not progress, leave=False) as bar:
             for start in range(0, len(quats), chunk):
                 q = quats[start:start + chunk].float()
-                dist, idx = self._search(q, k, self.nprobe)
+                dist, idx = (column[:, 0] for column in self._search(q, k, self.nprobe))
                 far = (dist > self.far).nonzero().squeeze(1)
                 for sub in range(0, len(far), far_chunk):
                     rows = far[sub:sub + far_chunk]
-                    dist[rows], idx[rows] = self._search(q[rows], far_k, far_nprobe)
+                    dist[rows], idx[rows] = (column[:, 0] for column in self._search(q[rows], far_k, far_nprobe))
                 dists[start:start + len(q)], idxs[start:start + len(q)] = dist, idx
                 bar.update(len(q))
         return dists, idxs
