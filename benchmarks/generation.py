@@ -31,13 +31,6 @@ from posefield.mesh.penetration import self_penetration
 from posefield.prior.registry import get_prior
 
 
-def posed(skeleton, joint_index, quats: np.ndarray) -> np.ndarray:
-    """(N, J, 4) rotations with ``quats`` (N, K, 4) on ``joint_index``, the rest at rest."""
-    out = np.tile([0.0, 0.0, 0.0, 1.0], (len(quats), skeleton.num_joints, 1))
-    out[:, joint_index] = quats
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", type=Path, help="pose dataset of the rig (its training split: the prior's poses)")
@@ -50,8 +43,8 @@ def main() -> None:
     data = PoseDataset.load(args.dataset)
     skeleton = load_skeleton(args.skeleton)
     joints = [int(j) for j in data.joint_index]
-    every = posed(skeleton, joints, data.quats)
-    held_out = pose_features(skeleton, posed(skeleton, joints, data.split(True).double().numpy()))
+    every = skeleton.posed(joints, data.quats)
+    held_out = pose_features(skeleton, skeleton.posed(joints, data.split(True).double().numpy()))
     index = NearestPoses(data.split(False))
     specs = dict(p.split("=", 1) for p in args.prior) if args.prior else {k: k for k in ("ndf", "vae", "gmm", "none")}
     rows = ["| prior | APD (cm) | realism (rad) | realism (° bone directions) | FID (cm²) | self-penetrating |",

@@ -201,9 +201,7 @@ def reference_poses(reference: Path | None, rig: Skeleton) -> tuple[np.ndarray, 
             return None
         quats, joints = shipped.exemplars().double().numpy(), list(shipped.joint_index)
         what = f"{len(quats)} training poses stored with the shipped Pose-NDF prior of the {rig.rig} rig"
-    rotations = np.tile([0.0, 0.0, 0.0, 1.0], (len(quats), rig.num_joints, 1))
-    rotations[:, joints] = quats
-    return rotations, joints, what
+    return rig.posed(joints, quats), joints, what
 
 
 def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None = None,

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from posefield.fit.manifold import project as descend
 from posefield.fit.points import LIMB_GROUPS, group_joints
 from posefield.motion import Motion
-from posefield.fit.manifold import project as descend
 from posefield.prior.base import PosePrior
 from posefield.prior.model import PoseNDF
 from posefield.prior.projection import project
@@ -33,7 +33,8 @@ def limb_parts(prior: PosePrior) -> list[torch.Tensor]:
     joints = list(prior.joint_index)
     parts, taken = [], set()
     for group in LIMB_GROUPS:
-        members = [k for k, j in enumerate(joints) if j in set(group_joints(prior.skeleton, (group,))) and k not in taken]
+        in_group = set(group_joints(prior.skeleton, (group,)))
+        members = [k for k, j in enumerate(joints) if j in in_group and k not in taken]
         if members:
             parts.append(torch.tensor(members))
             taken.update(members)
@@ -93,6 +94,5 @@ def sample_poses(prior: PosePrior, skeleton: Skeleton, num: int, seed: int = 0, 
     check_compatible(prior, skeleton)
     prior.use_rig(skeleton)
     quats = draw(prior, num, torch.Generator().manual_seed(seed), starts)
-    rotations = np.tile([0.0, 0.0, 0.0, 1.0], (num, skeleton.num_joints, 1))
-    rotations[:, prior.joint_index] = quats.double().numpy()
+    rotations = skeleton.posed(prior.joint_index, quats.double().numpy())
     return Motion(skeleton, rotations, np.zeros((num, 3)), fps, {"format": "samples", "prior": prior.name})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -91,6 +91,14 @@ class Skeleton:
     def rotation_joints(self) -> list[int]:
         """Non-root joints that have at least one rotation channel (the prior's joint set)."""
         return [j for j in range(1, self.num_joints) if any(c.endswith("rotation") for c in self.channels[j])]
+
+    def posed(self, joint_index: Sequence[int], quats: np.ndarray) -> np.ndarray:
+        """(N, J, 4) float64 local rotations: (N, K, 4) ``quats`` on the joints ``joint_index``
+        (a prior's joint set), the rest pose (identity, xyzw) on every other joint."""
+        quats = np.asarray(quats, dtype=np.float64)
+        rotations = np.tile([0.0, 0.0, 0.0, 1.0], (len(quats), self.num_joints, 1))
+        rotations[:, list(joint_index)] = quats
+        return rotations
 
     def signature(self) -> str:
         """Hash of names and parents: equal for skeletons of the same rig (any proportions)."""
