@@ -64,29 +64,23 @@ class Projection:
     steps: torch.Tensor
 
 
-def _field_and_gradient(prior: PoseNDF, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, K, 4) poses -> (B,) f and (B, K, 4) its metric gradient, both detached."""
-    x = quats.detach().requires_grad_(True)
-    f = prior(x)
-    return f.detach(), metric_gradient(f, x, prior.weights)
-
-
 def _project_batch(prior: PoseNDF, quats: torch.Tensor, step_size: float, max_steps: int, tol: float,
                    move: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Projection:
     q = quats.clone()
+    distance = torch.empty(len(q), dtype=q.dtype, device=q.device)
     steps = torch.zeros(len(q), dtype=torch.int64, device=q.device)
-    f, grad = _field_and_gradient(prior, q)
-    distance = f.clone()
     active = torch.arange(len(q), device=q.device)
-    for _ in range(max_steps):
-        keep = f >= tol
-        if not keep.any():
+    for step in range(max_steps + 1):
+        x = q[active].requires_grad_(True)
+        f = prior(x)
+        distance[active] = f.detach()
+        keep = f.detach() >= tol
+        if step == max_steps or not keep.any():
             break
-        active, f, grad = active[keep], f[keep], grad[keep]
-        q[active] = move(q[active], -step_size * f[:, None, None] * grad)
-        f, grad = _field_and_gradient(prior, q[active])
+        grad = metric_gradient(f, x, prior.weights)
+        active, x, f, grad = active[keep], x.detach()[keep], f.detach()[keep], grad[keep]
+        q[active] = move(x, -step_size * f[:, None, None] * grad)
         steps[active] += 1
-        distance[active] = f
     return Projection(q, distance, steps)
 
 
