@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from posefield.data import PoseDataset
-from posefield.prior.evaluate import EvalConfig, bin_labels, evaluate
+from posefield.prior.evaluate import EvalConfig, evaluate
+from posefield.prior.labels import bin_labels
 from posefield.prior.model import NDFConfig
 from posefield.prior.noise import NoiseSchedule
 from posefield.prior.train import TrainConfig, train

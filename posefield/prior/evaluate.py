@@ -33,7 +33,7 @@ import torch
 from posefield.data import PoseDataset
 from posefield.io.atomic import atomic_open
 from posefield.prior.apply import energies
-from posefield.prior.labels import exact_distance, exact_nearest
+from posefield.prior.labels import bin_labels, exact_distance, exact_nearest
 from posefield.prior.model import PoseNDF
 from posefield.prior.noise import blend_toward, perturb
 from posefield.prior.projection import project
@@ -116,12 +116,6 @@ def projection_errors(prior: PoseNDF, dataset: PoseDataset, train: torch.Tensor,
     _, index = exact_nearest(train, noisy, prior.weights)
     return tuple(float(pose_position_error(dataset.skeleton, prior.joint_index, q, real).mean())
                  for q in (noisy, projected, train[index]))
-
-
-def bin_labels(edges: Sequence[float]) -> list[str]:
-    """Names of the bins with upper ``edges`` and an open last bin: ``0–0.1``, …, ``≥ 1.5``."""
-    lows = [0.0, *edges]
-    return [f"{lo:g}–{hi:g}" for lo, hi in zip(lows, edges)] + [f"≥ {lows[-1]:g}"]
 
 
 def far_field(prior: PoseNDF, train: torch.Tensor, real: torch.Tensor, config: EvalConfig,

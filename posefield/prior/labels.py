@@ -7,7 +7,7 @@ and the recall of a set of labels.
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 
@@ -67,6 +67,13 @@ def exact_nearest(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tenso
 def exact_distance(clean: torch.Tensor, quats: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """(Q,) distance from each query to its nearest clean pose (see :func:`exact_nearest`)."""
     return exact_nearest(clean, quats, weights)[0]
+
+
+def bin_labels(edges: Sequence[float]) -> list[str]:
+    """Names of the distance bins with upper ``edges`` (radians) and an open last bin:
+    ``0–0.1``, …, ``≥ 1.5``; bin b holds the distances ``torch.bucketize(d, edges, right=True) == b``."""
+    lows = [0.0, *edges]
+    return [f"{lo:g}–{hi:g}" for lo, hi in zip(lows, edges)] + [f"≥ {lows[-1]:g}"]
 
 
 def label_recall(approx: torch.Tensor, exact: torch.Tensor, tol: float = 1e-5) -> float:

@@ -21,7 +21,7 @@ import torch
 from posefield.data import PoseDataset
 from posefield.data.neighbours import NearestPoses
 from posefield.io.atomic import atomic_path
-from posefield.prior.labels import exact_distance, label_recall
+from posefield.prior.labels import bin_labels, exact_distance, label_recall
 from posefield.prior.noise import NoiseSchedule, sample_off_manifold
 
 CACHE_VERSION = 1
@@ -81,10 +81,9 @@ class PairSet:
 def recall_by_distance(approx: torch.Tensor, exact: torch.Tensor, edges: tuple[float, ...] = RECALL_BINS) -> dict[str, float]:
     """Label recall (:func:`label_recall`) within each range of exact distance (open last range);
     ranges without a label are left out."""
-    lows = (0.0, *edges)
-    names = [f"{lo:g}–{hi:g}" for lo, hi in zip(lows, edges)] + [f"≥ {lows[-1]:g}"]
     index = torch.bucketize(exact, torch.tensor(edges, dtype=exact.dtype), right=True)
-    return {name: label_recall(approx[index == b], exact[index == b]) for b, name in enumerate(names) if (index == b).any()}
+    return {name: label_recall(approx[index == b], exact[index == b])
+            for b, name in enumerate(bin_labels(edges)) if (index == b).any()}
 
 
 def default_cache_dir() -> Path:
