@@ -345,7 +345,7 @@ def format_amc(values: dict[str, np.ndarray], fps: float) -> str:
     pattern = "%d\n" + "".join(name + " %.6f" * rows.shape[1] + "\n" for name, rows in values.items())
     table = np.concatenate([np.arange(1.0, frames + 1)[:, None], *values.values()], axis=1)
     table[:, 1:] = np.round(table[:, 1:], 6) + 0.0  # no "-0.000000"
-    return (f"# AMC file written by posefield\n# {FPS_COMMENT} {fps:.10g}\n:FULLY-SPECIFIED\n:DEGREES\n"
+    return (f"# AMC file written by posefield\n# {FPS_COMMENT} {np.format_float_positional(fps, trim='-')}\n:FULLY-SPECIFIED\n:DEGREES\n"
             f"{(pattern * frames) % tuple(table.ravel().tolist())}")
 
 

@@ -451,7 +451,7 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
     with atomic_open(path) as handle:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
-        handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {NUMBER_FORMAT % (1.0 / motion.fps)}\n")
+        handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {np.format_float_positional(1.0 / motion.fps, trim='-')}\n")
         row = " ".join([NUMBER_FORMAT] * values.shape[1]) + "\n"
         handle.writelines(row % tuple(frame) for frame in values.tolist())
     return [path]
