@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from posefield.fit.complete import AUTO_FLOOR, complete
-from posefield.fit.floor import UP_AXIS, observed_floor_height
+from posefield.fit.floor import observed_floor_height
+from posefield.skeleton import UP_AXIS
 from posefield.fit.metrics import per_point_error
 from posefield.fit.points import moved_points
 from posefield.io import load_motion

@@ -16,6 +16,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's
 from typer.core import TyperGroup
 
 from posefield.errors import PosefieldError
+from posefield.limits import MAX_FRAMES
 
 
 class OneLineErrors(TyperGroup):
@@ -50,7 +51,6 @@ app.add_typer(prior_app, name="prior")
 
 # Ranges of the numeric options (values outside, NaN and infinities are refused in one line).
 MAX_FPS = 1000.0  # frames per second
-MAX_FRAMES = 1_000_000  # frames of a motion to make, drop or pick (as posefield.data.resample.MAX_FRAMES)
 MAX_TEST_FRAMES = 100_000  # frames or poses an evaluation draws
 MAX_SAMPLES = 10_000  # poses `sample` draws, projects and compares pairwise
 MAX_NOISE_DEG = 90.0  # standard deviation of rotation noise, degrees
@@ -599,10 +599,10 @@ def interpolate_cmd(a: Path = typer.Argument(..., help="Motion holding the start
                     asf: Optional[Path] = typer.Option(None, help="Skeleton of .amc inputs."),
                     prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Interpolate between two poses along the pose manifold (or by slerp)."""
-    from posefield.fit.interpolate import METHODS
+    from posefield.fit.interpolate import INTERPOLATION_METHODS
     from posefield.fit.jobs import interpolate_files
-    if method not in METHODS:
-        fail(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method not in INTERPOLATION_METHODS:
+        fail(f"--method must be one of {', '.join(INTERPOLATION_METHODS)}, got {method!r}")
     echo_written(interpolate_files(a, b, frames, output, method, prior, frame_a, frame_b, asf))
 
 
@@ -652,7 +652,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     from posefield.devices import Distributed
     from posefield.regress.jobs import train_file
     from posefield.regress.regressor import RegressorConfig
-    from posefield.regress.train import TrainConfig
+    from posefield.regress.train import RegressTrainConfig
     from posefield.io.outputs import check_output
     if model not in ("hkmr", "flat"):
         fail(f"--model must be 'hkmr' or 'flat', got {model!r}")
@@ -662,7 +662,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
         torch.set_num_threads(threads)
     architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden,
                                    feedback=feedback)
-    config = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
+    config = RegressTrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
                         notify=typer.echo, device=device, resume=resume)
     if Distributed.from_env().rank == 0:
@@ -682,7 +682,7 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       refine: bool = typer.Option(True, "--refine/--no-refine", help="Also run HKMR_MF.")) -> None:
     """MPJPE / PA-MPJPE of flat, HKMR and HKMR_MF without and with occluders (markdown report)."""
     from posefield.io.atomic import atomic_open
-    from posefield.regress.bench import BenchConfig, format_report
+    from posefield.regress.bench import BenchConfig, regress_report
     from posefield.regress.jobs import bench_file
     from posefield.io.outputs import check_output
     if samples % clip_length:
@@ -690,7 +690,7 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     check_output(output, [dataset], (".md",), "report")
     config = BenchConfig(samples=samples, clip_length=clip_length, seed=seed)
     result = bench_file(dataset, hkmr, flat, prior, refine, config, notify=typer.echo)
-    report = format_report(result, config, " ".join(["posefield", *sys.argv[1:]]))
+    report = regress_report(result, config, " ".join(["posefield", *sys.argv[1:]]))
     with atomic_open(output) as handle:
         handle.write(report)
     typer.echo(report)

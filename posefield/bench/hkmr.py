@@ -12,7 +12,7 @@ def hkmr_section(dataset: Path | None, prior: str, samples: int, clip_length: in
     """A markdown section with the MPJPE / PA-MPJPE (mm) table of the shipped regressors on the
     validation subjects of the pose ``dataset`` (HKMR_MF refined with the ``prior`` spec), or
     one line saying why it was not run."""
-    from posefield.regress.bench import BenchConfig, format_table
+    from posefield.regress.bench import BenchConfig, regress_table
     from posefield.regress.jobs import bench_file
 
     title = "### HKMR: 3D pose from 2D keypoints (MPJPE P1 / PA-MPJPE P2, mm)\n\n"
@@ -24,4 +24,4 @@ def hkmr_section(dataset: Path | None, prior: str, samples: int, clip_length: in
     except PosefieldError as exc:
         return title + f"Not run: {' '.join(str(exc).split())}.\n"
     return (title + f"{samples} synthetic test frames per condition from the validation subjects of `{dataset.name}`; "
-            f"HKMR_MF refined with the {result.prior!r} prior.\n\n" + format_table(result) + "\n")
+            f"HKMR_MF refined with the {result.prior!r} prior.\n\n" + regress_table(result) + "\n")

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posefield.data.build import find_motion_files, subject_of
+from posefield.data.build import find_motion_files, motion_subject
 from posefield.data.resample import resample
 from posefield.fit.complete import COMPLETE_DEFAULTS
 from posefield.fit.denoise import DENOISE_DEFAULTS
@@ -107,7 +107,7 @@ def load_split(data: Path, subjects: set[str], fps: float) -> Split:
     split = Split([], [], 0)
     for path in find_motion_files([data]):
         motion = resample(load_motion(path), fps)
-        (split.test if subject_of(motion, path) in subjects else split.train).append(motion)
+        (split.test if motion_subject(motion, path) in subjects else split.train).append(motion)
         split.files += 1
     return split
 

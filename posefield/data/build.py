@@ -73,7 +73,7 @@ def find_motion_files(sources: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def subject_of(motion: Motion, path: Path) -> str:
+def motion_subject(motion: Motion, path: Path) -> str:
     """Subject id: the reader's ``source['subject']``, else the file stem before its last '_'."""
     subject = motion.source.get("subject")
     return str(subject) if subject else path.stem.rsplit("_", 1)[0]
@@ -216,7 +216,7 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
                                         "a dataset holds one rig")
         quats = canonical_hemisphere(torch.as_tensor(motion.rotations[:, joint_index], dtype=torch.float32))
         per_file.append(quats.numpy())
-        groups.append(subject_of(motion, path) if config.split_by == "subject" else path.stem)
+        groups.append(motion_subject(motion, path) if config.split_by == "subject" else path.stem)
     frames_per_group: dict[str, int] = {}
     for g, q in zip(groups, per_file):
         frames_per_group[g] = frames_per_group.get(g, 0) + len(q)

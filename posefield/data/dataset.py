@@ -19,7 +19,7 @@ from posefield.io.atomic import atomic_path
 from posefield.skeleton import Skeleton
 from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
 
-FORMAT_VERSION = 1
+DATASET_FORMAT_VERSION = 1
 
 
 def joint_subset(skeleton: Skeleton, joint_index: list[int] | np.ndarray) -> list[int]:
@@ -92,7 +92,7 @@ class PoseDataset:
                 skeleton=json.dumps(skeleton_to_dict(self.skeleton)), source=self.source.astype(np.int32),
                 files=np.asarray(self.files, dtype=str), subjects=np.asarray(self.subjects, dtype=str),
                 frame=self.frame.astype(np.int32), is_val=self.is_val.astype(bool), fps=np.float64(self.fps),
-                format_version=np.int64(FORMAT_VERSION))
+                format_version=np.int64(DATASET_FORMAT_VERSION))
 
     @classmethod
     def load(cls, path: str | Path) -> "PoseDataset":

@@ -8,10 +8,9 @@ import roma
 import torch
 
 from posefield.errors import InvalidPoseError
+from posefield.limits import MAX_FRAMES
 from posefield.motion import Motion
 
-MAX_FRAMES = 1_000_000
-"""The most frames :func:`resample` makes (about 2.3 hours at 120 fps, 1 GB of rotations)."""
 
 
 def slerp_pairs(q0: torch.Tensor, q1: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
@@ -33,7 +32,7 @@ def resample(motion: Motion, fps: float) -> Motion:
 
     Frames whose time falls between two source frames are interpolated (slerp per joint,
     linear root translation). Integer ratios reduce to picking frames exactly. Raises
-    :class:`InvalidPoseError` rather than make more than :data:`MAX_FRAMES` frames.
+    :class:`InvalidPoseError` rather than make more than :data:`~posefield.limits.MAX_FRAMES` frames.
     """
     if abs(fps - motion.fps) < 1e-9 or motion.num_frames < 2:
         return motion

@@ -18,9 +18,8 @@ import dataclasses
 import numpy as np
 
 from posefield.fit.points import group_joints, moved_points
-from posefield.skeleton import Skeleton
+from posefield.skeleton import UP_AXIS, Skeleton
 
-UP_AXIS = 1
 LEG_GROUPS = ("left_leg", "right_leg")
 
 

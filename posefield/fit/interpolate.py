@@ -8,12 +8,12 @@ import roma
 import torch
 
 from posefield.errors import InvalidPoseError, PosefieldError, SkeletonMismatchError
-from posefield.fit.manifold import project
+from posefield.fit.manifold import project_to_manifold
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 
-METHODS = ("ndf", "latent", "slerp")
+INTERPOLATION_METHODS = ("ndf", "latent", "slerp")
 
 
 def pick_frame(motion: Motion, frame: int) -> Motion:
@@ -43,7 +43,7 @@ def projected_path(prior: PosePrior, start: torch.Tensor, end: torch.Tensor, num
     for t in range(1, num_frames - 1):
         step = roma.unitquat_slerp(path[-1], end, torch.tensor([1.0 / (num_frames - t)], dtype=start.dtype),
                                    shortest_arc=True)
-        path.append(project(prior, step.to(torch.float32)).to(start.dtype)[0])
+        path.append(project_to_manifold(prior, step.to(torch.float32)).to(start.dtype)[0])
     path.append(end)
     return torch.stack(path)
 
@@ -82,8 +82,8 @@ def interpolate(a: Motion, b: Motion, num_frames: int, prior: PosePrior, method:
     Returns:
         A motion of N frames at ``a``'s frame rate whose ends equal the inputs.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown interpolation method {method!r} (expected one of {', '.join(METHODS)})")
+    if method not in INTERPOLATION_METHODS:
+        raise ValueError(f"unknown interpolation method {method!r} (expected one of {', '.join(INTERPOLATION_METHODS)})")
     if num_frames < 2:
         raise InvalidPoseError(f"interpolation needs at least 2 frames, got {num_frames}")
     if a.skeleton.signature() != b.skeleton.signature():

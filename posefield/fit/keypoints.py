@@ -40,7 +40,7 @@ from posefield.io.atomic import atomic_path
 from posefield.motion import Motion
 from posefield.skeleton import Skeleton, forward_kinematics
 
-DEFAULT_FPS = 30.0
+KEYPOINT_FPS = 30.0
 
 
 @dataclasses.dataclass(eq=False)
@@ -59,7 +59,7 @@ class Keypoints:
     confidence: np.ndarray
     joint_names: list[str]
     intrinsics: np.ndarray
-    fps: float = DEFAULT_FPS
+    fps: float = KEYPOINT_FPS
 
     @property
     def num_frames(self) -> int:
@@ -156,7 +156,7 @@ def load_keypoints(path: str | Path) -> Keypoints:
     if not (k[0, 0] > 0 and k[1, 1] > 0 and np.allclose(k[2], [0, 0, 1])):
         raise MotionFormatError(path, "K must be [[fx, s, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0")
     try:
-        fps = float(np.asarray(arrays.get("fps", DEFAULT_FPS), dtype=np.float64).item())
+        fps = float(np.asarray(arrays.get("fps", KEYPOINT_FPS), dtype=np.float64).item())
     except (TypeError, ValueError):
         raise MotionFormatError(path, "fps must be one number (frames per second)") from None
     if not (np.isfinite(fps) and fps > 0):
@@ -172,11 +172,16 @@ def save_keypoints(keypoints: Keypoints, path: str | Path) -> None:
                  fps=np.float64(keypoints.fps))
 
 
-def project_points(points: torch.Tensor, intrinsics: torch.Tensor, min_depth: float = 1e-3) -> torch.Tensor:
-    """Pinhole projection of (..., 3) camera-frame points (metres) to (..., 2) pixels; depths are
+NEAR_PLANE = 1e-3
+"""Metres in front of a camera from which a point counts as seen; nearer depths are clamped to it."""
+
+
+def project_points(points: torch.Tensor, intrinsics: torch.Tensor, min_depth: float = NEAR_PLANE) -> torch.Tensor:
+    """Pinhole projection of (..., 3) camera-frame points (metres) to (..., 2) pixels, with one
+    (3, 3) ``intrinsics`` or one per batch entry ((B, 3, 3) for (B, P, 3) points); depths are
     clamped to ``min_depth`` so points behind the camera stay finite."""
     z = points[..., 2:].clamp(min=min_depth)
-    uvw = points @ intrinsics.T.to(points.dtype)
+    uvw = points @ intrinsics.transpose(-1, -2).to(points.dtype)
     return uvw[..., :2] / z
 
 

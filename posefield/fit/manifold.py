@@ -7,7 +7,7 @@ import torch
 from posefield.prior.base import PosePrior
 
 
-def project(prior: PosePrior, quats: torch.Tensor, steps: int = 50, step_size: float = 1.0,
+def project_to_manifold(prior: PosePrior, quats: torch.Tensor, steps: int = 50, step_size: float = 1.0,
             tolerance: float = 1e-4) -> torch.Tensor:
     """Move poses to the zero level set of the prior's energy: θ ← θ − α f(θ) ∇f(θ), renormalised.
 

@@ -42,14 +42,14 @@ import torch
 from tqdm import tqdm
 
 from posefield.fit.filtering import gaussian_filter, smooth_rotations
-from posefield.fit.floor import UP_AXIS, Floor
+from posefield.fit.floor import Floor
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import Method, minimise
 from posefield.fit.terms import acceleration_energy, floor_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import plan_windows, stitch
 from posefield.prior.base import PosePrior
-from posefield.skeleton import Skeleton, forward_kinematics
+from posefield.skeleton import UP_AXIS, Skeleton, forward_kinematics
 
 MAX_NOISE_GAIN = 4.0  # the largest noise level g the fit follows: prior weight × 4, data weight ÷ 16
 MIN_NOISE_GAIN = 0.01  # bounds the data weight's growth (1 / g²) on clips with no measurable noise

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from posefield.fit.manifold import project as descend
+from posefield.fit.manifold import project_to_manifold as descend
 from posefield.fit.points import LIMB_GROUPS, group_joints
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior

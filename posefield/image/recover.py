@@ -20,7 +20,7 @@ from posefield.motion import Motion
 from posefield.prior.registry import prior_or_none
 from posefield.skeleton import Skeleton
 
-METHODS = ("auto", "hkmr", "fit2d")
+RECOVERY_METHODS = ("auto", "hkmr", "fit2d")
 
 
 def demo_skeleton() -> Skeleton:
@@ -65,8 +65,8 @@ def recover_body(keypoints: Keypoints, method: str = "auto", skeleton: Skeleton 
     Returns:
         (motion in camera coordinates, the method used).
     """
-    if method not in METHODS:
-        raise SkeletonMismatchError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
+    if method not in RECOVERY_METHODS:
+        raise SkeletonMismatchError(f"unknown method {method!r} (expected one of {', '.join(RECOVERY_METHODS)})")
     if method == "hkmr" or (method == "auto" and skeleton is None):
         try:
             return regress_body(keypoints, prior, notify), "hkmr"

@@ -10,7 +10,7 @@ from posefield.motion import Motion
 from posefield.skeleton import Skeleton
 
 
-def describe_skeleton(skeleton: Skeleton) -> list[str]:
+def skeleton_lines(skeleton: Skeleton) -> list[str]:
     """Lines describing a skeleton: rig, joints, channels, rest height."""
     rest = Motion(skeleton, np.tile([0.0, 0.0, 0.0, 1.0], (1, skeleton.num_joints, 1)), np.zeros((1, 3)), 1.0)
     pos = rest.joint_positions(with_end_sites=True)[0]
@@ -31,7 +31,7 @@ def describe_motion(motion: Motion) -> list[str]:
         f"format:   {motion.source.get('format', '?')}   subject: {motion.source.get('subject', '?')}",
         f"frames:   {motion.num_frames} at {motion.fps:g} fps ({motion.num_frames / motion.fps:.2f} s)",
         f"root travel: {travel:.2f} m",
-    ] + describe_skeleton(motion.skeleton)
+    ] + skeleton_lines(motion.skeleton)
 
 
 def describe(path: str | Path, asf: str | Path | None = None) -> str:
@@ -45,13 +45,13 @@ def describe(path: str | Path, asf: str | Path | None = None) -> str:
     if asf is not None and suffix != ".amc":
         raise MotionFormatError(path, f"has its own skeleton: --asf {asf} applies to .amc inputs only")
     if suffix == ".asf":
-        lines = describe_skeleton(load_skeleton(path))
+        lines = skeleton_lines(load_skeleton(path))
     elif suffix == ".npz" and is_pose_dataset(path):
         data = PoseDataset.load(path)
         lines = [f"pose dataset: {len(data)} poses of {data.quats.shape[1]} joints at {data.fps:g} fps",
                  f"train: {int((~data.is_val).sum())} poses from {', '.join(data.subjects_of(False))}",
                  f"val:   {int(data.is_val.sum())} poses from {', '.join(data.subjects_of(True)) or '(none)'}",
-                 f"files: {len(data.files)}"] + describe_skeleton(data.skeleton)
+                 f"files: {len(data.files)}"] + skeleton_lines(data.skeleton)
     elif suffix == ".npz" and is_keypoint_file(path):
         lines = describe_keypoints(load_keypoints(path))
     else:

@@ -23,15 +23,15 @@ from posefield.prior.base import PosePrior
 from posefield.skeleton import Skeleton
 from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
 
-FORMAT = "posefield-prior"
-FORMAT_VERSION = 1
+PRIOR_FORMAT = "posefield-prior"
+PRIOR_FORMAT_VERSION = 1
 # kind -> (module, prior class, config dataclass); a module is imported when its kind is built.
 PRIOR_KINDS: dict[str, tuple[str, str, str]] = {
     "ndf": ("posefield.prior.model", "PoseNDF", "NDFConfig"),
     "vae": ("posefield.prior.vae", "VAEPrior", "VAEConfig"),
     "gmm": ("posefield.prior.gmm", "GMMPrior", "GMMConfig"),
 }
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assets" / "priors"
+SHIPPED_PRIORS_DIR = Path(__file__).resolve().parent.parent / "assets" / "priors"
 DEFAULT_PRIOR = "cmu-asf"
 EXEMPLARS = 4096  # training poses stored for complete (benchmarks/applications.md: 16,384 helped on a tuning split only)
 
@@ -53,7 +53,7 @@ def build_prior(kind: str, skeleton: Skeleton, joint_index: list[int], config: d
 
 def checkpoint_dict(model: PosePrior, training: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything needed to rebuild ``model`` (and, with ``training``, to resume training)."""
-    out = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": model.name,
+    out = {"format": PRIOR_FORMAT, "format_version": PRIOR_FORMAT_VERSION, "kind": model.name,
            "config": dataclasses.asdict(model.config), "skeleton": skeleton_to_dict(model.skeleton),
            "joint_index": list(model.joint_index), "model": model.state_dict()}
     if training is not None:
@@ -71,7 +71,7 @@ def save_checkpoint(path: str | Path, model: PosePrior, training: dict[str, Any]
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw checkpoint dict; raises :class:`CheckpointError` naming the file if it is not one."""
-    return read_checkpoint_file(path, FORMAT, FORMAT_VERSION, "prior")
+    return read_checkpoint_file(path, PRIOR_FORMAT, PRIOR_FORMAT_VERSION, "prior")
 
 
 def prior_from_checkpoint(data: dict[str, Any], path: str | Path) -> PosePrior:
@@ -104,7 +104,7 @@ def load_checkpoint(path: str | Path) -> PosePrior:
 
 def shipped_priors() -> list[str]:
     """Names of the priors shipped with posefield (``posefield/assets/priors/NAME.pt``)."""
-    return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt"))
+    return sorted(p.stem for p in SHIPPED_PRIORS_DIR.glob("*.pt"))
 
 
 def load_prior(name_or_path: str | Path = DEFAULT_PRIOR) -> PosePrior:
@@ -113,7 +113,7 @@ def load_prior(name_or_path: str | Path = DEFAULT_PRIOR) -> PosePrior:
     Raises:
         CheckpointError: unknown name, missing, corrupt or foreign file (one line).
     """
-    shipped = SHIPPED_DIR / f"{name_or_path}.pt"
+    shipped = SHIPPED_PRIORS_DIR / f"{name_or_path}.pt"
     if isinstance(name_or_path, str) and "/" not in name_or_path and shipped.is_file():
         return load_checkpoint(shipped)
     path = Path(name_or_path)

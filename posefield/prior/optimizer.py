@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 import torch
 from tqdm import tqdm
 
-Batch = TypeVar("Batch")
+BatchT = TypeVar("BatchT")
 
 
 def resumable_adam(params: Iterable[torch.nn.Parameter], lr: float, lr_decay: float,
@@ -34,7 +34,7 @@ def resumable_adam(params: Iterable[torch.nn.Parameter], lr: float, lr_decay: fl
     return optimizer, scheduler, list(state["history"]), int(state["epoch"])
 
 
-def optimise_epoch(batches: Sequence[Batch], loss_fn: Callable[[Batch], tuple[torch.Tensor, dict[str, float]]],
+def optimise_epoch(batches: Sequence[BatchT], loss_fn: Callable[[BatchT], tuple[torch.Tensor, dict[str, float]]],
                    optimizer: torch.optim.Optimizer, desc: str, progress: bool) -> dict[str, float]:
     """One optimiser step per batch; returns the mean over the batches of each loss part.
 

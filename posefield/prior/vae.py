@@ -64,7 +64,7 @@ class VAEConfig:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
 
 
-def mlp(widths: Sequence[int]) -> nn.Sequential:
+def widths_mlp(widths: Sequence[int]) -> nn.Sequential:
     """Linear layers of the given widths with SiLU between them (none after the last)."""
     layers: list[nn.Module] = []
     for a, b in zip(widths[:-1], widths[1:]):
@@ -94,8 +94,8 @@ class VAEPrior(BaselinePrior):
     def __init__(self, skeleton: Skeleton, joint_index: Sequence[int], config: VAEConfig = VAEConfig()):
         super().__init__(skeleton, joint_index, config)
         k = self.num_joints
-        self.encoder = mlp((9 * k, *config.hidden, 2 * config.latent_dim))
-        self.decoder = mlp((config.latent_dim, *reversed(config.hidden), 6 * k))
+        self.encoder = widths_mlp((9 * k, *config.hidden, 2 * config.latent_dim))
+        self.decoder = widths_mlp((config.latent_dim, *reversed(config.hidden), 6 * k))
 
     def encode(self, rot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, K, 3, 3) rotation matrices -> posterior mean and log-variance, each (B, d)."""

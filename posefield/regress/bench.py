@@ -42,7 +42,7 @@ class BenchConfig:
 
 
 @dataclasses.dataclass
-class BenchResult:
+class RegressBenchResult:
     """``errors[method][condition] = (MPJPE, PA-MPJPE)`` in mm, ``parameters[method]`` (trainable
     parameters), ``seconds[method]`` spent evaluating, the ``prior`` HKMR_MF used ("-": not run),
     the share of ``visible`` keypoints per condition and whether each method's model reads
@@ -90,10 +90,10 @@ def refined_points(model: RegressionModel, batch: Batch, prediction: Prediction,
 
 
 def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior: PosePrior | None,
-                  config: BenchConfig = BenchConfig(), synthetic: SyntheticConfig = SyntheticConfig()) -> BenchResult:
+                  config: BenchConfig = BenchConfig(), synthetic: SyntheticConfig = SyntheticConfig()) -> RegressBenchResult:
     """Evaluate ``models`` (name -> model, e.g. ``{"flat": ..., "HKMR": ...}``) on test scenes of
     ``poses`` (N, R − 1, 4); with a ``prior``, the model of kind ``hkmr`` is also refined as HKMR_MF."""
-    result = BenchResult({}, {name: parameter_count(m.regressor) for name, m in models.items()}, {},
+    result = RegressBenchResult({}, {name: parameter_count(m.regressor) for name, m in models.items()}, {},
                          "-" if prior is None else prior.name,
                          feedback={name: m.regressor.config.feedback for name, m in models.items()})
     hkmr = next((name for name, m in models.items() if m.kind == "hkmr"), None) if prior is not None else None
@@ -117,7 +117,7 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
     return result
 
 
-def format_table(result: BenchResult) -> str:
+def regress_table(result: RegressBenchResult) -> str:
     """The paper's table layout (markdown): one row per method, P1/P2 per condition."""
     header = ("| Method | #Param | Feedback | "
               + " | ".join(f"{CONDITION_TITLES[c]} P1 | {CONDITION_TITLES[c]} P2" for c in CONDITIONS) + " |")
@@ -132,14 +132,14 @@ def format_table(result: BenchResult) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def ratio_row(result: BenchResult, numerator: str, denominator: str, target: float) -> str:
+def ratio_row(result: RegressBenchResult, numerator: str, denominator: str, target: float) -> str:
     """A markdown row of MPJPE(numerator) / MPJPE(denominator) per condition, marked against ``target``."""
     values = [result.errors[numerator][c][0] / result.errors[denominator][c][0] for c in CONDITIONS]
     cells = " | ".join(f"{v:.3f} {'met' if v <= target else 'missed'}" for v in values)
     return f"| MPJPE {numerator} / {denominator} (target ≤ {target}) | {cells} |"
 
 
-def format_report(result: BenchResult, config: BenchConfig, command: str) -> str:
+def regress_report(result: RegressBenchResult, config: BenchConfig, command: str) -> str:
     """The markdown report: table, target ratios, and how the numbers were made."""
     ratio_header = "| | " + " | ".join(CONDITION_TITLES[c] for c in CONDITIONS) + " |"
     lines = [
@@ -153,7 +153,7 @@ def format_report(result: BenchResult, config: BenchConfig, command: str) -> str
         "its keypoints' reprojection residuals (`RegressorConfig.feedback`).",
         f"HKMR_MF refines HKMR's output by 2D fitting with the {result.prior!r} prior (one skeleton per clip)."
         if REFINED in result.errors else "HKMR_MF was not run.", "",
-        format_table(result), "",
+        regress_table(result), "",
         ratio_header, "|---|" + "---:|" * len(CONDITIONS),
         "| visible keypoints | " + " | ".join(f"{100 * result.visible[c]:.0f} %" for c in CONDITIONS) + " |",
         ratio_row(result, "HKMR", "flat", 0.85),

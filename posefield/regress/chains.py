@@ -22,9 +22,8 @@ import dataclasses
 
 import numpy as np
 
-from posefield.skeleton import Skeleton, rest_points
+from posefield.skeleton import UP_AXIS, Skeleton, rest_points
 
-UP_AXIS = 1
 LEFT_AXIS = 0
 ROOT_CHAIN = 0
 

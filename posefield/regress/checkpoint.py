@@ -24,24 +24,24 @@ from posefield.regress.model import REGRESSORS, RegressionModel, build_model
 from posefield.regress.regressor import RegressorConfig
 from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
 
-FORMAT = "posefield-regressor"
-FORMAT_VERSION = 1
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assets" / "regress"
+REGRESSOR_FORMAT = "posefield-regressor"
+REGRESSOR_FORMAT_VERSION = 1
+SHIPPED_MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "regress"
 
 
 def save_model(path: str | Path, model: RegressionModel, training: dict[str, Any] | None = None) -> None:
     """Write ``model`` (and its training record) atomically to ``path``."""
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.regressor.state_dict().items()}
-    data = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": dataclasses.asdict(model.regressor.config),
+    data = {"format": REGRESSOR_FORMAT, "format_version": REGRESSOR_FORMAT_VERSION, "config": dataclasses.asdict(model.regressor.config),
             "skeleton": skeleton_to_dict(model.body.skeleton), "keypoints": list(model.keypoint_names),
             "model": state, "training": training or {}}
     with atomic_path(path) as tmp:
         torch.save(data, tmp)
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
+def read_regressor_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw checkpoint dict; raises :class:`CheckpointError` naming the file if it is not one."""
-    return read_checkpoint_file(path, FORMAT, FORMAT_VERSION, "regressor")
+    return read_checkpoint_file(path, REGRESSOR_FORMAT, REGRESSOR_FORMAT_VERSION, "regressor")
 
 
 def load_model(name_or_path: str | Path) -> RegressionModel:
@@ -50,13 +50,13 @@ def load_model(name_or_path: str | Path) -> RegressionModel:
     Raises:
         CheckpointError: unknown name, missing, corrupt or foreign file (one line).
     """
-    shipped = SHIPPED_DIR / f"{name_or_path}.pt"
+    shipped = SHIPPED_MODELS_DIR / f"{name_or_path}.pt"
     path = shipped if isinstance(name_or_path, str) and "/" not in name_or_path and shipped.is_file() else Path(name_or_path)
-    return model_from_checkpoint(read_checkpoint(path), path)
+    return model_from_checkpoint(read_regressor_checkpoint(path), path)
 
 
 def model_from_checkpoint(data: dict[str, Any], path: str | Path) -> RegressionModel:
-    """The model in a checkpoint dict from :func:`read_checkpoint` of ``path``, in eval mode;
+    """The model in a checkpoint dict from :func:`read_regressor_checkpoint` of ``path``, in eval mode;
     raises :class:`CheckpointError` (one line) when its parts do not fit together."""
     try:
         model = build_model(skeleton_from_dict(data["skeleton"]), list(data["keypoints"]),
@@ -71,7 +71,7 @@ def model_from_checkpoint(data: dict[str, Any], path: str | Path) -> RegressionM
 
 def shipped_models() -> list[str]:
     """Names of the shipped regressors (``<rig>-<kind>``)."""
-    return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt"))
+    return sorted(p.stem for p in SHIPPED_MODELS_DIR.glob("*.pt"))
 
 
 def model_for(spec: str, joint_names: list[str]) -> RegressionModel:

@@ -12,15 +12,15 @@ from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatchError
 from posefield.fit.keypoints import load_keypoints
 from posefield.prior.registry import get_prior, prior_or_none
-from posefield.regress.bench import BenchConfig, BenchResult, run_benchmark
-from posefield.regress.checkpoint import model_for, model_from_checkpoint, read_checkpoint, save_model
+from posefield.regress.bench import BenchConfig, RegressBenchResult, run_benchmark
+from posefield.regress.checkpoint import model_for, model_from_checkpoint, read_regressor_checkpoint, save_model
 from posefield.regress.model import RegressionModel, build_model
 from posefield.regress.points import default_keypoints
 from posefield.regress.predict import regress_keypoints
 from posefield.regress.refine import refine_motion
 from posefield.regress.regressor import RegressorConfig, parameter_count
 from posefield.regress.synthetic import check_poses
-from posefield.regress.train import TrainConfig, train_model
+from posefield.regress.train import RegressTrainConfig, train_model
 from posefield.skeleton import Skeleton
 
 
@@ -41,7 +41,7 @@ def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool =
     return save_motion(motion, target)
 
 
-def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: TrainConfig, prior: str = "ndf",
+def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: RegressTrainConfig, prior: str = "ndf",
                keypoints: list[str] | None = None, command: str = "",
                notify: Callable[[str], None] = print, device: str = "cpu", resume: bool = False) -> dict:
     """Train a regressor on the pose dataset's training subjects (on ``device``) and save it to
@@ -63,7 +63,7 @@ def train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: 
                            notify if ddp.rank == 0 else (lambda _: None), dev, ddp, resume)
 
 
-def _train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: TrainConfig, prior: str,
+def _train_file(dataset: Path, out: Path, architecture: RegressorConfig, config: RegressTrainConfig, prior: str,
                 keypoints: list[str] | None, command: str, notify: Callable[[str], None], device: torch.device,
                 ddp: Distributed, resume: bool) -> dict:
     data = PoseDataset.load(dataset)
@@ -98,11 +98,11 @@ def _train_file(dataset: Path, out: Path, architecture: RegressorConfig, config:
     return record
 
 
-def resumed_run(out: Path, max_minutes: float | None) -> tuple[RegressionModel, TrainConfig, str, dict, dict]:
+def resumed_run(out: Path, max_minutes: float | None) -> tuple[RegressionModel, RegressTrainConfig, str, dict, dict]:
     """The model, settings (with this run's ``max_minutes``), prior spec and
     :func:`~posefield.regress.train.training_state` of the interrupted run saved in ``out``, and
     the commands that ran it; raises :class:`CheckpointError` (one line) when it holds none."""
-    data = read_checkpoint(out)
+    data = read_regressor_checkpoint(out)
     training = data.get("training", {})
     state = training.get("resume")
     if state is None:
@@ -110,13 +110,13 @@ def resumed_run(out: Path, max_minutes: float | None) -> tuple[RegressionModel, 
         raise CheckpointError(f"{out}: nothing to resume" + (f" (all {done} steps are done)" if done else
                                                              " (no interrupted training run in it)"))
     model = model_from_checkpoint(data, out)
-    config = dataclasses.replace(TrainConfig.from_dict(training["config"]), max_minutes=max_minutes)
+    config = dataclasses.replace(RegressTrainConfig.from_dict(training["config"]), max_minutes=max_minutes)
     kept = {k: v for k, v in training.items() if k in ("command", "resumed_by")}
     return model, config, training.get("prior_spec", training.get("prior", "none")), state, kept
 
 
 def bench_file(dataset: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf", refine: bool = True,
-               config: BenchConfig = BenchConfig(), notify: Callable[[str], None] = print) -> BenchResult:
+               config: BenchConfig = BenchConfig(), notify: Callable[[str], None] = print) -> RegressBenchResult:
     """Benchmark the two regressors (and, with ``refine``, HKMR_MF) on the dataset's validation subjects."""
     data = PoseDataset.load(dataset)
     models = {"flat": model_for(flat, []), "HKMR": model_for(hkmr, [])}

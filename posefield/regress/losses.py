@@ -25,7 +25,7 @@ from posefield.regress.params import Estimate
 
 
 @dataclasses.dataclass(frozen=True)
-class LossWeights:
+class RegressLossWeights:
     """Weights of the loss terms (see the module docstring)."""
 
     joints3d: float = 5.0
@@ -70,7 +70,7 @@ def prior_term(prior: PosePrior, body: Body, rotmats: torch.Tensor) -> torch.Ten
 
 
 def regression_loss(estimates: list[Estimate], target: Target, body: Body, keypoints: torch.Tensor,
-                    observed: torch.Tensor, visible: torch.Tensor, crop: Crop, weights: LossWeights,
+                    observed: torch.Tensor, visible: torch.Tensor, crop: Crop, weights: RegressLossWeights,
                     prior: PosePrior | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """The objective of the module docstring.
 

@@ -33,6 +33,7 @@ import roma
 import torch
 
 from posefield.errors import SkeletonMismatchError
+from posefield.fit.keypoints import NEAR_PLANE, project_points
 from posefield.regress.body import Body, posed_points
 from posefield.regress.occluders import KINDS, Occluders, covered, random_occluders
 
@@ -186,13 +187,6 @@ def sample_scenes(body: Body, poses: torch.Tensor, config: SyntheticConfig, gene
     return Scene(rotmats, beta, translation, intrinsics, image_size, posed_points(body, rotmats, beta))
 
 
-def project(points: torch.Tensor, intrinsics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, P, 2) pixels of (B, P, 3) camera-frame points and (B, P) bool in front of the camera."""
-    uvw = points @ intrinsics.transpose(1, 2)
-    in_front = uvw[..., 2] > 1e-3
-    return uvw[..., :2] / uvw[..., 2:].clamp(min=1e-3), in_front
-
-
 def detect(scene: Scene, keypoints: torch.Tensor, config: SyntheticConfig,
            generator: torch.Generator) -> tuple[torch.Tensor, Observation]:
     """The true (B, P, 2) pixels of the observed points and the detector's keypoints before
@@ -204,7 +198,8 @@ def detect(scene: Scene, keypoints: torch.Tensor, config: SyntheticConfig,
         config: detector effects.
         generator: source of randomness.
     """
-    truth, in_front = project(scene.points[:, keypoints] + scene.translation[:, None], scene.intrinsics)
+    points = scene.points[:, keypoints] + scene.translation[:, None]
+    truth, in_front = project_points(points, scene.intrinsics), points[..., 2] > NEAR_PLANE
     batch, num = in_front.shape
     size = (truth.amax(dim=1) - truth.amin(dim=1)).amax(dim=1)
     confidence = uniform(config.confidence, (batch, num), generator)

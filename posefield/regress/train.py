@@ -37,7 +37,7 @@ from posefield.prior.base import PosePrior
 from posefield.regress.body import posed_points
 from posefield.regress.camera import Crop, translation_to_camera
 from posefield.regress.encoder import keypoint_inputs
-from posefield.regress.losses import LossWeights, Target, regression_loss
+from posefield.regress.losses import RegressLossWeights, Target, regression_loss
 from posefield.regress.metrics import mpjpe
 from posefield.regress.model import RegressionModel
 from posefield.regress.params import Estimate, rotmat_to_rot6d
@@ -49,7 +49,7 @@ RANK_SEED_STRIDE = 1_000_003  # process r draws its scenes from seed + r · stri
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class RegressTrainConfig:
     """Everything that determines a training run besides the architecture.
 
     Attributes:
@@ -70,14 +70,14 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 250
     max_minutes: float | None = None
-    weights: LossWeights = LossWeights()
+    weights: RegressLossWeights = RegressLossWeights()
     synthetic: SyntheticConfig = SyntheticConfig()
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> "RegressTrainConfig":
         """Inverse of ``dataclasses.asdict``."""
         synthetic = {k: tuple(v) if isinstance(v, list) else v for k, v in data["synthetic"].items()}
-        return cls(**{**data, "weights": LossWeights(**data["weights"]), "synthetic": SyntheticConfig(**synthetic)})
+        return cls(**{**data, "weights": RegressLossWeights(**data["weights"]), "synthetic": SyntheticConfig(**synthetic)})
 
 
 @dataclasses.dataclass
@@ -114,7 +114,7 @@ def synthetic_batch(model: RegressionModel, poses: torch.Tensor, kinds: torch.Te
     return Batch(inputs, crop, target, scene, observation)
 
 
-def batch_loss(model: RegressionModel, batch: Batch, weights: LossWeights,
+def batch_loss(model: RegressionModel, batch: Batch, weights: RegressLossWeights,
                prior: PosePrior | None) -> tuple[torch.Tensor, dict[str, float]]:
     """The training objective on one batch."""
     estimates = model.regressor(batch.inputs)
@@ -179,7 +179,7 @@ def any_process(flag: bool, ddp: Distributed, device: torch.device | str) -> boo
     return bool(value.item())
 
 
-def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: torch.Tensor, config: TrainConfig,
+def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: torch.Tensor, config: RegressTrainConfig,
                 prior: PosePrior | None = None, progress: Callable[[int, dict], None] | None = None,
                 device: torch.device | str = "cpu", resume: dict | None = None,
                 checkpoint: Callable[[dict], None] | None = None, ddp: Distributed = Distributed()) -> dict:

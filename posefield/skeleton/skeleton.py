@@ -18,6 +18,8 @@ import numpy as np
 from posefield.errors import SkeletonMismatchError
 
 POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
+UP_AXIS = 1
+"""Index of the up axis (Y) of posefield's world and rest poses, as in ASF and BVH files."""
 
 
 @dataclasses.dataclass(eq=False)

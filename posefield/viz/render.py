@@ -18,12 +18,11 @@ from posefield.errors import MotionFormatError
 from posefield.motion import Motion
 from posefield.viz.camera import Orthographic, body_axes, view_camera
 from posefield.viz.draw import MeshLayer, draw_meshes, draw_skeleton
-from posefield.viz.scene import MARGIN, Framing, Track, frame_view, make_tracks
+from posefield.viz.scene import MARGIN, MAX_DRAWN_FPS, Framing, Track, frame_view, make_tracks
 from posefield.viz.video import GIF_MAX_FPS, save_frames, save_png
 
 PANEL_INCHES = 3.0  # width of one view; its height follows the body's aspect
 DPI = 90
-MAX_FPS = 30.0
 MESH_ALPHAS = (0.45, 0.9)  # the first mesh of an overlay is see-through, the others nearly opaque
 
 
@@ -143,7 +142,7 @@ def render_motions(motions: Sequence[Motion], labels: Sequence[str], path: str |
         save_png(render_grid(motions, labels, frames, views, mesh), path)
         return path
     limit = GIF_MAX_FPS if suffix == ".gif" else math.inf
-    target = min(fps or motions[0].fps, MAX_FPS if fps is None else fps, limit)
+    target = min(fps or motions[0].fps, MAX_DRAWN_FPS if fps is None else fps, limit)
     step = max(1, int(round(motions[0].fps / target)))
     if motions[0].fps / step > limit:
         step = math.ceil(motions[0].fps / limit)

@@ -17,6 +17,8 @@ from posefield.viz.camera import Orthographic
 COLOURS = ("#8c8c8c", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
 """Colour of each input in order: grey for the first (the "before" of an overlay)."""
 MARGIN = 0.1  # metres around the body
+MAX_DRAWN_FPS = 30.0
+"""Frames drawn per second at most: an animation's default rate and the viewer's thinning."""
 
 
 @dataclasses.dataclass(eq=False)

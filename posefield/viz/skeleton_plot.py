@@ -12,7 +12,7 @@ from posefield.motion import Motion
 from posefield.viz.scene import COLOURS
 
 
-def bone_segments(motion: Motion) -> list[tuple[int, int]]:
+def segment_pairs(motion: Motion) -> list[tuple[int, int]]:
     """(near, far) index pairs into ``joint_positions(with_end_sites=True)``, one per distinct bone."""
     segments = skeleton_segments(motion.skeleton)
     return list(zip(segments.start.tolist(), segments.end.tolist()))
@@ -47,11 +47,11 @@ def plot_motions(motions: Sequence[Motion], labels: Sequence[str], path: str | P
             ax = axes[row, col]
             for k, (motion, pos) in enumerate(zip(motions, positions)):
                 centre = pos[f, 0]
-                for a, b in bone_segments(motion):
+                for a, b in segment_pairs(motion):
                     ax.plot([pos[f, a, across] - centre[across], pos[f, b, across] - centre[across]],
                             [pos[f, a, up_axis], pos[f, b, up_axis]], color=COLOURS[k % len(COLOURS)],
                             lw=2.2 if k == 0 else 1.4, alpha=0.55 if k == 0 else 0.9,
-                            label=labels[k] if (a, b) == bone_segments(motion)[0] else None)
+                            label=labels[k] if (a, b) == segment_pairs(motion)[0] else None)
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])

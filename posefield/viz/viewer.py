@@ -4,7 +4,7 @@ Each input motion becomes an entity ``motions/<index>-<label>`` with a ``skeleto
 and ``joints`` (points), plus a ``mesh`` when a body is asked for, logged on two timelines:
 ``frame`` (the motion's frame index) and ``time`` (seconds). Rerun's time panel gives the
 timeline: play/pause, a frame slider, loop and speed. The scene's up axis follows the data.
-Frames are thinned to at most :data:`MAX_FPS` per second so that long clips stay light.
+Frames are thinned to at most :data:`~posefield.viz.scene.MAX_DRAWN_FPS` per second so that long clips stay light.
 """
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ import numpy as np
 from posefield.motion import Motion
 from posefield.viz.camera import body_axes
 from posefield.viz.requires import require
-from posefield.viz.scene import Track, make_tracks
+from posefield.viz.scene import MAX_DRAWN_FPS, Track, make_tracks
 
-MAX_FPS = 30.0
 APPLICATION_ID = "posefield"
 
 
@@ -65,7 +64,7 @@ def log_scene(recording, motions: Sequence[Motion], labels: Sequence[str], mesh:
               (2, 1): rr.ViewCoordinates.RIGHT_HAND_Z_UP, (2, -1): rr.ViewCoordinates.RIGHT_HAND_Z_DOWN}
     recording.log("motions", coords.get((k, int(up[k])), rr.ViewCoordinates.RIGHT_HAND_Y_UP), static=True)
     fps = motions[0].fps
-    step = max(1, int(round(fps / MAX_FPS)))
+    step = max(1, int(round(fps / MAX_DRAWN_FPS)))
     paths = []
     for k, track in enumerate(tracks):
         path = entity(k, track)

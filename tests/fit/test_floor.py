@@ -7,12 +7,13 @@ import pytest
 import torch
 
 from posefield.fit.complete import AUTO_FLOOR, COMPLETE_DEFAULTS, complete
-from posefield.fit.floor import UP_AXIS, Floor, chain_tops, leg_points, observed_floor_height
+from posefield.fit.floor import Floor, chain_tops, leg_points, observed_floor_height
 from posefield.fit.positions import fit_positions
 from posefield.io import load_skeleton
 from posefield.prior.registry import no_prior
 from posefield.fit.points import moved_points
 from posefield.fit.terms import floor_energy
+from posefield.skeleton import UP_AXIS
 from posefield.skeleton.groups import resolve_group
 
 

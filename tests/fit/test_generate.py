@@ -7,7 +7,7 @@ import torch
 from posefield.data.neighbours import NearestPoses
 from posefield.errors import InvalidPoseError, PosefieldError
 from posefield.fit.interpolate import interpolate, pick_frame
-from posefield.fit.manifold import project
+from posefield.fit.manifold import project_to_manifold
 from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
 from posefield.fit.sample import limb_parts, mixed_exemplars, sample_poses
 from posefield.prior.noise import perturb
@@ -21,8 +21,8 @@ from .conftest import NearestPosePrior, walk_rotations
 def test_projection_reaches_the_stand_in_manifold(stand_in_prior):
     start = torch.as_tensor(stand_in_prior.poses[:5]) + 0.05 * torch.randn(5, *stand_in_prior.poses.shape[1:])
     start = start / start.norm(dim=-1, keepdim=True)
-    assert (stand_in_prior.energy(project(stand_in_prior, start)) < 0.5 * stand_in_prior.energy(start)).all()
-    assert torch.equal(project(no_prior(stand_in_prior.skeleton), start), start)
+    assert (stand_in_prior.energy(project_to_manifold(stand_in_prior, start)) < 0.5 * stand_in_prior.energy(start)).all()
+    assert torch.equal(project_to_manifold(no_prior(stand_in_prior.skeleton), start), start)
 
 
 def test_sample_gives_n_plausible_frames(skeleton, stand_in_prior):

@@ -16,7 +16,7 @@ from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.keypoints import camera_keypoints, save_keypoints
 from posefield.io import load_motion
 from posefield.motion import Motion
-from posefield.regress.checkpoint import load_model, read_checkpoint, save_model
+from posefield.regress.checkpoint import load_model, read_regressor_checkpoint, save_model
 from posefield.regress.synthetic import SyntheticConfig
 from posefield.regress.train import initial_parameters
 
@@ -159,7 +159,7 @@ def test_regress_train_resumes_an_interrupted_run(tmp_path, dataset_file):
     assert cut.exit_code == 0 and "stopped after step 1 of 4" in cut.output, cut.output
     resumed = run("regress-train", dataset_file, "-o", tmp_path / "cut.pt", "--resume", "--steps", 99)
     assert resumed.exit_code == 0 and "resuming" in resumed.output and "trained 4 steps" in resumed.output, resumed.output
-    a, b = (read_checkpoint(tmp_path / f"{name}.pt") for name in ("whole", "cut"))
+    a, b = (read_regressor_checkpoint(tmp_path / f"{name}.pt") for name in ("whole", "cut"))
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
     assert "resume" not in b["training"] and len(b["training"]["resumed_by"]) == 1
     again = run("regress-train", dataset_file, "-o", tmp_path / "cut.pt", "--resume")
@@ -169,10 +169,10 @@ def test_regress_train_resumes_an_interrupted_run(tmp_path, dataset_file):
 
 
 def test_shipped_models_regress_a_clip(tmp_path, keypoint_file, cmu_motion):
-    from posefield.regress.checkpoint import SHIPPED_DIR, shipped_models
+    from posefield.regress.checkpoint import SHIPPED_MODELS_DIR, shipped_models
     from posefield.regress.metrics import mpjpe
     assert {"cmu-asf-hkmr", "cmu-asf-flat"} <= set(shipped_models())
-    assert all((SHIPPED_DIR / f"{name}.pt").stat().st_size < 5e6 for name in shipped_models())
+    assert all((SHIPPED_MODELS_DIR / f"{name}.pt").stat().st_size < 5e6 for name in shipped_models())
     truth = in_camera(cmu_motion.slice(slice(0, 6)))
     for kind in ("hkmr", "flat"):
         out = tmp_path / f"{kind}.amc"
@@ -213,6 +213,6 @@ def test_regress_train_under_torchrun_shares_the_batch_and_resumes(tmp_path, dat
     alone = run("regress-train", dataset_file, "-o", tmp_path / "cut.pt", "--resume")
     assert alone.exit_code == 2 and "saved by 2 process(es)" in alone.output
     assert torchrun("-o", tmp_path / "cut.pt", "--resume", "--threads", 1).count("trained 3 steps") == 1  # rank 0 speaks
-    a, b = (read_checkpoint(tmp_path / f"{name}.pt") for name in ("whole", "cut"))
+    a, b = (read_regressor_checkpoint(tmp_path / f"{name}.pt") for name in ("whole", "cut"))
     assert a["training"]["processes"] == 2 and a["training"]["steps_done"] == 3
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])

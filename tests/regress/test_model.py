@@ -8,7 +8,7 @@ from posefield.regress.metrics import mpjpe, pa_mpjpe
 from posefield.regress.params import ParamLayout, rot6d_to_rotmat, rotmat_to_rot6d
 from posefield.regress.regressor import parameter_count
 from posefield.regress.synthetic import SyntheticConfig
-from posefield.regress.train import TrainConfig, batch_loss, initial_parameters, synthetic_batch, train_model
+from posefield.regress.train import RegressTrainConfig, batch_loss, initial_parameters, synthetic_batch, train_model
 
 from tests.regress.conftest import tiny_model
 
@@ -66,7 +66,7 @@ def test_metrics():
 
 def test_tiny_training_lowers_the_loss(cmu_skeleton, cmu_poses):
     model = tiny_model(cmu_skeleton)
-    config = TrainConfig(steps=60, batch_size=32, lr=3e-3, log_every=60)
+    config = RegressTrainConfig(steps=60, batch_size=32, lr=3e-3, log_every=60)
     generator = torch.Generator().manual_seed(5)
     initial_parameters(model, cmu_poses, config.synthetic, generator)
     fixed = synthetic_batch(model, cmu_poses[:32], torch.zeros(32, dtype=torch.long), SyntheticConfig(), generator)

@@ -6,7 +6,7 @@ import torch
 
 from posefield.regress.camera import Crop
 from posefield.regress.losses import Target
-from posefield.regress.train import Batch, TrainConfig, moved, train_model
+from posefield.regress.train import Batch, RegressTrainConfig, moved, train_model
 from tests.regress.conftest import tiny_model
 
 
@@ -24,7 +24,7 @@ class Interrupted(Exception):
 
 
 def test_a_resumed_run_matches_one_that_never_stopped(cmu_skeleton, cmu_poses):
-    config = TrainConfig(steps=6, batch_size=8, log_every=2, seed=3)
+    config = RegressTrainConfig(steps=6, batch_size=8, log_every=2, seed=3)
     train, val = cmu_poses[:48], cmu_poses[48:]
     whole = tiny_model(cmu_skeleton)
     whole_record = train_model(whole, train, val, config)
@@ -39,7 +39,7 @@ def test_a_resumed_run_matches_one_that_never_stopped(cmu_skeleton, cmu_poses):
         train_model(tiny_model(cmu_skeleton), train, val, config, progress=crash_after_step_4, checkpoint=saved.append)
     assert [r["steps_done"] for r in saved] == [2, 4] and saved[-1]["resume"]["step"] == 4 and len(saved[-1]["resume"]["generators"]) == 1
     resumed = tiny_model(cmu_skeleton)
-    record = train_model(resumed, train, val, TrainConfig.from_dict(saved[-1]["config"]), resume=saved[-1]["resume"])
+    record = train_model(resumed, train, val, RegressTrainConfig.from_dict(saved[-1]["config"]), resume=saved[-1]["resume"])
     for name, value in whole.regressor.state_dict().items():
         assert torch.equal(value, resumed.regressor.state_dict()[name]), name
     assert record["steps_done"] == 6 and "resume" not in record
@@ -47,5 +47,5 @@ def test_a_resumed_run_matches_one_that_never_stopped(cmu_skeleton, cmu_poses):
 
 
 def test_train_config_survives_a_checkpoint_round_trip():
-    config = TrainConfig(steps=7, max_minutes=3.5)
-    assert TrainConfig.from_dict(dataclasses.asdict(config)) == config
+    config = RegressTrainConfig(steps=7, max_minutes=3.5)
+    assert RegressTrainConfig.from_dict(dataclasses.asdict(config)) == config
