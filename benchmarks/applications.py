@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from posefield.bench.experiments import add_channel_noise, complete_errors, fit2d_errors
+from posefield.bench.experiments import complete_errors, fit2d_errors
+from posefield.data.noise import add_channel_noise
 from posefield.data.resample import resample
 from posefield.fit.denoise import denoise
 from posefield.fit.metrics import per_frame_error

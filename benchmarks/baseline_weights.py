@@ -7,7 +7,7 @@ The fit weights were tuned for Pose-NDF (energy: a distance in radians); the VAE
 a prior's energy by its ``energy_scale`` s; this script sweeps s per baseline with the library's
 fit settings left as they are and reports, per s, on the same windows:
 
-* denoise: 6° per rotation channel (:func:`~posefield.bench.experiments.add_channel_noise`, seed
+* denoise: 6° per rotation channel (:func:`~posefield.data.noise.add_channel_noise`, seed
   = window number) removed by :func:`~posefield.fit.denoise.denoise` (``DENOISE_DEFAULTS``);
   mean root-aligned error of all joints and end sites (mm);
 * complete: the ``left_leg`` group hidden (:func:`~posefield.bench.experiments.complete_errors`,
@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from posefield.bench.experiments import add_channel_noise, complete_errors, fit2d_errors
+from posefield.bench.experiments import complete_errors, fit2d_errors
+from posefield.data.noise import add_channel_noise
 from posefield.data.resample import resample
 from posefield.fit.denoise import denoise
 from posefield.fit.fit2d import Fit2DConfig

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from posefield.bench.experiments import add_channel_noise
+from posefield.data.noise import add_channel_noise
 from posefield.data import PoseDataset
 from posefield.data.mirror import with_mirrored_training
 from posefield.fit.denoise import DENOISE_DEFAULTS, denoise

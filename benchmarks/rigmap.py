@@ -35,7 +35,7 @@ import numpy as np
 import roma
 import torch
 
-from posefield.bench.experiments import add_channel_noise
+from posefield.data.noise import add_channel_noise
 from posefield.fit.denoise import denoise
 from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from posefield.bench.experiments import add_channel_noise, complete_errors
+from posefield.bench.experiments import complete_errors
+from posefield.data.noise import add_channel_noise
 from posefield.fit.denoise import denoise
 from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion

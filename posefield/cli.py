@@ -124,7 +124,7 @@ def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. 
               threads: int = number(1, 1, MAX_THREADS, help="Torch CPU threads.")) -> None:
     """Benchmark the priors side by side on held-out subjects (protocol: posefield/bench/protocol.py)."""
     import torch
-    from posefield.bench.jobs import bench_to_file
+    from posefield.jobs.bench import bench_to_file
     from posefield.bench.protocol import FULL, QUICK, with_overrides
     from posefield.io.outputs import check_output
     torch.set_num_threads(threads)
@@ -232,7 +232,7 @@ def project_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz).")
                 asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
                 rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Project every frame onto the pose manifold (the prior's joints only; same skeleton out)."""
-    from posefield.fit.jobs import project_file
+    from posefield.jobs.fit import project_file
     files, frames, distance, steps = project_file(src, output, prior, asf, rig_map, note=note)
     typer.echo(f"{frames} frames: mean distance {distance:.4f} rad after {steps:.1f} steps on average")
     echo_written(files)
@@ -246,7 +246,7 @@ def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
               asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
               rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Score every frame with the prior (distance to the pose manifold, radians)."""
-    from posefield.fit.jobs import score_file
+    from posefield.jobs.fit import score_file
     from posefield.prior.apply import scores_csv, write_scores
     scores = score_file(src, prior, asf, rig_map, note=note, out=output)
     if output is None:
@@ -263,16 +263,8 @@ def rig_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) or ske
             asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc input."),
             rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Show how a motion's rig maps onto a prior's: the joint pairs, the unpaired joints, the alignment."""
-    from posefield.fit.jobs import read_motion
-    from posefield.io.formats import load_skeleton
-    from posefield.prior.mapping import choose_prior, describe_mapping, rest_motion
-    motion = rest_motion(load_skeleton(src)) if src.suffix.lower() == ".asf" else read_motion(src, asf)
-    model, mapped = choose_prior(prior, motion, rig_map)
-    if mapped is None:
-        typer.echo(f"the motion's rig is the {prior!r} prior's own ({motion.skeleton.rig}, "
-                   f"{motion.skeleton.num_joints} joints): no mapping needed")
-        return
-    typer.echo(describe_mapping(mapped, motion))
+    from posefield.jobs.fit import rig_report
+    typer.echo(rig_report(src, prior, asf, rig_map))
 
 
 @app.command()
@@ -282,7 +274,7 @@ def demo(output: Path = typer.Option(Path("posefield-demo"), "-o", "--output", h
          noise: float = number(6.0, 0.0, MAX_NOISE_DEG, help="Gaussian noise (degrees) added to every non-root rotation channel."),
          seed: int = number(0, 0, MAX_SEED, help="Seed of the noise.")) -> None:
     """The main job: denoise a noisy shipped clip with the shipped prior and draw the result."""
-    from posefield.demo import run_demo
+    from posefield.jobs.demo import run_demo
     r = run_demo(output, prior, noise, seed)
     typer.echo(f"CMU 13_11 ({r.frames} frames, subject held out of the prior's training), {r.noise_deg:g}° noise:")
     typer.echo(f"  root-aligned joint error: noisy {r.error_noisy_mm:.1f} mm -> denoised {r.error_denoised_mm:.1f} mm "
@@ -306,7 +298,7 @@ def split_list(text: Optional[str]) -> list[str]:
 
 def read_inputs(paths: list[Path], labels: Optional[str], asf: Optional[Path]):
     """The motions of ``paths`` and their labels (``--labels`` or the file stems)."""
-    from posefield.fit.jobs import read_motion
+    from posefield.io.files import read_motion
     names = split_list(labels) or [p.stem for p in paths]
     if len(names) != len(paths):
         fail(f"--labels names {len(names)} inputs but {len(paths)} were given")
@@ -386,7 +378,7 @@ def image_cmd(photo: Path = typer.Argument(..., help="Photo of a person (.jpg, .
               skeleton: Optional[Path] = typer.Option(None, help="Skeleton to fit (.asf/.bvh; fit2d)."),
               prior: str = typer.Option("ndf", help="'ndf' (the shipped prior), 'none', or a checkpoint path.")) -> None:
     """Recover a 3D body from a photo: 2D keypoints (MediaPipe), then HKMR or fit2d, and an overlay."""
-    from posefield.image.jobs import image_file
+    from posefield.jobs.image import image_file
     for written in image_file(photo, output, overlay, body if mesh else None, method, skeleton, prior,
                               notify=lambda message: typer.echo(message, err=True)):
         typer.echo(f"wrote {written}")
@@ -397,7 +389,7 @@ def image_cmd(photo: Path = typer.Argument(..., help="Photo of a person (.jpg, .
 def info(path: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz), skeleton (.asf), pose dataset or keypoint file (.npz)."),
          asf: Optional[Path] = typer.Option(None, help="Skeleton of an .amc file.")) -> None:
     """Summarise a motion, skeleton, pose dataset or keypoint file."""
-    from posefield.io.describe import describe
+    from posefield.jobs.describe import describe
     typer.echo(describe(path, asf=asf))
 
 
@@ -409,21 +401,8 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
             fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Resample to this frame rate."),
             source_fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Override the frame rate the input claims.")) -> None:
     """Convert between AMC+ASF, BVH and npz (an .amc output also writes its .asf)."""
-    import dataclasses
-
-    from posefield.data.resample import resample
-    from posefield.fit.jobs import read_motion
-    from posefield.io import save_motion
-    from posefield.io.formats import MOTION_SUFFIXES
-    from posefield.io.outputs import check_output, files_of
-    motion = read_motion(src, asf)
-    check_output(dst, files_of(motion), MOTION_SUFFIXES, "motion")
-    if source_fps is not None:
-        motion = dataclasses.replace(motion, fps=source_fps)
-    if fps is not None:
-        motion = resample(motion, fps)
-    for written in save_motion(motion, dst):
-        typer.echo(f"wrote {written}")
+    from posefield.jobs.convert import convert_file
+    echo_written(convert_file(src, dst, asf, fps, source_fps))
 
 
 @dataset_app.command("build")
@@ -487,7 +466,7 @@ def denoise_cmd(src: Path = typer.Argument(..., help="Noisy motion (.amc/.bvh/.n
                 prior: str = typer.Option("ndf", help=PRIOR_HELP),
                 rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Denoise a motion: stay near its joints, move smoothly, keep poses plausible."""
-    from posefield.fit.jobs import denoise_file
+    from posefield.jobs.fit import denoise_file
     echo_written(denoise_file(src, output, prior, asf, log=typer.echo, rig_map=rig_map, note=note))
 
 
@@ -507,7 +486,7 @@ def complete_cmd(src: Path = typer.Argument(..., help="Motion with unobserved jo
     import math
 
     from posefield.fit.complete import AUTO_FLOOR
-    from posefield.fit.jobs import complete_file
+    from posefield.jobs.fit import complete_file
     height: str | float | None = None if floor == "none" else floor
     if floor not in ("none", AUTO_FLOOR):
         try:
@@ -527,7 +506,7 @@ def fit2d_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: ke
               skeleton: Optional[Path] = typer.Option(None, help="Skeleton to fit (.asf or .bvh)."),
               prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Fit a 3D pose sequence to 2D keypoints seen by a pinhole camera."""
-    from posefield.fit.jobs import fit2d_file
+    from posefield.jobs.fit import fit2d_file
     if (asf is None) == (skeleton is None):
         fail("fit2d needs exactly one of --asf and --skeleton")
     echo_written(fit2d_file(keypoints, output, asf or skeleton, prior))
@@ -554,7 +533,7 @@ def keypoints_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) 
     """Make a 2D keypoint file from a motion filmed by a pinhole camera (for regress and fit2d)."""
     import dataclasses
 
-    from posefield.fit.jobs import keypoints_file
+    from posefield.jobs.fit import keypoints_file
     from posefield.fit.keypoints import ViewSettings
     given = {"depth": depth, "yaw_deg": yaw, "focal": focal, "width": width, "height": height, "pixel_noise": noise,
              "seed": seed}
@@ -576,7 +555,7 @@ def sample_cmd(num: int = number(..., 1, MAX_SAMPLES, "-n", help="Number of pose
                                           "or uniformly random rotations ('random', the paper's).")) -> None:
     """Generate poses from the prior (Pose-NDF: projected onto its manifold; vae, gmm: their own
     samplers); report their diversity (APD) and realism against real poses."""
-    from posefield.fit.jobs import sample_file
+    from posefield.jobs.fit import sample_file
     from posefield.fit.sample import NDF_STARTS
     if starts not in NDF_STARTS:
         fail(f"--starts must be one of {', '.join(NDF_STARTS)}, got {starts!r}")
@@ -600,7 +579,7 @@ def interpolate_cmd(a: Path = typer.Argument(..., help="Motion holding the start
                     prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Interpolate between two poses along the pose manifold (or by slerp)."""
     from posefield.fit.interpolate import INTERPOLATION_METHODS
-    from posefield.fit.jobs import interpolate_files
+    from posefield.jobs.fit import interpolate_files
     if method not in INTERPOLATION_METHODS:
         fail(f"--method must be one of {', '.join(INTERPOLATION_METHODS)}, got {method!r}")
     echo_written(interpolate_files(a, b, frames, output, method, prior, frame_a, frame_b, asf))
@@ -618,7 +597,7 @@ def regress_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: 
                 refine: bool = typer.Option(False, "--refine", help="Refine by prior-based 2D fitting (HKMR_MF)."),
                 prior: str = typer.Option("ndf", help=PRIOR_HELP)) -> None:
     """Regress 3D poses and body proportions from 2D keypoints (HKMR or the flat baseline)."""
-    from posefield.regress.jobs import regress_file
+    from posefield.jobs.regress import regress_file
     echo_written(regress_file(keypoints, output, model, refine, prior))
 
 
@@ -650,7 +629,7 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     """Train a keypoint regressor (HKMR or flat) on synthetic views of a pose dataset; the
     checkpoint is saved at every validation, and --resume goes on after an interruption."""
     from posefield.devices import Distributed
-    from posefield.regress.jobs import train_file
+    from posefield.jobs.regress import train_file
     from posefield.regress.regressor import RegressorConfig
     from posefield.regress.train import RegressTrainConfig
     from posefield.io.outputs import check_output
@@ -681,19 +660,13 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       prior: str = typer.Option("ndf", help="Prior of HKMR_MF's fitting."),
                       refine: bool = typer.Option(True, "--refine/--no-refine", help="Also run HKMR_MF.")) -> None:
     """MPJPE / PA-MPJPE of flat, HKMR and HKMR_MF without and with occluders (markdown report)."""
-    from posefield.io.atomic import atomic_open
-    from posefield.regress.bench import BenchConfig, regress_report
-    from posefield.regress.jobs import bench_file
-    from posefield.io.outputs import check_output
+    from posefield.jobs.regress import bench_file
+    from posefield.regress.bench import BenchConfig
     if samples % clip_length:
         fail(f"--samples ({samples}) must be a multiple of --clip-length ({clip_length})")
-    check_output(output, [dataset], (".md",), "report")
     config = BenchConfig(samples=samples, clip_length=clip_length, seed=seed)
-    result = bench_file(dataset, hkmr, flat, prior, refine, config, notify=typer.echo)
-    report = regress_report(result, config, " ".join(["posefield", *sys.argv[1:]]))
-    with atomic_open(output) as handle:
-        handle.write(report)
-    typer.echo(report)
+    typer.echo(bench_file(dataset, output, hkmr, flat, prior, refine, config, " ".join(["posefield", *sys.argv[1:]]),
+                          notify=typer.echo))
     typer.echo(f"wrote {output}")
 
 

@@ -1,4 +1,5 @@
-"""The package's structure: one definition per public name."""
+"""The package's structure: one definition per public name, imports that only go down a declared
+order of layers, no import cycles."""
 from __future__ import annotations
 
 import ast
@@ -45,3 +46,94 @@ def test_the_name_check_sees_definitions_and_skips_imports():
     tree = ast.parse("from x import y\nimport z\nA = 1\nB: int = 2\nC, D = 3, 4\n_E = 5\n"
                      "def f(): pass\nclass G: pass\n")
     assert sorted(defined_names(tree)) == ["A", "B", "C", "D", "G", "f"]
+
+
+# The package's layers, lowest first: a module imports only from its own unit (the sub-package,
+# or the module directly under posefield) or from a lower layer. Lazy imports inside functions
+# count too. The root ``posefield/__init__.py`` is left out: it only names its lazy exports.
+LAYERS = (
+    ("errors",),
+    ("limits", "requires", "devices"),
+    ("rotations",),
+    ("skeleton",),
+    ("motion",),
+    ("io",),
+    ("data",),
+    ("prior",),
+    ("fit", "mesh"),
+    ("regress", "viz"),
+    ("image",),
+    ("bench",),
+    ("jobs",),
+    ("cli",),
+)
+LAYER = {unit: level for level, units in enumerate(LAYERS) for unit in units}
+
+
+def unit_of(module: str) -> str:
+    """``fit`` for ``posefield.fit.denoise``, ``motion`` for ``posefield.motion``."""
+    return module.split(".")[1]
+
+
+def imports(tree: ast.AST, known: set[str], top_level_only: bool = False) -> set[str]:
+    """The posefield modules (of ``known``) a module imports: anywhere in it, or in its body only
+    (not inside functions or classes) with ``top_level_only``; ``from package import module``
+    counts as importing the module."""
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in found if name in known}
+
+
+def test_imports_only_go_down_the_layers():
+    parsed = modules()
+    known = set(parsed)
+    unknown = {unit_of(m) for m in known if m != "posefield"} - set(LAYER)
+    assert not unknown, f"declare the layer of {sorted(unknown)} in LAYERS"
+    upward = sorted(f"{module} imports {target}" for module, tree in parsed.items() if module != "posefield"
+                    for target in imports(tree, known) if target != "posefield"
+                    and unit_of(target) != unit_of(module) and LAYER[unit_of(target)] >= LAYER[unit_of(module)])
+    assert not upward, "imports that do not go down the layers:\n" + "\n".join(upward)
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of ``graph`` (node -> successors) as a list of nodes, or ``None``."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for succ in sorted(graph.get(node, ())):
+            if state.get(succ) == 1:
+                return path[path.index(succ):] + [succ]
+            if succ not in state and (cycle := visit(succ)):
+                return cycle
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_no_module_imports_itself_through_others_at_import_time():
+    parsed = modules()
+    graph = {module: imports(tree, set(parsed), top_level_only=True) - {module} for module, tree in parsed.items()}
+    assert find_cycle(graph) is None, f"import cycle: {' -> '.join(find_cycle(graph))}"
+
+
+def test_the_layer_checks_see_what_they_check():
+    tree = ast.parse("import posefield.io.bvh\nfrom posefield.fit import denoise\ndef f():\n    from posefield.cli import app\n")
+    known = {"posefield.io.bvh", "posefield.fit", "posefield.fit.denoise", "posefield.cli"}
+    assert imports(tree, known) == known
+    assert imports(tree, known, top_level_only=True) == {"posefield.io.bvh", "posefield.fit", "posefield.fit.denoise"}
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None

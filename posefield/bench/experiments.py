@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import roma
 import torch
 
 from posefield.bench.generation import frechet_distance, pose_features
 from posefield.data.neighbours import NearestPoses
+from posefield.data.noise import add_channel_noise
 from posefield.fit.complete import COMPLETE_DEFAULTS, complete
 from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.fit2d import Fit2DConfig, fit_keypoints
@@ -26,25 +26,8 @@ from posefield.fit.terms import prior_energy
 from posefield.mesh import self_penetration
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
-from posefield.rotations import channels_to_rotmat, rotmat_to_channels
-from posefield.rotations.euler import rotation_order
 from posefield.skeleton import Skeleton
 from posefield.skeleton.groups import resolve_group
-
-def add_channel_noise(motion: Motion, sigma_deg: float, seed: int = 0) -> Motion:
-    """``motion`` with N(0, σ²) degrees added to every rotation channel of every non-root joint."""
-    rng = np.random.default_rng(seed)
-    skeleton = motion.skeleton
-    rotmats = motion.rotmats()
-    for j in range(1, skeleton.num_joints):
-        order = rotation_order(skeleton.channels[j])
-        if order:
-            angles = rotmat_to_channels(rotmats[:, j], order, skeleton.axes[j])
-            noisy = angles + rng.normal(0.0, sigma_deg, angles.shape)
-            rotmats[:, j] = channels_to_rotmat(noisy, order, skeleton.axes[j])
-    quats = roma.rotmat_to_unitquat(torch.as_tensor(rotmats)).numpy()
-    return dataclasses.replace(motion, rotations=quats)
-
 
 def denoise_errors(clip: Motion, priors: dict[str, PosePrior], sigma_deg: float,
                    config: PositionFitConfig = DENOISE_DEFAULTS, seed: int = 0) -> dict[str, np.ndarray]:

@@ -12,15 +12,14 @@ def hkmr_section(dataset: Path | None, prior: str, samples: int, clip_length: in
     """A markdown section with the MPJPE / PA-MPJPE (mm) table of the shipped regressors on the
     validation subjects of the pose ``dataset`` (HKMR_MF refined with the ``prior`` spec), or
     one line saying why it was not run."""
-    from posefield.regress.bench import BenchConfig, regress_table
-    from posefield.regress.jobs import bench_file
+    from posefield.regress.bench import BenchConfig, bench_dataset, regress_table
 
     title = "### HKMR: 3D pose from 2D keypoints (MPJPE P1 / PA-MPJPE P2, mm)\n\n"
     if dataset is None:
         return title + "Not run: no pose dataset given (`--hkmr-dataset`).\n"
     try:
-        result = bench_file(dataset, "hkmr", "flat", prior, True, BenchConfig(samples=samples, clip_length=clip_length),
-                            notify=log)
+        result = bench_dataset(dataset, "hkmr", "flat", prior, True, BenchConfig(samples=samples, clip_length=clip_length),
+                               notify=log)
     except PosefieldError as exc:
         return title + f"Not run: {' '.join(str(exc).split())}.\n"
     return (title + f"{samples} synthetic test frames per condition from the validation subjects of `{dataset.name}`; "

@@ -36,7 +36,7 @@ import numpy as np
 
 from posefield.errors import MotionFormatError
 from posefield.fit.keypoints import Keypoints
-from posefield.viz.requires import require
+from posefield.requires import require
 
 MEDIAPIPE_TO_CMU: dict[int, str] = {
     11: "lclavicle", 12: "rclavicle", 13: "lhumerus", 14: "rhumerus", 15: "lradius", 16: "rradius",

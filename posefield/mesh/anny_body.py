@@ -134,7 +134,7 @@ def _anny_build_cache() -> Iterator[None]:
 
 def build_anny_template() -> AnnyTemplate:
     """Build the template with Anny (minutes; see the module docstring)."""
-    from posefield.viz.requires import require
+    from posefield.requires import require
 
     require("anny", "mesh", "the Anny body mesh")
     import anny

@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
+from typing import Callable
 
 import torch
 
+from posefield.data.dataset import PoseDataset
+from posefield.errors import SkeletonMismatchError
 from posefield.fit.keypoints import Keypoints
 from posefield.prior.base import PosePrior
+from posefield.prior.registry import prior_or_none
+from posefield.regress.checkpoint import model_for
 from posefield.regress.model import RegressionModel
 from posefield.regress.occluders import KINDS
 from posefield.regress.metrics import mpjpe, pa_mpjpe
 from posefield.regress.predict import Prediction, predict, prediction_motion
 from posefield.regress.refine import INDEPENDENT_FRAMES, refine_motion
 from posefield.regress.regressor import parameter_count
-from posefield.regress.synthetic import SyntheticConfig
+from posefield.regress.synthetic import SyntheticConfig, check_poses
 from posefield.regress.train import Batch, synthetic_batch
 
 CONDITIONS = KINDS
@@ -94,8 +100,8 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
     """Evaluate ``models`` (name -> model, e.g. ``{"flat": ..., "HKMR": ...}``) on test scenes of
     ``poses`` (N, R − 1, 4); with a ``prior``, the model of kind ``hkmr`` is also refined as HKMR_MF."""
     result = RegressBenchResult({}, {name: parameter_count(m.regressor) for name, m in models.items()}, {},
-                         "-" if prior is None else prior.name,
-                         feedback={name: m.regressor.config.feedback for name, m in models.items()})
+                                "-" if prior is None else prior.name,
+                                feedback={name: m.regressor.config.feedback for name, m in models.items()})
     hkmr = next((name for name, m in models.items() if m.kind == "hkmr"), None) if prior is not None else None
     if hkmr is not None:
         result.feedback[REFINED] = models[hkmr].regressor.config.feedback
@@ -115,6 +121,21 @@ def run_benchmark(models: dict[str, RegressionModel], poses: torch.Tensor, prior
                 result.errors.setdefault(REFINED, {})[condition] = errors(points, batch, model.keypoints)
                 result.seconds[REFINED] = result.seconds.get(REFINED, 0.0) + time.perf_counter() - start
     return result
+
+
+def bench_dataset(dataset: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf", refine: bool = True,
+                  config: BenchConfig = BenchConfig(), notify: Callable[[str], None] = print) -> RegressBenchResult:
+    """:func:`run_benchmark` of the two regressors ``hkmr`` and ``flat`` name (kinds, shipped
+    names or checkpoint paths; with ``refine``, also HKMR_MF with the ``prior`` spec) on the
+    validation subjects of the pose dataset file ``dataset``; ``notify`` hears of a prior fallback."""
+    data = PoseDataset.load(dataset)
+    models = {"flat": model_for(flat, []), "HKMR": model_for(hkmr, [])}
+    for model in models.values():
+        if model.body.skeleton.signature() != data.skeleton.signature():
+            raise SkeletonMismatchError(f"{dataset}: the dataset's skeleton is not the regressors' rig")
+        check_poses(model.body, list(data.joint_index))
+    return run_benchmark(models, data.split(True), prior_or_none(prior, data.skeleton, notify) if refine else None,
+                         config)
 
 
 def regress_table(result: RegressBenchResult) -> str:

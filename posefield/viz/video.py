@@ -8,7 +8,7 @@ import numpy as np
 
 from posefield.errors import MotionFormatError
 from posefield.io.atomic import atomic_path
-from posefield.viz.requires import require
+from posefield.requires import require
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 PICTURE_SUFFIXES = (".png",)

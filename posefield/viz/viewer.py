@@ -16,7 +16,7 @@ import numpy as np
 
 from posefield.motion import Motion
 from posefield.viz.camera import body_axes
-from posefield.viz.requires import require
+from posefield.requires import require
 from posefield.viz.scene import MAX_DRAWN_FPS, Track, make_tracks
 
 APPLICATION_ID = "posefield"

@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from posefield.bench.experiments import add_channel_noise
+from posefield.data.noise import add_channel_noise
 from posefield.fit.denoise import DENOISE_DEFAULTS
 from posefield.fit.jitter import motion_jitter, rotation_jitter
 from posefield.fit.positions import MAX_NOISE_GAIN, noise_gain

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from posefield.errors import MotionFormatError
 from posefield.fit.keypoints import Keypoints, camera_keypoints
 from posefield.image.detector import MEDIAPIPE_TO_CMU, default_intrinsics, landmarks_to_keypoints
-from posefield.image.jobs import load_photo, photo_to_body
+from posefield.image.photo import load_photo, photo_to_body
 from posefield.image.recover import demo_skeleton
 from posefield.motion import Motion
 
@@ -152,7 +152,7 @@ def test_mediapipe_on_the_astronaut_photo(tmp_path):
 def test_image_outputs_are_checked_before_the_detector_runs(tmp_path, monkeypatch, args, message):
     """No detector (nor its extra) is needed to learn that an output is wrong."""
     from posefield.cli import app
-    from posefield.image import jobs
+    from posefield.jobs import image as jobs
 
     monkeypatch.setattr(jobs, "photo_to_body", lambda *a, **k: pytest.fail("the recovery ran"))
     monkeypatch.chdir(tmp_path)

@@ -127,7 +127,7 @@ def test_cli_render(tmp_path):
 
 
 def test_missing_optional_package_is_one_clear_line():
-    from posefield.viz.requires import MissingDependencyError, require
+    from posefield.requires import MissingDependencyError, require
 
     with pytest.raises(MissingDependencyError, match=r"^mp4 output needs the package 'no-such-pkg', which is not "
                                                      r"installed: pip install 'posefield\[viz\]'$"):

@@ -1,4 +1,4 @@
-"""``posefield bench`` end to end: run the protocol, write the plots and ``results.md``."""
+"""``posefield bench`` end to end: run the protocol, write the plots and the report."""
 from __future__ import annotations
 
 import time

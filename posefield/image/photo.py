@@ -1,4 +1,4 @@
-"""``posefield image``: photo in, keypoints, 3D body and an overlay picture out."""
+"""One photo in: its pixels, the keypoints the detector saw in it and the 3D body recovered from them."""
 from __future__ import annotations
 
 import dataclasses
@@ -71,31 +71,3 @@ def photo_to_body(photo: np.ndarray, detector: KeypointDetector | None = None, m
     seen_keypoints(keypoints, path, notify)
     motion, used = recover_body(keypoints, method, skeleton, prior, notify)
     return PhotoResult(keypoints, motion, used)
-
-
-def image_file(photo_path: Path, out: Path, overlay: Path | None = None, mesh: str | None = "auto",
-               method: str = "auto", skeleton: Path | None = None, prior: str = "ndf",
-               notify: Callable[[str], None] = print) -> list[Path]:
-    """Recover the body in a photo; write it as a motion (``.amc``/``.bvh``/``.npz``) or as an
-    overlay picture (``.png``) to ``out``, and the overlay also to ``overlay`` when given."""
-    from posefield.image.overlay import render_overlay
-    from posefield.io import load_skeleton, save_motion
-    from posefield.io.formats import MOTION_SUFFIXES
-    from posefield.io.outputs import check_output
-    from posefield.viz.video import PICTURE_SUFFIXES, save_png
-
-    inputs = [photo_path, skeleton]
-    picture = out.suffix.lower() in PICTURE_SUFFIXES
-    check_output(out, inputs, MOTION_SUFFIXES + PICTURE_SUFFIXES, "motion or picture")  # before the work
-    if overlay is not None:
-        check_output(overlay, inputs, PICTURE_SUFFIXES, "picture")
-    photo = load_photo(photo_path)
-    rig = load_skeleton(skeleton) if skeleton is not None else None
-    result = photo_to_body(photo, None, method, rig, prior, notify, photo_path)
-    notify(f"body recovered with {result.method}")
-    written = [] if picture else save_motion(result.motion, out)
-    pictures = [out] * picture + [overlay] * (overlay is not None)
-    if pictures:
-        drawn = render_overlay(photo, result.motion, result.keypoints, mesh)
-        written += [save_png(drawn, target) for target in pictures]
-    return written

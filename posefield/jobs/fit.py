@@ -1,4 +1,5 @@
-"""File-level jobs behind the ``posefield`` application commands: read, run, write.
+"""The jobs of a prior's applications (score, project, denoise, complete, fit2d, sample,
+interpolate) and of keypoint files and rig maps: read, run, write.
 
 Each output is written in the format its name's extension says; a name without a motion
 extension gets the input's. No job overwrites its input. Where the prior models another rig
@@ -14,7 +15,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from posefield.errors import MotionFormatError, SkeletonMismatchError
+from posefield.errors import SkeletonMismatchError
 from posefield.fit.complete import AUTO_FLOOR, complete
 from posefield.fit.denoise import denoise
 from posefield.fit.fit2d import fit_keypoints
@@ -22,7 +23,8 @@ from posefield.fit.interpolate import interpolate, pick_frame
 from posefield.fit.keypoints import ViewSettings, keypoint_points, load_keypoints, save_keypoints, view_keypoints
 from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
 from posefield.fit.sample import sample_poses
-from posefield.io.formats import MOTION_SUFFIXES, load_motion, load_skeleton, save_motion
+from posefield.io.files import motion_output, native_suffix, read_motion
+from posefield.io.formats import load_skeleton, save_motion
 from posefield.io.outputs import check_output, files_of
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
@@ -31,32 +33,6 @@ from posefield.prior.registry import get_prior
 from posefield.skeleton import Skeleton
 
 Log = Callable[[str], None]
-
-
-def output_path(out: Path, suffix: str) -> Path:
-    """``out`` itself if it names a motion format, else ``out`` + ``suffix``."""
-    return out if out.suffix.lower() in MOTION_SUFFIXES else out.with_name(out.name + suffix)
-
-
-def native_suffix(skeleton: Skeleton) -> str:
-    """The motion extension of a skeleton's own format: ``.amc`` for ASF skeletons, else ``.bvh``."""
-    return ".amc" if "asf" in skeleton.meta else ".bvh"
-
-
-def read_motion(path: Path, asf: Path | None = None) -> Motion:
-    """A motion file (``asf`` names the skeleton of an ``.amc``; other files have their own, and
-    a skeleton given for one is refused rather than ignored)."""
-    if path.suffix.lower() == ".amc":
-        return load_motion(path, asf=asf)
-    if asf is not None:
-        raise MotionFormatError(path, f"has its own skeleton: --asf {asf} applies to .amc inputs only")
-    return load_motion(path)
-
-
-def motion_output(out: Path, suffix: str, sources: list[Path]) -> Path:
-    """The motion file ``out`` names (:func:`output_path`), checked before any work: its folder
-    exists and it would overwrite none of ``sources`` (see :func:`posefield.io.outputs.check_output`)."""
-    return check_output(output_path(out, suffix), sources)
 
 
 def on_prior_rig(motion: Motion, prior: PosePrior, mapped: PriorRig | None,
@@ -248,3 +224,16 @@ def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str 
     model = get_prior("none" if method == "slerp" else prior, first.skeleton)
     result = interpolate(pick_frame(first, frame_a), pick_frame(last, frame_b), num_frames, model, method)
     return save_motion(result, target)
+
+
+def rig_report(src: Path, prior: str = "ndf", asf: Path | None = None, rig_map: Path | None = None) -> str:
+    """How the rig of ``src`` (a motion, or an ``.asf`` skeleton) maps onto the prior ``prior``
+    names: the joint pairs, the unpaired joints and the alignment, or that it is the prior's own."""
+    from posefield.prior.mapping import describe_mapping
+
+    motion = rest_motion(load_skeleton(src)) if src.suffix.lower() == ".asf" else read_motion(src, asf)
+    model, mapped = choose_prior(prior, motion, rig_map)
+    if mapped is None:
+        return (f"the motion's rig is the {prior!r} prior's own ({motion.skeleton.rig}, "
+                f"{motion.skeleton.num_joints} joints): no mapping needed")
+    return describe_mapping(mapped, motion)

@@ -1,4 +1,4 @@
-"""File-level jobs behind ``posefield regress``, ``regress-train`` and ``bench-regress``."""
+"""The jobs of the keypoint regressors: ``posefield regress``, ``regress-train`` and ``bench-regress``."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,8 +11,12 @@ from posefield.data.dataset import PoseDataset
 from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, MotionFormatError, SkeletonMismatchError
 from posefield.fit.keypoints import load_keypoints
+from posefield.io.atomic import atomic_open
+from posefield.io.files import motion_output, native_suffix
+from posefield.io.formats import save_motion
+from posefield.io.outputs import check_output
 from posefield.prior.registry import get_prior, prior_or_none
-from posefield.regress.bench import BenchConfig, RegressBenchResult, run_benchmark
+from posefield.regress.bench import BenchConfig, bench_dataset, regress_report
 from posefield.regress.checkpoint import model_for, model_from_checkpoint, read_regressor_checkpoint, save_model
 from posefield.regress.model import RegressionModel, build_model
 from posefield.regress.points import default_keypoints
@@ -21,7 +25,6 @@ from posefield.regress.refine import refine_motion
 from posefield.regress.regressor import RegressorConfig, parameter_count
 from posefield.regress.synthetic import check_poses
 from posefield.regress.train import RegressTrainConfig, train_model
-from posefield.skeleton import Skeleton
 
 
 def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool = False,
@@ -29,9 +32,6 @@ def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool =
     """Regress the keypoint file with the model ``model`` names (``hkmr``, ``flat``, a shipped
     name or a checkpoint path), optionally refine (HKMR_MF), and write the motion and its
     proportioned skeleton (``OUT.asf`` beside an ``OUT.amc``)."""
-    from posefield.fit.jobs import motion_output, native_suffix  # (imports faiss, which training avoids)
-    from posefield.io import save_motion
-
     data = load_keypoints(keypoints)
     regressor = model_for(model, data.joint_names)
     target = motion_output(out, native_suffix(regressor.body.skeleton), [keypoints])
@@ -115,14 +115,14 @@ def resumed_run(out: Path, max_minutes: float | None) -> tuple[RegressionModel, 
     return model, config, training.get("prior_spec", training.get("prior", "none")), state, kept
 
 
-def bench_file(dataset: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf", refine: bool = True,
-               config: BenchConfig = BenchConfig(), notify: Callable[[str], None] = print) -> RegressBenchResult:
-    """Benchmark the two regressors (and, with ``refine``, HKMR_MF) on the dataset's validation subjects."""
-    data = PoseDataset.load(dataset)
-    models = {"flat": model_for(flat, []), "HKMR": model_for(hkmr, [])}
-    for model in models.values():
-        if model.body.skeleton.signature() != data.skeleton.signature():
-            raise SkeletonMismatchError(f"{dataset}: the dataset's skeleton is not the regressors' rig")
-        check_poses(model.body, list(data.joint_index))
-    return run_benchmark(models, data.split(True), prior_or_none(prior, data.skeleton, notify) if refine else None,
-                         config)
+def bench_file(dataset: Path, out: Path, hkmr: str = "hkmr", flat: str = "flat", prior: str = "ndf",
+               refine: bool = True, config: BenchConfig = BenchConfig(), command: str = "",
+               notify: Callable[[str], None] = print) -> str:
+    """Benchmark the two regressors (and, with ``refine``, HKMR_MF) on the dataset's validation
+    subjects (:func:`posefield.regress.bench.bench_dataset`) and write the markdown report, which
+    names the ``command`` that ran it, to ``out`` (.md, checked before the work); returns the report."""
+    check_output(out, [dataset], (".md",), "report")
+    report = regress_report(bench_dataset(dataset, hkmr, flat, prior, refine, config, notify), config, command)
+    with atomic_open(out) as handle:
+        handle.write(report)
+    return report

@@ -1,0 +1,42 @@
+"""A job's motion files: the motion it reads and the motion file it writes.
+
+A job reads a motion with :func:`read_motion` (a skeleton file applies to ``.amc`` only) and
+writes its result where :func:`motion_output` says: the output name's own format, or the
+input's where the name has no motion extension, checked before any work (see
+:mod:`posefield.io.outputs`: the folder exists, no input is overwritten).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from posefield.errors import MotionFormatError
+from posefield.io.formats import MOTION_SUFFIXES, load_motion
+from posefield.io.outputs import check_output
+from posefield.motion import Motion
+from posefield.skeleton import Skeleton
+
+
+def read_motion(path: Path, asf: Path | None = None) -> Motion:
+    """A motion file (``asf`` names the skeleton of an ``.amc``; other files have their own, and
+    a skeleton given for one is refused rather than ignored)."""
+    if path.suffix.lower() == ".amc":
+        return load_motion(path, asf=asf)
+    if asf is not None:
+        raise MotionFormatError(path, f"has its own skeleton: --asf {asf} applies to .amc inputs only")
+    return load_motion(path)
+
+
+def output_path(out: Path, suffix: str) -> Path:
+    """``out`` itself if it names a motion format, else ``out`` + ``suffix``."""
+    return out if out.suffix.lower() in MOTION_SUFFIXES else out.with_name(out.name + suffix)
+
+
+def native_suffix(skeleton: Skeleton) -> str:
+    """The motion extension of a skeleton's own format: ``.amc`` for ASF skeletons, else ``.bvh``."""
+    return ".amc" if "asf" in skeleton.meta else ".bvh"
+
+
+def motion_output(out: Path, suffix: str, sources: list[Path]) -> Path:
+    """The motion file ``out`` names (:func:`output_path`), checked before any work: its folder
+    exists and it would overwrite none of ``sources`` (see :func:`posefield.io.outputs.check_output`)."""
+    return check_output(output_path(out, suffix), sources)
