@@ -83,6 +83,12 @@ def number(default, low: float, high: float, *names: str, above: bool = False, h
     return typer.Option(default, *names, callback=check, help=f"{help} Range {shown}.")
 
 
+def given(**values):
+    """The options given on the command line as keyword arguments: an option left at ``None``
+    is not passed, so the library's own default applies (the command line copies none)."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def fail(message: str) -> None:
     """Print ``posefield: error: message`` on one line and exit with code 2."""
     typer.echo(f"posefield: error: {' '.join(message.split())}", err=True)
@@ -119,7 +125,7 @@ def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. 
               vae: str = typer.Option("vae", help="The vae prior: 'vae' (shipped) or a checkpoint path."),
               gmm: str = typer.Option("gmm", help="The gmm prior: 'gmm' (shipped) or a checkpoint path."),
               hkmr_dataset: Optional[Path] = typer.Option(None, help="Pose dataset (.npz) for the HKMR rows (its validation subjects)."),
-              hkmr_samples: int = number(512, 1, MAX_TEST_FRAMES, help="HKMR test frames per condition."),
+              hkmr_samples: Optional[int] = number(None, 1, MAX_TEST_FRAMES, help="HKMR test frames per condition (library default)."),
               setting: list[str] = typer.Option([], "--set", help="Override a protocol setting, NAME=VALUE (repeatable)."),
               threads: int = number(1, 1, MAX_THREADS, help="Torch CPU threads.")) -> None:
     """Benchmark the priors side by side on held-out subjects (protocol: posefield/bench/protocol.py)."""
@@ -137,7 +143,7 @@ def bench_cmd(data: Path = typer.Option(..., help="Folder of motion files (e.g. 
     check_output(output, [], (".md",), "report")
     held_out = {s.strip() for s in subjects.split(",") if s.strip()}
     bench_to_file(data, held_out, protocol, {"ndf": ndf, "vae": vae, "gmm": gmm, "none": "none"}, output,
-                  " ".join(["posefield", *sys.argv[1:]]), hkmr_dataset, hkmr_samples, log=typer.echo)
+                  " ".join(["posefield", *sys.argv[1:]]), hkmr_dataset, log=typer.echo, **given(hkmr_samples=hkmr_samples))
     typer.echo(f"wrote {output}")
 
 
@@ -201,7 +207,7 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
                    dataset: Path = typer.Argument(..., help="Pose dataset (.npz); its validation split is used."),
                    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Markdown file to put the results in."),
                    title: Optional[str] = typer.Option(None, help="Section title [default: prior and dataset names]."),
-                   poses: int = number(2000, 1, MAX_TEST_FRAMES, help="Held-out poses to evaluate on."),
+                   poses: Optional[int] = number(None, 1, MAX_TEST_FRAMES, help="Held-out poses to evaluate on (library default)."),
                    far_poses: Optional[int] = number(None, 0, MAX_TEST_FRAMES, help="Uniformly random poses projected to "
                                                      "count false zeros; 0 skips the far field (library default)."),
                    threads: int = number(1, 1, MAX_THREADS, help="CPU threads of torch and faiss.")) -> None:
@@ -215,7 +221,7 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
     if output is not None:
         check_output(output, [dataset, Path(prior)])
     torch.set_num_threads(threads)
-    config = EvalConfig(num_poses=poses, **({} if far_poses is None else {"far_poses": far_poses}))
+    config = EvalConfig(**given(num_poses=poses, far_poses=far_poses))
     title = title or f"{Path(prior).stem} on {dataset.name}"
     section = report_markdown(title, evaluate(load_prior(prior), PoseDataset.load(dataset), config), config)
     typer.echo(section)
@@ -271,11 +277,12 @@ def rig_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz) or ske
 @friendly_errors
 def demo(output: Path = typer.Option(Path("posefield-demo"), "-o", "--output", help="Folder for the demo's files."),
          prior: str = typer.Option("ndf", help="Prior: ndf (shipped), vae, gmm, none, or a checkpoint path."),
-         noise: float = number(6.0, 0.0, MAX_NOISE_DEG, help="Gaussian noise (degrees) added to every non-root rotation channel."),
-         seed: int = number(0, 0, MAX_SEED, help="Seed of the noise.")) -> None:
+         noise: Optional[float] = number(None, 0.0, MAX_NOISE_DEG, help="Gaussian noise (degrees) added to every non-root "
+                                         "rotation channel (library default)."),
+         seed: Optional[int] = number(None, 0, MAX_SEED, help="Seed of the noise (library default).")) -> None:
     """The main job: denoise a noisy shipped clip with the shipped prior and draw the result."""
     from posefield.jobs.demo import run_demo
-    r = run_demo(output, prior, noise, seed)
+    r = run_demo(output, prior, **given(noise_deg=noise, seed=seed))
     typer.echo(f"CMU 13_11 ({r.frames} frames, subject held out of the prior's training), {r.noise_deg:g}° noise:")
     typer.echo(f"  root-aligned joint error: noisy {r.error_noisy_mm:.1f} mm -> denoised {r.error_denoised_mm:.1f} mm "
                f"(no prior, same settings: {r.error_no_prior_mm:.1f} mm)")
@@ -409,15 +416,18 @@ def convert(src: Path = typer.Argument(..., help="Input motion (.amc/.bvh/.npz).
 @friendly_errors
 def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files or folders (.amc/.bvh/.npz), one rig."),
                   output: Path = typer.Option(..., "-o", "--output", help="Dataset file to write (.npz)."),
-                  fps: float = number(30.0, 0.0, MAX_FPS, above=True, help="Target frame rate."),
-                  dedup: float = number(0.02, 0.0, math.pi, help="Drop poses closer than this (weighted geodesic, rad) to a kept one."),
+                  fps: Optional[float] = number(None, 0.0, MAX_FPS, above=True, help="Target frame rate (library default)."),
+                  dedup: Optional[float] = number(None, 0.0, math.pi, help="Drop poses closer than this (weighted geodesic, rad) "
+                                                  "to a kept one (library default)."),
                   val: list[str] = typer.Option([], "--val", help="Validation subject (or file stem with --split-by file); repeat."),
-                  val_fraction: float = number(0.2, 0.0, 1.0, help="Share of frames held out when --val is not given."),
-                  split_by: str = typer.Option("subject", help="'subject' or 'file'."),
-                  drop_frames: int = number(0, 0, MAX_FRAMES, help="Frames dropped at the start of every file."),
+                  val_fraction: Optional[float] = number(None, 0.0, 1.0, help="Share of frames held out when --val is not "
+                                                         "given (library default)."),
+                  split_by: Optional[str] = typer.Option(None, help="'subject' or 'file' [default: the library's, subject]."),
+                  drop_frames: Optional[int] = number(None, 0, MAX_FRAMES, help="Frames dropped at the start of every file "
+                                                      "(library default)."),
                   source_fps: list[str] = typer.Option([], "--source-fps", help="GLOB=FPS: files matching GLOB really run at FPS; repeat."),
                   asf: Optional[Path] = typer.Option(None, help="Skeleton for .amc sources (default: NN.asf beside them)."),
-                  seed: int = number(0, 0, MAX_SEED, help="Seed of the validation draw.")) -> None:
+                  seed: Optional[int] = number(None, 0, MAX_SEED, help="Seed of the validation draw (library default).")) -> None:
     """Build a pose dataset (unit quaternions of the rotating non-root joints) with a train/val split."""
     from posefield.data.build import BuildConfig, build_dataset
     from posefield.io.outputs import check_output
@@ -434,11 +444,12 @@ def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files o
         if not (pattern and 0 < rate <= MAX_FPS):
             fail(f"--source-fps {item!r}: expected GLOB=FPS with 0 < FPS <= {MAX_FPS:g}")
         overrides.append((pattern, rate))
-    config = BuildConfig(fps=fps, dedup_distance=dedup, val_subjects=tuple(val), val_fraction=val_fraction,
-                         split_by=split_by, drop_frames=drop_frames, source_fps=tuple(overrides), asf=asf, seed=seed)
+    config = BuildConfig(val_subjects=tuple(val), source_fps=tuple(overrides), asf=asf,
+                         **given(fps=fps, dedup_distance=dedup, val_fraction=val_fraction, split_by=split_by,
+                                 drop_frames=drop_frames, seed=seed))
     dataset, summary = build_dataset(sources, config)
     dataset.save(output)
-    typer.echo(f"{summary.files} files, {summary.frames_read} frames read, {summary.frames_resampled} at {fps:g} fps; "
+    typer.echo(f"{summary.files} files, {summary.frames_read} frames read, {summary.frames_resampled} at {config.fps:g} fps; "
                f"kept {summary.train_poses} train + {summary.val_poses} val poses of {summary.joints} joints "
                f"in {summary.seconds:.1f} s")
     typer.echo(f"train: {', '.join(summary.train_groups)}")
@@ -606,17 +617,20 @@ def regress_cmd(keypoints: Path = typer.Argument(..., help="2D keypoints (.npz: 
 def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz) with validation subjects."),
                       output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt)."),
                       model: str = typer.Option("hkmr", help="'hkmr' or 'flat'."),
-                      steps: int = number(3000, 1, MAX_STEPS, help="Optimiser steps."),
-                      batch_size: int = number(256, 1, MAX_BATCH, help="Synthetic scenes per step (under torchrun: "
-                                                     "shared evenly by the processes)."),
-                      lr: float = number(1e-3, 0.0, 1.0, above=True, help="Initial learning rate."),
-                      hidden: int = number(192, 1, MAX_WIDTH, help="Width of each HKMR chain MLP (flat: matched)."),
-                      iterations: int = number(3, 1, MAX_ITERATIONS, help="Outer iterations T."),
-                      inner_iterations: int = number(2, 1, MAX_ITERATIONS, help="HKMR chain iterations per outer one."),
-                      feedback: bool = typer.Option(True, "--feedback/--no-feedback",
-                                                    help="Feed the regressors the keypoints' reprojection residuals "
-                                                    "(HKMR: before every chain iteration, flat: every outer iteration)."),
-                      seed: int = number(0, 0, MAX_SEED, help="Random seed."),
+                      steps: Optional[int] = number(None, 1, MAX_STEPS, help="Optimiser steps (library default)."),
+                      batch_size: Optional[int] = number(None, 1, MAX_BATCH, help="Synthetic scenes per step (under "
+                                                         "torchrun: shared evenly by the processes; library default)."),
+                      lr: Optional[float] = number(None, 0.0, 1.0, above=True, help="Initial learning rate (library default)."),
+                      hidden: Optional[int] = number(None, 1, MAX_WIDTH, help="Width of each HKMR chain MLP (flat: matched; "
+                                                     "library default)."),
+                      iterations: Optional[int] = number(None, 1, MAX_ITERATIONS, help="Outer iterations T (library default)."),
+                      inner_iterations: Optional[int] = number(None, 1, MAX_ITERATIONS, help="HKMR chain iterations per "
+                                                               "outer one (library default)."),
+                      feedback: Optional[bool] = typer.Option(None, "--feedback/--no-feedback",
+                                                              help="Feed the regressors the keypoints' reprojection "
+                                                              "residuals (HKMR: before every chain iteration, flat: every "
+                                                              "outer iteration) [default: the library's, on]."),
+                      seed: Optional[int] = number(None, 0, MAX_SEED, help="Random seed (library default)."),
                       prior: str = typer.Option("ndf", help="Prior of the loss's prior term; 'ndf' falls back "
                                                 "to none when no Pose-NDF prior fits the rig."),
                       max_minutes: Optional[float] = number(None, 0.0, MAX_SECONDS / 60, help="Stop after this much training time (0: after the first step)."),
@@ -639,9 +653,9 @@ def regress_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
     if threads:
         import torch
         torch.set_num_threads(threads)
-    architecture = RegressorConfig(kind=model, iterations=iterations, inner_iterations=inner_iterations, hidden=hidden,
-                                   feedback=feedback)
-    config = RegressTrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, max_minutes=max_minutes)
+    architecture = RegressorConfig(kind=model, **given(iterations=iterations, inner_iterations=inner_iterations,
+                                                       hidden=hidden, feedback=feedback))
+    config = RegressTrainConfig(max_minutes=max_minutes, **given(steps=steps, batch_size=batch_size, lr=lr, seed=seed))
     record = train_file(dataset, output, architecture, config, prior, command=" ".join(["posefield", *sys.argv[1:]]),
                         notify=typer.echo, device=device, resume=resume)
     if Distributed.from_env().rank == 0:
@@ -654,17 +668,19 @@ def bench_regress_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.n
                       output: Path = typer.Option(..., "-o", "--output", help="Report (.md) to write."),
                       hkmr: str = typer.Option("hkmr", help="HKMR model: 'hkmr' (shipped) or a checkpoint path."),
                       flat: str = typer.Option("flat", help="Flat model: 'flat' (shipped) or a checkpoint path."),
-                      samples: int = number(512, 1, MAX_TEST_FRAMES, help="Test frames per condition."),
-                      clip_length: int = number(32, 1, MAX_FRAMES, help="Frames per person and camera."),
-                      seed: int = number(2020, 0, MAX_SEED, help="Seed of the test scenes."),
+                      samples: Optional[int] = number(None, 1, MAX_TEST_FRAMES, help="Test frames per condition "
+                                                      "(library default)."),
+                      clip_length: Optional[int] = number(None, 1, MAX_FRAMES, help="Frames per person and camera "
+                                                          "(library default)."),
+                      seed: Optional[int] = number(None, 0, MAX_SEED, help="Seed of the test scenes (library default)."),
                       prior: str = typer.Option("ndf", help="Prior of HKMR_MF's fitting."),
                       refine: bool = typer.Option(True, "--refine/--no-refine", help="Also run HKMR_MF.")) -> None:
     """MPJPE / PA-MPJPE of flat, HKMR and HKMR_MF without and with occluders (markdown report)."""
     from posefield.jobs.regress import bench_file
     from posefield.regress.bench import BenchConfig
-    if samples % clip_length:
-        fail(f"--samples ({samples}) must be a multiple of --clip-length ({clip_length})")
-    config = BenchConfig(samples=samples, clip_length=clip_length, seed=seed)
+    config = BenchConfig(**given(samples=samples, clip_length=clip_length, seed=seed))
+    if config.samples % config.clip_length:
+        fail(f"--samples ({config.samples}) must be a multiple of --clip-length ({config.clip_length})")
     typer.echo(bench_file(dataset, output, hkmr, flat, prior, refine, config, " ".join(["posefield", *sys.argv[1:]]),
                           notify=typer.echo))
     typer.echo(f"wrote {output}")

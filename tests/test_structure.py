@@ -53,7 +53,7 @@ def test_the_name_check_sees_definitions_and_skips_imports():
 # count too. The root ``posefield/__init__.py`` is left out: it only names its lazy exports.
 LAYERS = (
     ("errors",),
-    ("limits", "requires", "devices"),
+    ("limits", "requires", "devices", "settings"),
     ("rotations",),
     ("skeleton",),
     ("motion",),

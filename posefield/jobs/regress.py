@@ -25,6 +25,7 @@ from posefield.regress.refine import refine_motion
 from posefield.regress.regressor import RegressorConfig, parameter_count
 from posefield.regress.synthetic import check_poses
 from posefield.regress.train import RegressTrainConfig, train_model
+from posefield.settings import settings_from_dict
 
 
 def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool = False,
@@ -110,7 +111,7 @@ def resumed_run(out: Path, max_minutes: float | None) -> tuple[RegressionModel, 
         raise CheckpointError(f"{out}: nothing to resume" + (f" (all {done} steps are done)" if done else
                                                              " (no interrupted training run in it)"))
     model = model_from_checkpoint(data, out)
-    config = dataclasses.replace(RegressTrainConfig.from_dict(training["config"]), max_minutes=max_minutes)
+    config = dataclasses.replace(settings_from_dict(RegressTrainConfig, training["config"]), max_minutes=max_minutes)
     kept = {k: v for k, v in training.items() if k in ("command", "resumed_by")}
     return model, config, training.get("prior_spec", training.get("prior", "none")), state, kept
 

@@ -20,6 +20,7 @@ from posefield.errors import CheckpointError
 from posefield.io.atomic import atomic_path
 from posefield.io.checkpoint_file import read_checkpoint_file
 from posefield.prior.base import PosePrior
+from posefield.settings import settings_from_dict
 from posefield.skeleton import Skeleton
 from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
 
@@ -48,7 +49,7 @@ def build_prior(kind: str, skeleton: Skeleton, joint_index: list[int], config: d
         raise CheckpointError(f"unknown prior kind {kind!r} (expected one of {', '.join(PRIOR_KINDS)})")
     module_name, model_name, config_name = PRIOR_KINDS[kind]
     module = importlib.import_module(module_name)
-    return getattr(module, model_name)(skeleton, joint_index, getattr(module, config_name)(**config))
+    return getattr(module, model_name)(skeleton, joint_index, settings_from_dict(getattr(module, config_name), config))
 
 
 def checkpoint_dict(model: PosePrior, training: dict[str, Any] | None = None) -> dict[str, Any]:

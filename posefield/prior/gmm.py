@@ -31,6 +31,7 @@ from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import save_checkpoint
 from posefield.prior.optimizer import metrics_line
 from posefield.rotations import canonical_hemisphere
+from posefield.settings import settings_from_dict
 from posefield.skeleton import Skeleton
 
 
@@ -141,7 +142,7 @@ class GMMFitConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GMMFitConfig":
         """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` fitted without it)."""
-        return cls(**{"mirror": False, **data, "model": GMMConfig(**data["model"])})
+        return settings_from_dict(cls, data, {cls: {"mirror": False}})
 
 
 def kmeans_pp(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:

@@ -36,6 +36,7 @@ from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
 from posefield.prior.model import NDFConfig, PoseNDF
 from posefield.prior.noise import NoiseSchedule
 from posefield.prior.pairs import LabelledPairs, PairSettings, cached_pairs
+from posefield.settings import settings_from_dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,9 +75,7 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` trained without it,
         from before blends without them)."""
-        pairs = dict(data["pairs"], schedule=NoiseSchedule(**{"blend_fraction": 0.0, **data["pairs"]["schedule"]}))
-        return cls(**{"mirror": False, **data, "model": NDFConfig(**data["model"]),
-                      "losses": LossWeights(**data["losses"]), "pairs": PairSettings(**pairs)})
+        return settings_from_dict(cls, data, {cls: {"mirror": False}, NoiseSchedule: {"blend_fraction": 0.0}})
 
 
 def train_config(epochs: int | None = None, batch_size: int | None = None, seed: int = 0, kind: str = "ndf",

@@ -39,6 +39,7 @@ from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
 from posefield.rotations import canonical_hemisphere
+from posefield.settings import settings_from_dict
 from posefield.skeleton import Skeleton
 
 
@@ -151,7 +152,7 @@ class VAETrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "VAETrainConfig":
         """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` trained without it)."""
-        return cls(**{"mirror": False, **data, "model": VAEConfig(**data["model"])})
+        return settings_from_dict(cls, data, {cls: {"mirror": False}})
 
 
 def kl_divergence(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

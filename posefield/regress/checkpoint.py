@@ -22,6 +22,7 @@ from posefield.io.atomic import atomic_path
 from posefield.io.checkpoint_file import read_checkpoint_file
 from posefield.regress.model import REGRESSORS, RegressionModel, build_model
 from posefield.regress.regressor import RegressorConfig
+from posefield.settings import settings_from_dict
 from posefield.skeleton.serialize import skeleton_from_dict, skeleton_to_dict
 
 REGRESSOR_FORMAT = "posefield-regressor"
@@ -56,11 +57,12 @@ def load_model(name_or_path: str | Path) -> RegressionModel:
 
 
 def model_from_checkpoint(data: dict[str, Any], path: str | Path) -> RegressionModel:
-    """The model in a checkpoint dict from :func:`read_regressor_checkpoint` of ``path``, in eval mode;
+    """The model in a checkpoint dict from :func:`read_regressor_checkpoint` of ``path``, in eval mode (a checkpoint
+    from before ``feedback`` existed reads none);
     raises :class:`CheckpointError` (one line) when its parts do not fit together."""
     try:
         model = build_model(skeleton_from_dict(data["skeleton"]), list(data["keypoints"]),
-                            RegressorConfig(**{"feedback": False, **data["config"]}))
+                            settings_from_dict(RegressorConfig, data["config"], {RegressorConfig: {"feedback": False}}))
         model.regressor.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in data["model"].items()})
     except Exception as exc:  # missing keys, wrong shapes, bad skeleton or kind
         raise CheckpointError(f"{path}: corrupt regressor checkpoint ({type(exc).__name__}: "

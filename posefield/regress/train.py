@@ -73,12 +73,6 @@ class RegressTrainConfig:
     weights: RegressLossWeights = RegressLossWeights()
     synthetic: SyntheticConfig = SyntheticConfig()
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "RegressTrainConfig":
-        """Inverse of ``dataclasses.asdict``."""
-        synthetic = {k: tuple(v) if isinstance(v, list) else v for k, v in data["synthetic"].items()}
-        return cls(**{**data, "weights": RegressLossWeights(**data["weights"]), "synthetic": SyntheticConfig(**synthetic)})
-
 
 @dataclasses.dataclass
 class Batch:

@@ -7,6 +7,7 @@ import torch
 from posefield.regress.camera import Crop
 from posefield.regress.losses import Target
 from posefield.regress.train import Batch, RegressTrainConfig, moved, train_model
+from posefield.settings import settings_from_dict
 from tests.regress.conftest import tiny_model
 
 
@@ -39,7 +40,7 @@ def test_a_resumed_run_matches_one_that_never_stopped(cmu_skeleton, cmu_poses):
         train_model(tiny_model(cmu_skeleton), train, val, config, progress=crash_after_step_4, checkpoint=saved.append)
     assert [r["steps_done"] for r in saved] == [2, 4] and saved[-1]["resume"]["step"] == 4 and len(saved[-1]["resume"]["generators"]) == 1
     resumed = tiny_model(cmu_skeleton)
-    record = train_model(resumed, train, val, RegressTrainConfig.from_dict(saved[-1]["config"]), resume=saved[-1]["resume"])
+    record = train_model(resumed, train, val, settings_from_dict(RegressTrainConfig, saved[-1]["config"]), resume=saved[-1]["resume"])
     for name, value in whole.regressor.state_dict().items():
         assert torch.equal(value, resumed.regressor.state_dict()[name]), name
     assert record["steps_done"] == 6 and "resume" not in record
@@ -48,4 +49,4 @@ def test_a_resumed_run_matches_one_that_never_stopped(cmu_skeleton, cmu_poses):
 
 def test_train_config_survives_a_checkpoint_round_trip():
     config = RegressTrainConfig(steps=7, max_minutes=3.5)
-    assert RegressTrainConfig.from_dict(dataclasses.asdict(config)) == config
+    assert settings_from_dict(RegressTrainConfig, dataclasses.asdict(config)) == config
