@@ -16,12 +16,13 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cmu"
 K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
 
 
-def in_camera(motion: Motion, depth: float = 4.0) -> Motion:
-    """The motion seen by a camera at the origin (y down, z forward), centred ``depth`` metres away."""
+def in_camera(motion: Motion, depth: float = 4.0, shift: tuple[float, float] = (0.2, 0.1)) -> Motion:
+    """The motion seen by a camera at the origin (y down, z forward), centred ``depth`` metres away
+    and ``shift`` metres right and down."""
     flip = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64).expand(motion.num_frames, 4)
     rot = motion.rotations.copy()
     rot[:, 0] = roma.quat_product(flip, torch.as_tensor(rot[:, 0])).numpy()
-    trans = (motion.root_translation - motion.root_translation.mean(axis=0)) * [1, -1, -1] + [0.2, 0.1, depth]
+    trans = (motion.root_translation - motion.root_translation.mean(axis=0)) * [1, -1, -1] + [*shift, depth]
     return Motion(motion.skeleton, rot, trans, motion.fps)
 
 

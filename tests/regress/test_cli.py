@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import roma
 import torch
 from typer.testing import CliRunner
 
@@ -15,28 +14,18 @@ from posefield.data.dataset import PoseDataset
 from posefield.fit.fit2d import fit_keypoints
 from posefield.fit.keypoints import camera_keypoints, save_keypoints
 from posefield.io import load_motion
-from posefield.motion import Motion
 from posefield.regress.checkpoint import load_model, read_regressor_checkpoint, save_model
 from posefield.regress.synthetic import SyntheticConfig
 from posefield.regress.train import initial_parameters
 
+from tests.fit.test_fit2d import K, in_camera
 from tests.regress.conftest import tiny_model
 
-K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
 runner = CliRunner()
 
 
 def run(*args):
     return runner.invoke(app, [str(a) for a in args])
-
-
-def in_camera(motion: Motion, depth: float = 4.0) -> Motion:
-    """The motion seen by a camera at the origin (y down, z forward), ``depth`` metres away."""
-    flip = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64).expand(motion.num_frames, 4)
-    rot = motion.rotations.copy()
-    rot[:, 0] = roma.quat_product(flip, torch.as_tensor(rot[:, 0])).numpy()
-    trans = (motion.root_translation - motion.root_translation.mean(axis=0)) * [1, -1, -1] + [0.0, 0.0, depth]
-    return Motion(motion.skeleton, rot, trans, motion.fps)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +41,7 @@ def checkpoint(tmp_path_factory, cmu_skeleton, cmu_poses) -> Path:
 def keypoint_file(tmp_path_factory, cmu_motion) -> Path:
     names = ["root", "lfemur", "ltibia", "rfemur", "rtibia", "head", "lhumerus", "lradius", "rhumerus", "rradius",
              "lfingers"]  # a subset of the model's points plus one it does not read
-    keypoints = camera_keypoints(in_camera(cmu_motion.slice(slice(0, 6))), names, K)
+    keypoints = camera_keypoints(in_camera(cmu_motion.slice(slice(0, 6)), shift=(0.0, 0.0)), names, K)
     keypoints.confidence[2, 5] = 0.0
     path = tmp_path_factory.mktemp("kp") / "clip.npz"
     save_keypoints(keypoints, path)
@@ -173,7 +162,7 @@ def test_shipped_models_regress_a_clip(tmp_path, keypoint_file, cmu_motion):
     from posefield.regress.metrics import mpjpe
     assert {"cmu-asf-hkmr", "cmu-asf-flat"} <= set(shipped_models())
     assert all((SHIPPED_MODELS_DIR / f"{name}.pt").stat().st_size < 5e6 for name in shipped_models())
-    truth = in_camera(cmu_motion.slice(slice(0, 6)))
+    truth = in_camera(cmu_motion.slice(slice(0, 6)), shift=(0.0, 0.0))
     for kind in ("hkmr", "flat"):
         out = tmp_path / f"{kind}.amc"
         result = run("regress", keypoint_file, "-o", out, "--model", kind)
