@@ -17,12 +17,13 @@ import numpy as np
 import torch
 
 from posefield.errors import MotionFormatError
-from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, euler_rotmats, format_asf, length_scale,
+from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, format_asf, length_scale,
                               read_asf, read_text, skeleton_from_description)
 from posefield.io.atomic import atomic_open
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
-from posefield.rotations import canonical_hemisphere, rotmat_to_channels, rotmat_to_quaternion
+from posefield.rotations import canonical_hemisphere, rotmat_to_quaternion
+from posefield.rotations.euler import channels_to_quaternion, conjugate_by, quaternion_to_channels
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
@@ -203,23 +204,34 @@ def _regular_values(text: str, counts: dict[str, int]) -> tuple[str, dict[str, n
         return None
     if not (np.diff(frame_numbers) == 1).all():
         return None
-    frames = len(numbers)
     values = {}
     for position, name in enumerate(layout, 1):
-        tokens = "\n".join(body[position::stride]).split()
-        width = counts[name] + 1
-        if len(tokens) != frames * width or tokens[::width] != [name] * frames:
+        table = _bone_table(body[position::stride], name, counts[name])
+        if table is None:
             return None
-        del tokens[::width]
-        try:
-            flat = np.array(tokens, dtype=np.float64)
-        except ValueError:
-            return None
-        if not np.isfinite(flat).all():
-            return None
-        if counts[name]:
-            values[name] = flat.reshape(frames, counts[name])
+        values[name] = table
     return unit, {name: values[name] for name, count in counts.items() if count}
+
+
+def _bone_table(rows: list[str], name: str, count: int) -> np.ndarray | None:
+    """(T, count) values of the T lines ``rows`` of bone ``name``, when each is the name and
+    ``count`` finite numbers separated by single spaces (what exporters write), else ``None``.
+
+    The checks are whole-block string counts (every line starts with the name and has
+    ``count`` spaces) and numpy's C text reader converts the numbers.
+    """
+    joined = "\n".join(rows)
+    prefix = f"{name} " if count else name
+    if (not joined.startswith(prefix) or joined.count("\n" + prefix) != len(rows) - 1
+            or joined.count(" ") != count * len(rows)):
+        return None
+    if not count:
+        return np.zeros((len(rows), 0)) if len(joined) == len(rows) * (len(name) + 1) - 1 else None
+    try:  # with exactly `count` spaces per line, a line has count + 1 fields, all read or refused
+        table = np.loadtxt(rows, delimiter=" ", usecols=range(1, count + 1), comments=None, ndmin=2)
+    except ValueError:
+        return None
+    return table if np.isfinite(table).all() else None
 
 
 def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -> tuple[str, dict[str, np.ndarray]]:
@@ -261,10 +273,10 @@ def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple
         orders.append("".join(a for a in "ZYX" if a not in order) + order)
         if columns:
             angles[:, j, 3 - len(columns):] = values[name][:, columns] * degrees
-    rotmats = skeleton.axes @ euler_rotmats(angles, orders) @ skeleton.axes.swapaxes(-1, -2)
+    frames = rotmat_to_quaternion(torch.as_tensor(skeleton.axes)).numpy()  # C of each joint: C · R · Cᵀ
+    quats = conjugate_by(channels_to_quaternion(angles, orders), frames)
     translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
-    quats = canonical_hemisphere(rotmat_to_quaternion(torch.as_tensor(rotmats)))
-    return quats.numpy(), translation
+    return canonical_hemisphere(torch.as_tensor(quats)).numpy(), translation
 
 
 def header_fps(path: Path) -> float | None:
@@ -319,18 +331,22 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float | None 
 
 def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
     """Bone -> (T, n) AMC values in file order (degrees; root translation in raw length
-    units), Euler branches chosen for continuity."""
+    units), Euler branches chosen for continuity; bones sharing a rotation order are
+    converted in one batch."""
     target = skeleton_from_description(description)
-    rotmats = motion.rotmats()
     counts = _value_counts(description)
-    out = {}
-    for j, name in enumerate(target.names):
-        if not counts[name]:
-            continue
-        order, columns = _rotation_columns(description, name)
-        out[name] = np.zeros((motion.num_frames, counts[name]))
-        source = 0 if name == ROOT else motion.skeleton.index(name)
-        out[name][:, columns] = rotmat_to_channels(rotmats[:, source], order, target.axes[j])
+    bones = [j for j, name in enumerate(target.names) if counts[name]]
+    names = [target.names[j] for j in bones]
+    sources = [0 if name == ROOT else motion.skeleton.index(name) for name in names]
+    frames = rotmat_to_quaternion(torch.as_tensor(target.axes[bones])).numpy()  # C of each bone: R = Cᵀ · L · C
+    local = conjugate_by(motion.rotations[:, sources], frames, inverse=True)  # (T, K, 4)
+    layouts = [_rotation_columns(description, name) for name in names]
+    out = {name: np.zeros((motion.num_frames, counts[name])) for name in names}
+    for order in {order for order, _ in layouts}:
+        group = [k for k, (o, _) in enumerate(layouts) if o == order]
+        angles = quaternion_to_channels(local[:, group], order)  # (T, len(group), len(order))
+        for i, k in enumerate(group):
+            out[names[k]][:, layouts[k][1]] = angles[:, i]
     out[ROOT][:, _translation_columns(description)] = motion.root_translation / length_scale(description)
     return out
 
