@@ -20,10 +20,11 @@ from posefield.errors import MotionFormatError
 from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, format_asf, length_scale,
                               read_asf, read_text, skeleton_from_description)
 from posefield.io.atomic import atomic_open
+from posefield.io.fixed_point import fixed_point_text
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, rotmat_to_quaternion
-from posefield.rotations.euler import channels_to_quaternion, conjugate_by, quaternion_to_channels
+from posefield.rotations.euler import channels_to_quaternion, conjugate_by, joint_channels
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
@@ -331,8 +332,7 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float | None 
 
 def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
     """Bone -> (T, n) AMC values in file order (degrees; root translation in raw length
-    units), Euler branches chosen for continuity; bones sharing a rotation order are
-    converted in one batch."""
+    units), Euler branches chosen for continuity."""
     target = skeleton_from_description(description)
     counts = _value_counts(description)
     bones = [j for j, name in enumerate(target.names) if counts[name]]
@@ -342,11 +342,8 @@ def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
     local = conjugate_by(motion.rotations[:, sources], frames, inverse=True)  # (T, K, 4)
     layouts = [_rotation_columns(description, name) for name in names]
     out = {name: np.zeros((motion.num_frames, counts[name])) for name in names}
-    for order in {order for order, _ in layouts}:
-        group = [k for k, (o, _) in enumerate(layouts) if o == order]
-        angles = quaternion_to_channels(local[:, group], order)  # (T, len(group), len(order))
-        for i, k in enumerate(group):
-            out[names[k]][:, layouts[k][1]] = angles[:, i]
+    for name, (_, columns), angles in zip(names, layouts, joint_channels(local, [order for order, _ in layouts])):
+        out[name][:, columns] = angles
     out[ROOT][:, _translation_columns(description)] = motion.root_translation / length_scale(description)
     return out
 
@@ -355,14 +352,15 @@ def format_amc(values: dict[str, np.ndarray], fps: float) -> str:
     """AMC text (degrees, frames numbered from 1, the rate in a ``# posefield fps`` header
     comment) of bone -> (T, n) values at ``fps`` frames per second.
 
-    All frames go through one ``%`` with a per-frame pattern (C-level formatting of every value).
+    Numbers are ``%d`` (frames) and ``%.6f`` (values, rounded first: no ``-0.000000``), formatted
+    by numpy (:func:`posefield.io.fixed_point.fixed_point_text`).
     """
     frames = len(values[ROOT])
-    pattern = "%d\n" + "".join(name + " %.6f" * rows.shape[1] + "\n" for name, rows in values.items())
     table = np.concatenate([np.arange(1.0, frames + 1)[:, None], *values.values()], axis=1)
-    table[:, 1:] = np.round(table[:, 1:], 6) + 0.0  # no "-0.000000"
+    separators = [""] + [f"\n{name} " if k == 0 else " " for name, rows in values.items() for k in range(rows.shape[1])]
+    body = fixed_point_text(table, [0] + [6] * (table.shape[1] - 1), separators + ["\n"])
     return (f"# AMC file written by posefield\n# {FPS_COMMENT} {np.format_float_positional(fps, trim='-')}\n:FULLY-SPECIFIED\n:DEGREES\n"
-            f"{(pattern * frames) % tuple(table.ravel().tolist())}")
+            f"{body}")
 
 
 def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:

@@ -49,7 +49,7 @@ from posefield.io.atomic import atomic_open
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, quaternion_to_rotmat, rotmat_to_quaternion
-from posefield.rotations.euler import ROTATION_CHANNELS, channels_to_quaternion, quaternion_to_channels, rotation_order
+from posefield.rotations.euler import ROTATION_CHANNELS, channels_to_quaternion, joint_channels, rotation_order
 from posefield.skeleton import POSITION_CHANNELS, Skeleton
 
 KNOWN_CHANNELS = POSITION_CHANNELS + tuple(ROTATION_CHANNELS)
@@ -458,7 +458,8 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
     channels = [written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
     order = _depth_first(skeleton.parents)
     quats, translations = _joint_motion(motion)
-    values = np.concatenate([_channel_values(quats[:, j], translations[j], channels[j], unit) for j in order], axis=1)
+    angles = joint_channels(quats, [rotation_order(c) for c in channels])
+    values = np.concatenate([_channel_values(angles[j], translations[j], channels[j], unit) for j in order], axis=1)
     with atomic_open(path) as handle:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
@@ -523,12 +524,11 @@ def _joint_motion(motion: Motion) -> tuple[np.ndarray, list[np.ndarray]]:
     return quats, translations
 
 
-def _channel_values(quats: np.ndarray, translation: np.ndarray, channels: tuple[str, ...],
+def _channel_values(angles: np.ndarray, translation: np.ndarray, channels: tuple[str, ...],
                     unit: float) -> np.ndarray:
-    """(T, len(channels)) values of a joint with (T, 4) rotations (unit quaternions) and (T, 3)
-    translation (m): angles in degrees, positions in file units."""
+    """(T, len(channels)) values of a joint with (T, k) angles of its rotation channels (degrees,
+    in their order) and (T, 3) translation (m): angles as given, positions in file units."""
     translation = translation / unit
-    angles = quaternion_to_channels(quats, rotation_order(channels))
     rotation_columns = [c for c in channels if c in ROTATION_CHANNELS]
     columns = [translation[:, POSITION_CHANNELS.index(c)] if c in POSITION_CHANNELS
                else angles[:, rotation_columns.index(c)] for c in channels]

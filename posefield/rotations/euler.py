@@ -194,6 +194,24 @@ def quaternion_to_channels(q: np.ndarray, order: str, reference: np.ndarray | No
     return _continuous(candidates, penalty, reference)
 
 
+def joint_channels(q: np.ndarray, orders: list[str]) -> list[np.ndarray]:
+    """:func:`quaternion_to_channels` of each joint's rotations, joints sharing an order in one batch.
+
+    Args:
+        q: (T, J, 4) unit quaternions (xyzw, either sign).
+        orders: J intrinsic axis orders (0 to 3 letters).
+    Returns:
+        J arrays (T, len(orders[j])) of angles in degrees.
+    """
+    out: list[np.ndarray] = [np.zeros((q.shape[0], 0))] * len(orders)
+    for order in set(orders):
+        group = [j for j, o in enumerate(orders) if o == order]
+        angles = quaternion_to_channels(q[:, group], order)
+        for i, j in enumerate(group):
+            out[j] = angles[:, i]
+    return out
+
+
 def _wrap_count(angles: np.ndarray) -> np.ndarray:
     """Whole turns (360°) nearest to ``angles`` (degrees), as floats."""
     return np.rint(angles / 360.0)
