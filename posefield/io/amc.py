@@ -11,6 +11,7 @@ comments), and reads it back; a file without that line runs at 120 fps (the CMU 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,9 @@ from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
 FPS_COMMENT = "posefield fps"  # header comment "# posefield fps 30": the rate of an AMC posefield wrote
+CHUNK_FRAMES = 8192  # frames whose rotations are converted together
+BLOCK_CHARS = 1 << 22  # characters of frames parsed together (about 8,000 CMU frames): bounds the line lists
+_FRAME_LINE = re.compile(r"^[ \t]*\d+[ \t]*$", re.MULTILINE)  # a frame number alone on its line
 
 
 # ----------------------------------------------------------------------------- layout
@@ -176,27 +180,46 @@ def _header_unit(lines: list[str]) -> str | None:
 def _regular_values(text: str, counts: dict[str, int]) -> tuple[str, dict[str, np.ndarray]] | None:
     """Whole-file parse of a well-formed AMC whose frames all list the same bones in the same
     order (what exporters write): the lines of one bone are every (1 + bones)-th line, and
-    their tokens convert to numbers in one numpy call. ``None`` when the file is not of that
-    form (comments after the header, blank lines, a missing or repeated bone, a bad value …): the line-by-line
-    reader then finds and names the problem.
+    their numbers convert in one numpy call per bone and block of about :data:`BLOCK_CHARS`
+    characters (cut at frame lines, so memory stays flat in the clip's length). ``None`` when the
+    file is not of that form (comments after the header, blank lines, a missing or repeated
+    bone, a bad value …): the line-by-line reader then finds and names the problem.
 
     Returns:
         as :func:`amc_values`.
     """
-    lines = text.rstrip("\n").split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip().isdigit()), None)
-    if start is None or text.find("#", sum(len(line) + 1 for line in lines[:start])) >= 0:
+    first = _FRAME_LINE.search(text)
+    if first is None or text.find("#", first.start()) >= 0:
         return None
-    unit = _header_unit([line.split("#", 1)[0] for line in lines[:start]])
-    end = next((i for i, line in enumerate(lines[start + 1:], start + 1) if line.strip().isdigit()), len(lines))
-    layout = [line.split(None, 1)[0] if line.strip() else "" for line in lines[start + 1:end]]
-    body = lines[start:]
+    unit = _header_unit([line.split("#", 1)[0] for line in text[:first.start()].split("\n")])
+    if unit is None:
+        return None
+    blocks = []
+    begin = first.start()
+    while begin < len(text):
+        cut = _FRAME_LINE.search(text, begin + BLOCK_CHARS) if begin + BLOCK_CHARS < len(text) else None
+        end = cut.start() if cut else len(text)
+        block = _block_values(text[begin:end].rstrip("\n").split("\n"), counts)
+        if block is None or (blocks and (block[0] != blocks[-1][0] or block[1] != blocks[-1][2] + 1)):
+            return None
+        blocks.append(block)
+        begin = end
+    return unit, {name: np.concatenate([values[name] for *_, values in blocks]) for name, count in counts.items()
+                  if count}
+
+
+def _block_values(lines: list[str], counts: dict[str, int]) -> tuple[list[str], int, int, dict[str, np.ndarray]] | None:
+    """The frames in ``lines`` (starting with a frame line) when they all list the same bones
+    in the same order: (that bone order, first and last frame number, bone -> (T, n) values),
+    else ``None``."""
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip().isdigit()), len(lines))
+    layout = [line.split(None, 1)[0] if line.strip() else "" for line in lines[1:end]]
     stride = len(layout) + 1
     needed = {name for name, count in counts.items() if count}
-    if (unit is None or len(body) % stride or len(set(layout)) != len(layout) or not set(layout) <= set(counts)
+    if (len(lines) % stride or len(set(layout)) != len(layout) or not set(layout) <= set(counts)
             or not needed <= set(layout)):
         return None
-    numbers = body[::stride]
+    numbers = lines[::stride]
     if not all(n.strip().isdigit() for n in numbers):
         return None
     try:
@@ -207,11 +230,11 @@ def _regular_values(text: str, counts: dict[str, int]) -> tuple[str, dict[str, n
         return None
     values = {}
     for position, name in enumerate(layout, 1):
-        table = _bone_table(body[position::stride], name, counts[name])
+        table = _bone_table(lines[position::stride], name, counts[name])
         if table is None:
             return None
         values[name] = table
-    return unit, {name: values[name] for name, count in counts.items() if count}
+    return layout, int(frame_numbers[0]), int(frame_numbers[-1]), values
 
 
 def _bone_table(rows: list[str], name: str, count: int) -> np.ndarray | None:
@@ -275,7 +298,10 @@ def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple
         if columns:
             angles[:, j, 3 - len(columns):] = values[name][:, columns] * degrees
     frames = rotmat_to_quaternion(torch.as_tensor(skeleton.axes)).numpy()  # C of each joint: C · R · Cᵀ
-    quats = conjugate_by(channels_to_quaternion(angles, orders), frames)
+    quats = np.empty(angles.shape[:-1] + (4,))
+    for start in range(0, len(angles), CHUNK_FRAMES):  # bounded temporaries: memory flat in the clip's length
+        part = slice(start, start + CHUNK_FRAMES)
+        quats[part] = conjugate_by(channels_to_quaternion(angles[part], orders), frames)
     translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
     return canonical_hemisphere(torch.as_tensor(quats)).numpy(), translation
 

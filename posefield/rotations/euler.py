@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
-from posefield.rotations.quaternion import quaternion_to_rotmat, rotmat_to_quaternion
+from posefield.rotations.quaternion import rotmat_to_quaternion
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}  # an axis letter's column in a frame
+CHUNK_FRAMES = 8192  # frames of a joint group converted together by :func:`joint_channels`
 
 
 def rotation_order(channels: tuple[str, ...] | list[str]) -> str:
@@ -195,7 +196,8 @@ def quaternion_to_channels(q: np.ndarray, order: str, reference: np.ndarray | No
 
 
 def joint_channels(q: np.ndarray, orders: list[str]) -> list[np.ndarray]:
-    """:func:`quaternion_to_channels` of each joint's rotations, joints sharing an order in one batch.
+    """:func:`quaternion_to_channels` of each joint's rotations, joints sharing an order in one batch
+    and the frames in pieces of :data:`CHUNK_FRAMES` (memory flat in the clip's length).
 
     Args:
         q: (T, J, 4) unit quaternions (xyzw, either sign).
@@ -206,7 +208,11 @@ def joint_channels(q: np.ndarray, orders: list[str]) -> list[np.ndarray]:
     out: list[np.ndarray] = [np.zeros((q.shape[0], 0))] * len(orders)
     for order in set(orders):
         group = [j for j, o in enumerate(orders) if o == order]
-        angles = quaternion_to_channels(q[:, group], order)
+        pieces, reference = [], None
+        for start in range(0, len(q), CHUNK_FRAMES):  # each piece continues the last: the same curves
+            pieces.append(quaternion_to_channels(q[start:start + CHUNK_FRAMES, group], order, reference))
+            reference = pieces[-1][-1]
+        angles = np.concatenate(pieces) if pieces else np.zeros((0, len(group), len(order)))
         for i, j in enumerate(group):
             out[j] = angles[:, i]
     return out

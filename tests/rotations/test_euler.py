@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from posefield.rotations import channels_to_rotmat, random_unit_quaternions, rotmat_to_channels
-from posefield.rotations.euler import (_reached, channels_to_quaternion, conjugate_by, quaternion_to_channels,
-                                       quaternion_to_euler)
+from posefield.rotations import euler
+from posefield.rotations.euler import (_reached, channels_to_quaternion, conjugate_by, joint_channels,
+                                       quaternion_to_channels, quaternion_to_euler)
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
 
 FULL_ORDERS = ["".join(p) for p in itertools.permutations("XYZ")]
@@ -177,3 +178,14 @@ def test_batched_curves_match_one_at_a_time(order):
         batched = quaternion_to_channels(q, order, ref)
         for j in range(4):
             np.testing.assert_array_equal(batched[:, j], quaternion_to_channels(q[:, j], order, None if ref is None else ref[j]))
+
+
+def test_joint_channels_in_pieces_continue_each_curve(monkeypatch):
+    rng = np.random.default_rng(10)
+    curves = np.cumsum(rng.normal(0.0, 40.0, (300, 3, 3)), axis=0)
+    q = channels_to_quaternion(curves, ["XZY", "ZYX", "YXZ"])
+    orders = ["ZXY", "ZXY", "X"]
+    whole = joint_channels(q, orders)
+    monkeypatch.setattr(euler, "CHUNK_FRAMES", 7)
+    for one, pieces in zip(whole, joint_channels(q, orders)):
+        np.testing.assert_allclose(pieces, one, rtol=0, atol=1e-9)
