@@ -32,7 +32,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import roma
 import torch
 
 from posefield.errors import MotionFormatError
@@ -212,6 +211,8 @@ def camera_view(motion: Motion, depth: float = ViewSettings.depth, yaw_deg: floa
     """The motion seen by a camera ``depth`` metres in front of its mean position, turned by
     ``yaw_deg`` about the vertical, in camera coordinates (y down, z forward); ``motion`` has Y
     up (ASF/AMC and BVH)."""
+    import roma  # imports torch._dynamo (seconds): only where needed
+
     turn = roma.rotvec_to_unitquat(torch.tensor([0.0, np.radians(yaw_deg), 0.0], dtype=torch.float64))
     to_camera = roma.quat_product(torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64), turn)
     rotations = motion.rotations.copy()

@@ -11,22 +11,28 @@ comments), and reads it back; a file without that line runs at 120 fps (the CMU 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from posefield.errors import MotionFormatError
-from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, euler_rotmats, format_asf, length_scale,
+from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, format_asf, length_scale,
                               read_asf, read_text, skeleton_from_description)
 from posefield.io.atomic import atomic_open
+from posefield.io.fixed_point import fixed_point_text
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
-from posefield.rotations import canonical_hemisphere, rotmat_to_channels, rotmat_to_quaternion
+from posefield.rotations import canonical_hemisphere, rotmat_to_quaternion
+from posefield.rotations.euler import channels_to_quaternion, conjugate_by, joint_channels
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
 FPS_COMMENT = "posefield fps"  # header comment "# posefield fps 30": the rate of an AMC posefield wrote
+CHUNK_FRAMES = 8192  # frames whose rotations are converted together
+BLOCK_CHARS = 1 << 22  # characters of frames parsed together (about 8,000 CMU frames): bounds the line lists
+_FRAME_LINE = re.compile(r"^[ \t]*\d+[ \t]*$", re.MULTILINE)  # a frame number alone on its line
 
 
 # ----------------------------------------------------------------------------- layout
@@ -174,27 +180,46 @@ def _header_unit(lines: list[str]) -> str | None:
 def _regular_values(text: str, counts: dict[str, int]) -> tuple[str, dict[str, np.ndarray]] | None:
     """Whole-file parse of a well-formed AMC whose frames all list the same bones in the same
     order (what exporters write): the lines of one bone are every (1 + bones)-th line, and
-    their tokens convert to numbers in one numpy call. ``None`` when the file is not of that
-    form (comments after the header, blank lines, a missing or repeated bone, a bad value …): the line-by-line
-    reader then finds and names the problem.
+    their numbers convert in one numpy call per bone and block of about :data:`BLOCK_CHARS`
+    characters (cut at frame lines, so memory stays flat in the clip's length). ``None`` when the
+    file is not of that form (comments after the header, blank lines, a missing or repeated
+    bone, a bad value …): the line-by-line reader then finds and names the problem.
 
     Returns:
         as :func:`amc_values`.
     """
-    lines = text.rstrip("\n").split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip().isdigit()), None)
-    if start is None or text.find("#", sum(len(line) + 1 for line in lines[:start])) >= 0:
+    first = _FRAME_LINE.search(text)
+    if first is None or text.find("#", first.start()) >= 0:
         return None
-    unit = _header_unit([line.split("#", 1)[0] for line in lines[:start]])
-    end = next((i for i, line in enumerate(lines[start + 1:], start + 1) if line.strip().isdigit()), len(lines))
-    layout = [line.split(None, 1)[0] if line.strip() else "" for line in lines[start + 1:end]]
-    body = lines[start:]
+    unit = _header_unit([line.split("#", 1)[0] for line in text[:first.start()].split("\n")])
+    if unit is None:
+        return None
+    blocks = []
+    begin = first.start()
+    while begin < len(text):
+        cut = _FRAME_LINE.search(text, begin + BLOCK_CHARS) if begin + BLOCK_CHARS < len(text) else None
+        end = cut.start() if cut else len(text)
+        block = _block_values(text[begin:end].rstrip("\n").split("\n"), counts)
+        if block is None or (blocks and (block[0] != blocks[-1][0] or block[1] != blocks[-1][2] + 1)):
+            return None
+        blocks.append(block)
+        begin = end
+    return unit, {name: np.concatenate([values[name] for *_, values in blocks]) for name, count in counts.items()
+                  if count}
+
+
+def _block_values(lines: list[str], counts: dict[str, int]) -> tuple[list[str], int, int, dict[str, np.ndarray]] | None:
+    """The frames in ``lines`` (starting with a frame line) when they all list the same bones
+    in the same order: (that bone order, first and last frame number, bone -> (T, n) values),
+    else ``None``."""
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip().isdigit()), len(lines))
+    layout = [line.split(None, 1)[0] if line.strip() else "" for line in lines[1:end]]
     stride = len(layout) + 1
     needed = {name for name, count in counts.items() if count}
-    if (unit is None or len(body) % stride or len(set(layout)) != len(layout) or not set(layout) <= set(counts)
+    if (len(lines) % stride or len(set(layout)) != len(layout) or not set(layout) <= set(counts)
             or not needed <= set(layout)):
         return None
-    numbers = body[::stride]
+    numbers = lines[::stride]
     if not all(n.strip().isdigit() for n in numbers):
         return None
     try:
@@ -203,23 +228,34 @@ def _regular_values(text: str, counts: dict[str, int]) -> tuple[str, dict[str, n
         return None
     if not (np.diff(frame_numbers) == 1).all():
         return None
-    frames = len(numbers)
     values = {}
     for position, name in enumerate(layout, 1):
-        tokens = "\n".join(body[position::stride]).split()
-        width = counts[name] + 1
-        if len(tokens) != frames * width or tokens[::width] != [name] * frames:
+        table = _bone_table(lines[position::stride], name, counts[name])
+        if table is None:
             return None
-        del tokens[::width]
-        try:
-            flat = np.array(tokens, dtype=np.float64)
-        except ValueError:
-            return None
-        if not np.isfinite(flat).all():
-            return None
-        if counts[name]:
-            values[name] = flat.reshape(frames, counts[name])
-    return unit, {name: values[name] for name, count in counts.items() if count}
+        values[name] = table
+    return layout, int(frame_numbers[0]), int(frame_numbers[-1]), values
+
+
+def _bone_table(rows: list[str], name: str, count: int) -> np.ndarray | None:
+    """(T, count) values of the T lines ``rows`` of bone ``name``, when each is the name and
+    ``count`` finite numbers separated by single spaces (what exporters write), else ``None``.
+
+    The checks are whole-block string counts (every line starts with the name and has
+    ``count`` spaces) and numpy's C text reader converts the numbers.
+    """
+    joined = "\n".join(rows)
+    prefix = f"{name} " if count else name
+    if (not joined.startswith(prefix) or joined.count("\n" + prefix) != len(rows) - 1
+            or joined.count(" ") != count * len(rows)):
+        return None
+    if not count:
+        return np.zeros((len(rows), 0)) if len(joined) == len(rows) * (len(name) + 1) - 1 else None
+    try:  # with exactly `count` spaces per line, a line has count + 1 fields, all read or refused
+        table = np.loadtxt(rows, delimiter=" ", usecols=range(1, count + 1), comments=None, ndmin=2)
+    except ValueError:
+        return None
+    return table if np.isfinite(table).all() else None
 
 
 def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -> tuple[str, dict[str, np.ndarray]]:
@@ -261,10 +297,13 @@ def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple
         orders.append("".join(a for a in "ZYX" if a not in order) + order)
         if columns:
             angles[:, j, 3 - len(columns):] = values[name][:, columns] * degrees
-    rotmats = skeleton.axes @ euler_rotmats(angles, orders) @ skeleton.axes.swapaxes(-1, -2)
+    frames = rotmat_to_quaternion(torch.as_tensor(skeleton.axes)).numpy()  # C of each joint: C · R · Cᵀ
+    quats = np.empty(angles.shape[:-1] + (4,))
+    for start in range(0, len(angles), CHUNK_FRAMES):  # bounded temporaries: memory flat in the clip's length
+        part = slice(start, start + CHUNK_FRAMES)
+        quats[part] = conjugate_by(channels_to_quaternion(angles[part], orders), frames)
     translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
-    quats = canonical_hemisphere(rotmat_to_quaternion(torch.as_tensor(rotmats)))
-    return quats.numpy(), translation
+    return canonical_hemisphere(torch.as_tensor(quats)).numpy(), translation
 
 
 def header_fps(path: Path) -> float | None:
@@ -321,16 +360,16 @@ def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
     """Bone -> (T, n) AMC values in file order (degrees; root translation in raw length
     units), Euler branches chosen for continuity."""
     target = skeleton_from_description(description)
-    rotmats = motion.rotmats()
     counts = _value_counts(description)
-    out = {}
-    for j, name in enumerate(target.names):
-        if not counts[name]:
-            continue
-        order, columns = _rotation_columns(description, name)
-        out[name] = np.zeros((motion.num_frames, counts[name]))
-        source = 0 if name == ROOT else motion.skeleton.index(name)
-        out[name][:, columns] = rotmat_to_channels(rotmats[:, source], order, target.axes[j])
+    bones = [j for j, name in enumerate(target.names) if counts[name]]
+    names = [target.names[j] for j in bones]
+    sources = [0 if name == ROOT else motion.skeleton.index(name) for name in names]
+    frames = rotmat_to_quaternion(torch.as_tensor(target.axes[bones])).numpy()  # C of each bone: R = Cᵀ · L · C
+    local = conjugate_by(motion.rotations[:, sources], frames, inverse=True)  # (T, K, 4)
+    layouts = [_rotation_columns(description, name) for name in names]
+    out = {name: np.zeros((motion.num_frames, counts[name])) for name in names}
+    for name, (_, columns), angles in zip(names, layouts, joint_channels(local, [order for order, _ in layouts])):
+        out[name][:, columns] = angles
     out[ROOT][:, _translation_columns(description)] = motion.root_translation / length_scale(description)
     return out
 
@@ -339,14 +378,15 @@ def format_amc(values: dict[str, np.ndarray], fps: float) -> str:
     """AMC text (degrees, frames numbered from 1, the rate in a ``# posefield fps`` header
     comment) of bone -> (T, n) values at ``fps`` frames per second.
 
-    All frames go through one ``%`` with a per-frame pattern (C-level formatting of every value).
+    Numbers are ``%d`` (frames) and ``%.6f`` (values, rounded first: no ``-0.000000``), formatted
+    by numpy (:func:`posefield.io.fixed_point.fixed_point_text`).
     """
     frames = len(values[ROOT])
-    pattern = "%d\n" + "".join(name + " %.6f" * rows.shape[1] + "\n" for name, rows in values.items())
     table = np.concatenate([np.arange(1.0, frames + 1)[:, None], *values.values()], axis=1)
-    table[:, 1:] = np.round(table[:, 1:], 6) + 0.0  # no "-0.000000"
+    separators = [""] + [f"\n{name} " if k == 0 else " " for name, rows in values.items() for k in range(rows.shape[1])]
+    body = fixed_point_text(table, [0] + [6] * (table.shape[1] - 1), separators + ["\n"])
     return (f"# AMC file written by posefield\n# {FPS_COMMENT} {np.format_float_positional(fps, trim='-')}\n:FULLY-SPECIFIED\n:DEGREES\n"
-            f"{(pattern * frames) % tuple(table.ravel().tolist())}")
+            f"{body}")
 
 
 def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:

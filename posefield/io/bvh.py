@@ -42,15 +42,14 @@ import re
 from pathlib import Path
 
 import numpy as np
-import roma
 import torch
 
 from posefield.errors import MotionFormatError
 from posefield.io.atomic import atomic_open
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
-from posefield.rotations import canonical_hemisphere, channels_to_rotmat, rotmat_to_channels
-from posefield.rotations.euler import ROTATION_CHANNELS, rotation_order
+from posefield.rotations import canonical_hemisphere, quaternion_to_rotmat, rotmat_to_quaternion
+from posefield.rotations.euler import ROTATION_CHANNELS, channels_to_quaternion, joint_channels, rotation_order
 from posefield.skeleton import POSITION_CHANNELS, Skeleton
 
 KNOWN_CHANNELS = POSITION_CHANNELS + tuple(ROTATION_CHANNELS)
@@ -164,7 +163,7 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
     carrier = _static_root_carrier(path, header, values, offsets, unit)
     if carrier is not None:
         rest, moved = offsets[carrier].copy(), _joint_translation(header.channels, values, carrier, offsets[carrier])
-        turn = roma.unitquat_to_rotmat(torch.as_tensor(rotations[:1, 0])).numpy()[0]
+        turn = quaternion_to_rotmat(torch.as_tensor(rotations[0, 0])).numpy()
         meta["static_root"] = {"joint": header.names[carrier], "position": root_translation[0] * unit,
                                "rotation": rotations[0, 0].copy()}
         root_translation = root_translation[:1] + (moved - rest) @ turn.T
@@ -260,6 +259,9 @@ def _parse_channels(tokens: _Tokens) -> tuple[str, ...]:
 def _parse_frames(path: Path, lines: list[str], header: _Header) -> np.ndarray:
     """(Frames, C) channel values, one frame per line (blank lines are skipped)."""
     width = sum(len(c) for c in header.channels)
+    regular = _regular_frames(lines[header.data_start:], header.frames, width)
+    if regular is not None:
+        return regular
     rows = [line.split() for line in lines[header.data_start:]]
     filled = [i for i, row in enumerate(rows) if row]
 
@@ -287,6 +289,18 @@ def _parse_frames(path: Path, lines: list[str], header: _Header) -> np.ndarray:
         frame = int(np.argmin(finite))
         raise MotionFormatError(path, f"frame {frame} holds NaN or inf", line=line_of(frame))
     return values
+
+
+def _regular_frames(lines: list[str], frames: int, width: int) -> np.ndarray | None:
+    """(frames, width) values of frame lines of ``width`` finite numbers each, converted by
+    numpy's C text reader; ``None`` for anything else (then :func:`_parse_frames` names the problem)."""
+    if not frames:
+        return None
+    try:
+        values = np.loadtxt(lines, comments=None, ndmin=2)
+    except ValueError:
+        return None
+    return values if values.shape == (frames, width) and np.isfinite(values).all() else None
 
 
 def _all_numbers(tokens: list[str]) -> bool:
@@ -358,21 +372,18 @@ def _fold_bone_translations(path: Path, header: _Header, values: np.ndarray, off
 
 
 def _rotations(channels: list[tuple[str, ...]], values: np.ndarray) -> np.ndarray:
-    """(T, J, 4) local unit quaternions (xyzw, w >= 0) from the rotation channels.
-
-    Joints sharing a rotation order are converted in one batched call.
-    """
-    t, j = values.shape[0], len(channels)
-    rotmats = np.tile(np.eye(3), (t, j, 1, 1))
-    orders = [rotation_order(c) for c in channels]
+    """(T, J, 4) local unit quaternions (xyzw, w >= 0) from the rotation channels, all joints
+    in one batched conversion."""
+    angles = np.zeros((values.shape[0], len(channels), 3))
+    orders = []
     starts = _channel_starts(channels)
-    columns = [[starts[i] + k for k, c in enumerate(chs) if c in ROTATION_CHANNELS] for i, chs in enumerate(channels)]
-    for order in sorted(set(orders) - {""}):
-        joints = [i for i in range(j) if orders[i] == order]
-        angles = values[:, [columns[i] for i in joints]]  # (T, Jg, k)
-        rotmats[:, joints] = channels_to_rotmat(angles.reshape(-1, len(order)), order).reshape(t, len(joints), 3, 3)
-    quats = roma.rotmat_to_unitquat(torch.as_tensor(rotmats))
-    return canonical_hemisphere(quats).numpy()
+    for j, chs in enumerate(channels):
+        order = rotation_order(chs)
+        # Missing axes go in front with angle 0, which leaves the product unchanged.
+        orders.append("".join(a for a in "ZYX" if a not in order) + order)
+        columns = [starts[j] + k for k, c in enumerate(chs) if c in ROTATION_CHANNELS]
+        angles[:, j, 3 - len(columns):] = values[:, columns]
+    return canonical_hemisphere(torch.as_tensor(channels_to_quaternion(angles, orders))).numpy()
 
 
 # --- units -----------------------------------------------------------------------------------
@@ -446,14 +457,15 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
     unit = written_length_unit(skeleton)
     channels = [written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
     order = _depth_first(skeleton.parents)
-    rotmats, translations = _joint_motion(motion)
-    values = np.concatenate([_channel_values(rotmats[:, j], translations[j], channels[j], unit) for j in order], axis=1)
+    quats, translations = _joint_motion(motion)
+    angles = joint_channels(quats, [rotation_order(c) for c in channels])
+    values = np.concatenate([_channel_values(angles[j], translations[j], channels[j], unit) for j in order], axis=1)
     with atomic_open(path) as handle:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
         handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {np.format_float_positional(1.0 / motion.fps, trim='-')}\n")
         row = " ".join([NUMBER_FORMAT] * values.shape[1]) + "\n"
-        handle.writelines(row % tuple(frame) for frame in values.tolist())
+        handle.write((row * len(values)) % tuple(values.ravel().tolist()))  # C-level formatting of every value
     return [path]
 
 
@@ -486,38 +498,37 @@ def _depth_first(parents: tuple[int, ...]) -> list[int]:
 
 
 def _joint_motion(motion: Motion) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(T, J, 3, 3) local rotations and per joint (T, 3) translations (metres) to write.
+    """(T, J, 4) local rotations (unit quaternions) and per joint (T, 3) translations (metres) to write.
 
     Translations are the root's position and the other joints' offsets, except on a rig
     read with a static root (``skeleton.meta["static_root"]``): the root gets its stored
     pose back and its child the body's translation and any turn of the root.
     """
     skeleton = motion.skeleton
-    rotmats = motion.rotmats()
     translations = [motion.root_translation] + [np.tile(skeleton.offsets[j], (motion.num_frames, 1))
                                                 for j in range(1, skeleton.num_joints)]
     static = skeleton.meta.get("static_root")
     if static is None or static["joint"] not in skeleton.names:
-        return rotmats, translations
+        return motion.rotations, translations
     child = skeleton.names.index(static["joint"])
     if skeleton.parents[child] != 0:
-        return rotmats, translations
-    turn = roma.unitquat_to_rotmat(torch.as_tensor(np.asarray(static["rotation"], dtype=np.float64))).numpy()
+        return motion.rotations, translations
+    turn = quaternion_to_rotmat(torch.as_tensor(np.asarray(static["rotation"], dtype=np.float64))).numpy()
     position = np.asarray(static["position"], dtype=np.float64)
-    body = rotmats[:, 0]
+    body, own = quaternion_to_rotmat(torch.as_tensor(motion.rotations[:, [0, child]])).numpy().swapaxes(0, 1)
     translations[child] = (motion.root_translation + body @ skeleton.offsets[child] - position) @ turn
     translations[0] = np.tile(position, (motion.num_frames, 1))
-    rotmats[:, child] = turn.T @ body @ rotmats[:, child]
-    rotmats[:, 0] = turn
-    return rotmats, translations
+    quats = motion.rotations.copy()
+    quats[:, child] = rotmat_to_quaternion(torch.as_tensor(turn.T @ body @ own)).numpy()
+    quats[:, 0] = static["rotation"]
+    return quats, translations
 
 
-def _channel_values(rotmats: np.ndarray, translation: np.ndarray, channels: tuple[str, ...],
+def _channel_values(angles: np.ndarray, translation: np.ndarray, channels: tuple[str, ...],
                     unit: float) -> np.ndarray:
-    """(T, len(channels)) values of a joint with (T, 3, 3) rotations and (T, 3) translation (m):
-    angles in degrees, positions in file units."""
+    """(T, len(channels)) values of a joint with (T, k) angles of its rotation channels (degrees,
+    in their order) and (T, 3) translation (m): angles as given, positions in file units."""
     translation = translation / unit
-    angles = rotmat_to_channels(rotmats, rotation_order(channels))
     rotation_columns = [c for c in channels if c in ROTATION_CHANNELS]
     columns = [translation[:, POSITION_CHANNELS.index(c)] if c in POSITION_CHANNELS
                else angles[:, rotation_columns.index(c)] for c in channels]

@@ -16,13 +16,7 @@ import numpy as np
 import torch
 
 from posefield.errors import SkeletonMismatchError
-from posefield.fit.complete import AUTO_FLOOR, complete
-from posefield.fit.denoise import denoise
-from posefield.fit.fit2d import fit_keypoints
-from posefield.fit.interpolate import interpolate, pick_frame
-from posefield.fit.keypoints import ViewSettings, keypoint_points, load_keypoints, save_keypoints, view_keypoints
-from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
-from posefield.fit.sample import sample_poses
+from posefield.fit.keypoints import ViewSettings
 from posefield.io.files import motion_output, native_suffix, read_motion
 from posefield.io.formats import load_skeleton, save_motion
 from posefield.io.outputs import check_output, files_of
@@ -82,6 +76,8 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
                  log: Log | None = None, rig_map: Path | None = None, note: Log | None = None) -> list[Path]:
     """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
     ``log`` (if given) hears the input's estimated noise level, ``note`` of a rig mapping."""
+    from posefield.fit.denoise import denoise
+
     motion = read_motion(src, asf)
     target = motion_output(out, src.suffix, files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
@@ -105,6 +101,8 @@ def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: P
     keeping them above ``floor`` (see :func:`posefield.fit.complete.complete`); ``log`` (if
     given) hears where the floor of ``floor="auto"`` was put, ``note`` of a rig mapping. On a
     mapped rig the prior's joints standing for the missing ones (and those below) are filled in."""
+    from posefield.fit.complete import AUTO_FLOOR, complete
+
     motion = read_motion(src, asf)
     target = motion_output(out, src.suffix, files_of(motion))
     hidden = hidden_joints(motion.skeleton, missing)
@@ -123,6 +121,9 @@ def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: P
 
 def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -> list[Path]:
     """Fit ``skeleton`` (.asf or .bvh) to the keypoint file and write the motion to ``out``."""
+    from posefield.fit.fit2d import fit_keypoints
+    from posefield.fit.keypoints import load_keypoints
+
     rig = load_skeleton(skeleton)
     data = load_keypoints(keypoints)
     target = motion_output(out, native_suffix(rig), [keypoints, skeleton])
@@ -135,6 +136,8 @@ def keypoints_file(src: Path, out: Path, asf: Path | None = None, points: list[s
     """Film the (Y-up) motion in ``src`` as ``view`` says and write the keypoints of ``points``
     (default: every point of its rig) to the keypoint file ``out`` (.npz), e.g. to try
     ``regress`` or ``fit2d`` on a known motion."""
+    from posefield.fit.keypoints import keypoint_points, save_keypoints, view_keypoints
+
     motion = read_motion(src, asf)
     target = check_output(out, files_of(motion), (".npz",), "keypoint file")
     if points is not None:
@@ -189,6 +192,8 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
     its joints without a counterpart stay at rest. ``starts``: where Pose-NDF's projection starts
     (:data:`posefield.fit.sample.NDF_STARTS`)."""
     from posefield.data.neighbours import NearestPoses
+    from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
+    from posefield.fit.sample import sample_poses
 
     if skeleton is None:
         model = get_prior(prior)
@@ -219,6 +224,8 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
 def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str = "ndf", prior: str = "ndf",
                       frame_a: int = 0, frame_b: int = 0, asf: Path | None = None) -> list[Path]:
     """Interpolate from frame ``frame_a`` of ``a`` to frame ``frame_b`` of ``b`` and write ``out``."""
+    from posefield.fit.interpolate import interpolate, pick_frame
+
     first, last = read_motion(a, asf), read_motion(b, asf)
     target = motion_output(out, a.suffix, files_of(first) + files_of(last))
     model = get_prior("none" if method == "slerp" else prior, first.skeleton)

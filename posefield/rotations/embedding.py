@@ -6,8 +6,9 @@ squared weighted geodesic distance d² that agrees with it to second order for c
 """
 from __future__ import annotations
 
-import roma
 import torch
+
+from posefield.rotations.quaternion import quaternion_to_rotmat
 
 
 def pose_embedding(quats: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
@@ -19,7 +20,7 @@ def pose_embedding(quats: torch.Tensor, weights: torch.Tensor | None = None) -> 
     Returns:
         (N, 9K) float32 embedding.
     """
-    rot = roma.unitquat_to_rotmat(quats.float())  # (N, K, 3, 3)
+    rot = quaternion_to_rotmat(quats.float())  # (N, K, 3, 3)
     w = torch.ones(quats.shape[-2]) if weights is None else weights.float()
     scaled = rot * (w / 16.0).sqrt()[None, :, None, None]
     return scaled.flatten(start_dim=1).contiguous()  # flatten, not reshape(N, -1): N may be 0

@@ -1,4 +1,4 @@
-"""Euler channels <-> rotation matrices, for BVH-style channel lists.
+"""Euler channels <-> rotation matrices and quaternions, for BVH-style channel lists.
 
 A channel list such as ``("Zrotation", "Xrotation", "Yrotation")`` means
 R = Rz · Rx · Ry (intrinsic rotations in listed order), angles in degrees. A rotation
@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
-from posefield.rotations.quaternion import quaternion_to_rotmat, rotmat_to_quaternion
+from posefield.rotations.quaternion import rotmat_to_quaternion
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}  # an axis letter's column in a frame
+CHUNK_FRAMES = 8192  # frames of a joint group converted together by :func:`joint_channels`
 
 
 def rotation_order(channels: tuple[str, ...] | list[str]) -> str:
@@ -58,22 +59,90 @@ def _full_order(order: str) -> str:
     return missing + order
 
 
-def _closest_reachable(rot: np.ndarray, order: str) -> np.ndarray:
-    """(T, 3, 3) rotations -> the closest (T, 3, 3) products of rotations about the 1 or 2 axes of ``order``."""
-    q = rotmat_to_quaternion(torch.as_tensor(rot))
+def _closest_reachable(q: torch.Tensor, order: str) -> torch.Tensor:
+    """(..., 4) unit quaternions -> the closest (..., 4) products of rotations about the 1 or 2 axes of ``order``."""
     axes = torch.eye(3, dtype=q.dtype)[[AXIS_INDEX[a] for a in order]]
-    closest = closest_about_axis(q, axes[0]) if len(order) == 1 else closest_two_axis(q, axes[0], axes[1])
-    return quaternion_to_rotmat(closest).numpy()
+    return closest_about_axis(q, axes[0]) if len(order) == 1 else closest_two_axis(q, axes[0], axes[1])
+
+
+Components = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _product(a: Components, b: Components) -> Components:
+    """Hamilton product a ⊗ b of quaternions given as (x, y, z, w) component arrays (broadcast):
+    contiguous components keep numpy's elementwise loops fast, where slicing a last axis of 4 does not."""
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz)
+
+
+def _components(q: np.ndarray) -> Components:
+    """(..., 4) quaternions -> their (x, y, z, w) components, each (...) and contiguous."""
+    return tuple(np.ascontiguousarray(c) for c in np.moveaxis(np.asarray(q, dtype=np.float64), -1, 0))
+
+
+def conjugate_by(q: np.ndarray, frame: np.ndarray, inverse: bool = False) -> np.ndarray:
+    """c ⊗ q ⊗ c⁻¹ (``inverse``: c⁻¹ ⊗ q ⊗ c) for (..., 4) quaternions and (..., 4) unit frames
+    c (broadcast): the quaternion form of C · R · Cᵀ (Cᵀ · R · C)."""
+    c = _components(frame)
+    inverted = (-c[0], -c[1], -c[2], c[3])
+    first, second = (inverted, c) if inverse else (c, inverted)
+    return np.stack(_product(_product(first, _components(q)), second), axis=-1)
+
+
+def channels_to_quaternion(angles_deg: np.ndarray, orders: list[str]) -> np.ndarray:
+    """Unit quaternions of intrinsic Euler angles with a three-letter order per column:
+    q = q₁(a₁) ⊗ q₂(a₂) ⊗ q₃(a₃), the quaternion of :func:`channels_to_rotmat`'s product.
+
+    Args:
+        angles_deg: (..., K, 3) angles in degrees, column k in the order of ``orders[k]``.
+        orders: K intrinsic orders of three axes, e.g. ``"ZYX"``.
+    Returns:
+        (..., K, 4) float64 unit quaternions (xyzw, w of either sign).
+    """
+    half = np.radians(np.asarray(angles_deg, dtype=np.float64)) / 2
+    onehot = np.eye(3)[[[AXIS_INDEX[a] for a in order] for order in orders]].reshape(len(orders), 3, 3)
+    factors = []  # the rotation about one axis of each column, as components
+    for k in range(3):
+        sine = np.sin(half[..., k])
+        factors.append((sine * onehot[:, k, 0], sine * onehot[:, k, 1], sine * onehot[:, k, 2], np.cos(half[..., k])))
+    return np.stack(_product(_product(factors[0], factors[1]), factors[2]), axis=-1)
+
+
+def quaternion_to_euler(q: np.ndarray, order: str, epsilon: float = 1e-7) -> np.ndarray:
+    """Intrinsic Euler angles of a three-letter order with distinct axes (Tait–Bryan), each in
+    [-π, π], by the quaternion method of Bernardes & Viollet (2022) as in roma and scipy
+    (their ``unitquat_to_euler``, the same numbers without torch); at gimbal lock (middle
+    angle within ``epsilon`` of ±π/2) the last angle is 0.
+
+    Args:
+        q: (..., 4) quaternions (xyzw, either sign; any non-zero length: the method uses ratios).
+        order: intrinsic axis order such as ``"ZXY"`` (R = R_Z · R_X · R_Y).
+    Returns:
+        (..., 3) angles in radians, in the order of ``order``.
+    """
+    # The intrinsic order read backwards is the extrinsic one the method is written for.
+    i, j, k = (AXIS_INDEX[a] for a in order[::-1])
+    sign = (i - j) * (j - k) * (k - i) // 2  # +1 for an even permutation of x, y, z
+    w = q[..., 3]
+    a, b = w - q[..., j], q[..., i] + sign * q[..., k]
+    c, d = q[..., j] + w, sign * q[..., k] - q[..., i]
+    middle = 2 * np.arctan2(np.hypot(c, d), np.hypot(a, b))
+    half_sum, half_diff = np.arctan2(b, a), np.arctan2(d, c)
+    first, last = half_sum + half_diff, half_sum - half_diff
+    low, high = np.abs(middle) <= epsilon, np.abs(middle - np.pi) <= epsilon
+    last = np.where(low | high, 0.0, last)
+    first = np.where(low, 2 * half_sum, np.where(high, 2 * half_diff, first))
+    angles = np.stack([sign * first, middle - np.pi / 2, last], axis=-1)
+    return np.where(angles < -np.pi, angles + 2 * np.pi, np.where(angles > np.pi, angles - 2 * np.pi, angles))
 
 
 def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = None,
                        reference: np.ndarray | None = None) -> np.ndarray:
-    """Euler angles (degrees) reproducing ``rot``, choosing per frame the equivalent solution
-    (the two Euler branches and ±360° wraps) closest to the previous frame, which makes a
-    continuous channel curve and recovers the original values in round trips. Without a
-    reference the first frame takes the principal branch (middle angle within ±90°, the
-    usual decomposition of exporters). With fewer than three channels, a rotation they cannot
-    reach is first replaced by the closest one they can (:mod:`posefield.rotations.axis_sets`).
+    """Euler angles (degrees) reproducing ``rot``: :func:`quaternion_to_channels` of its quaternions.
 
     Args:
         rot: (T, 3, 3) rotation matrices.
@@ -84,33 +153,74 @@ def rotmat_to_channels(rot: np.ndarray, order: str, axis: np.ndarray | None = No
         (T, len(order)) float64 angles in degrees.
     """
     rot = np.asarray(rot, dtype=np.float64)
-    if not order:
-        return np.zeros((rot.shape[0], 0))
     if axis is not None:
         c = np.asarray(axis, dtype=np.float64)
         rot = c.T @ rot @ c
+    return quaternion_to_channels(rotmat_to_quaternion(torch.as_tensor(rot)).numpy(), order, reference)
+
+
+def quaternion_to_channels(q: np.ndarray, order: str, reference: np.ndarray | None = None) -> np.ndarray:
+    """Euler angles (degrees) reproducing the rotations ``q``, choosing per frame the equivalent
+    solution (the two Euler branches and ±360° wraps) closest to the previous frame, which makes
+    a continuous channel curve and recovers the original values in round trips. Without a
+    reference the first frame takes the principal branch (middle angle within ±90°, the
+    usual decomposition of exporters). With fewer than three channels, a rotation they cannot
+    reach is first replaced by the closest one they can (:mod:`posefield.rotations.axis_sets`).
+
+    Args:
+        q: (T, ..., 4) unit quaternions (xyzw, either sign): T frames of any number of
+            rotations, each its own curve over the frames (the joints of a rig that share ``order``).
+        order: intrinsic axis order (1 to 3 letters; empty gives a (T, ..., 0) array).
+        reference: optional (..., len(order)) angles the first frame should be close to.
+    Returns:
+        (T, ..., len(order)) float64 angles in degrees.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    if not order:
+        return np.zeros(q.shape[:-1] + (0,))
     full = _full_order(order)
     if len(order) < 3:
-        rot = _closest_reachable(rot, order)
-    import roma  # imports torch._dynamo (seconds): only where needed
-
-    angles = roma.rotmat_to_euler(full, torch.as_tensor(rot), degrees=True).numpy()
+        q = _closest_reachable(torch.as_tensor(q), order).numpy()
+    angles = np.degrees(quaternion_to_euler(q, full))
     keep = len(full) - len(order)
     # The other Euler branch of a proper (Tait-Bryan) decomposition: (a+180, 180-b, c+180).
-    branch_b = np.stack([angles[:, 0] + 180.0, 180.0 - angles[:, 1], angles[:, 2] + 180.0], axis=1)
-    candidates = np.stack([angles, branch_b], axis=1)[:, :, keep:]  # (T, 2, n)
-    penalty = np.zeros(candidates.shape[:2])  # inf rules a branch out
+    branch_b = np.stack([angles[..., 0] + 180.0, 180.0 - angles[..., 1], angles[..., 2] + 180.0], axis=-1)
+    both = np.stack([angles, branch_b], axis=-2)  # (T, ..., 2, 3)
+    candidates = both[..., keep:]  # (T, ..., 2, n)
+    penalty = np.zeros(candidates.shape[:-1])  # inf rules a branch out
     if keep:  # partial orders: only the branch whose dropped angles vanish is exact
-        dropped = np.stack([angles, branch_b], axis=1)[:, :, :keep]
-        dropped = (dropped + 180.0) % 360.0 - 180.0
-        exact = np.abs(dropped).max(axis=2) < 1e-6
-        penalty[~(exact | ~exact.any(axis=1)[:, None])] = np.inf
+        dropped = (both[..., :keep] + 180.0) % 360.0 - 180.0
+        exact = np.abs(dropped).max(axis=-1) < 1e-6
+        penalty[~(exact | ~exact.any(axis=-1, keepdims=True))] = np.inf
     return _continuous(candidates, penalty, reference)
+
+
+def joint_channels(q: np.ndarray, orders: list[str]) -> list[np.ndarray]:
+    """:func:`quaternion_to_channels` of each joint's rotations, joints sharing an order in one batch
+    and the frames in pieces of :data:`CHUNK_FRAMES` (memory flat in the clip's length).
+
+    Args:
+        q: (T, J, 4) unit quaternions (xyzw, either sign).
+        orders: J intrinsic axis orders (0 to 3 letters).
+    Returns:
+        J arrays (T, len(orders[j])) of angles in degrees.
+    """
+    out: list[np.ndarray] = [np.zeros((q.shape[0], 0))] * len(orders)
+    for order in set(orders):
+        group = [j for j, o in enumerate(orders) if o == order]
+        pieces, reference = [], None
+        for start in range(0, len(q), CHUNK_FRAMES):  # each piece continues the last: the same curves
+            pieces.append(quaternion_to_channels(q[start:start + CHUNK_FRAMES, group], order, reference))
+            reference = pieces[-1][-1]
+        angles = np.concatenate(pieces) if pieces else np.zeros((0, len(group), len(order)))
+        for i, j in enumerate(group):
+            out[j] = angles[:, i]
+    return out
 
 
 def _wrap_count(angles: np.ndarray) -> np.ndarray:
     """Whole turns (360°) nearest to ``angles`` (degrees), as floats."""
-    return np.round(angles / 360.0)
+    return np.rint(angles / 360.0)
 
 
 def _continuous(candidates: np.ndarray, penalty: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
@@ -121,30 +231,50 @@ def _continuous(candidates: np.ndarray, penalty: np.ndarray, reference: np.ndarr
     one cheap pass, and the turns to add are a cumulative sum.
 
     Args:
-        candidates: (T, 2, n) the two Euler branches' angles (degrees) per frame.
-        penalty: (T, 2) added cost (``inf`` rules a branch out).
-        reference: optional (n,) angles the first frame should be close to; without it the
+        candidates: (T, ..., 2, n) the two Euler branches' angles (degrees) per frame, for
+            any number of independent curves.
+        penalty: (T, ..., 2) added cost (``inf`` rules a branch out).
+        reference: optional (..., n) angles the first frame should be close to; without it the
             first frame takes branch 0 unless ruled out, within ±180°.
     Returns:
-        (T, n) angles in degrees.
+        (T, ..., n) angles in degrees.
     """
     first = candidates[0]
     if reference is None:
-        choice0 = int(penalty[0, 0] > 0)
-        turns0 = _wrap_count(first[choice0])
+        choice0 = (penalty[0, ..., 0] > 0).astype(np.int64)
     else:
-        reference = np.asarray(reference, dtype=np.float64)
+        reference = np.asarray(reference, dtype=np.float64)[..., None, :]
         wrapped = first - 360.0 * _wrap_count(first - reference)
-        choice0 = int(np.argmin(np.abs(wrapped - reference).sum(axis=1) + penalty[0]))
-        turns0 = _wrap_count(first[choice0] - reference)
-    # step[t - 1, j, k]: from branch j at frame t - 1 to branch k at frame t
-    step = candidates[1:, None, :, :] - candidates[:-1, :, None, :]
-    cost = np.abs(step - 360.0 * _wrap_count(step)).sum(axis=-1) + penalty[1:, None, :]
-    after = np.argmin(cost, axis=-1).tolist()  # (T - 1, 2): the next branch after each branch
-    choices = [choice0]
-    for nxt in after:
-        choices.append(nxt[choices[-1]])
-    frames = np.arange(len(candidates))
-    chosen = candidates[frames, choices]
+        choice0 = np.argmin(np.abs(wrapped - reference).sum(axis=-1) + penalty[0], axis=-1)
+    start = np.take_along_axis(first, choice0[..., None, None], axis=-2)[..., 0, :]
+    turns0 = _wrap_count(start if reference is None else start - reference[..., 0, :])
+    # step[t - 1, ..., j, k]: from branch j at frame t - 1 to branch k at frame t
+    step = candidates[1:, ..., None, :, :] - candidates[:-1, ..., :, None, :]
+    cost = np.abs(step - 360.0 * _wrap_count(step)).sum(axis=-1) + penalty[1:, ..., None, :]
+    after = np.argmin(cost, axis=-1)  # (T - 1, ..., 2): the next branch after each branch
+    later = np.take_along_axis(_reached(after), choice0[None, ..., None], axis=-1)[..., 0]
+    choices = np.concatenate([choice0[None], later])  # (T, ...)
+    chosen = np.take_along_axis(candidates, choices[..., None, None], axis=-2)[..., 0, :]
     turns = np.cumsum(np.concatenate([turns0[None], _wrap_count(np.diff(chosen, axis=0))]), axis=0)
     return chosen - 360.0 * turns
+
+
+def _reached(after: np.ndarray) -> np.ndarray:
+    """Where a two-state chain is after each step, from either start state.
+
+    Args:
+        after: (N, ..., 2) int, ``after[t, ..., s]``: the state after step t from state s
+            (independent chains along the middle dimensions).
+    Returns:
+        (N, ..., 2) int, entry [t, ..., s]: the state after steps 0..t starting in state s.
+        The maps are composed by doubling (log₂ N array steps instead of a loop over N).
+    """
+    from0, from1 = after[..., 0].astype(bool), after[..., 1].astype(bool)  # the map, as its two values
+    span = 1
+    while span < len(from0):
+        # (later ∘ earlier)(s) = later(earlier(s)): pick the later map's value at the earlier one's
+        earlier0, earlier1 = from0[:-span], from1[:-span]
+        later0, later1 = from0[span:], from1[span:]
+        from0[span:], from1[span:] = np.where(earlier0, later1, later0), np.where(earlier1, later1, later0)
+        span *= 2
+    return np.stack([from0, from1], axis=-1).astype(np.int64)

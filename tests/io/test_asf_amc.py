@@ -313,13 +313,17 @@ def test_amc_cut_off_mid_word_says_truncated(tmp_path):
 
 
 @pytest.mark.parametrize("clip", CLIPS)
-def test_whole_file_parse_matches_the_line_by_line_reader(tmp_path, monkeypatch, clip):
-    """Regular files take the whole-file parse; one frame listing its bones in another order
-    sends the file to the line-by-line reader: both give the same values."""
+@pytest.mark.parametrize("block_chars", [amc_module.BLOCK_CHARS, 700])
+@pytest.mark.parametrize("swapped", ["first", "last"])
+def test_whole_file_parse_matches_the_line_by_line_reader(tmp_path, monkeypatch, clip, block_chars, swapped):
+    """Regular files take the whole-file parse (in one block, or in blocks of a few frames);
+    one frame listing its bones in another order sends the file to the line-by-line reader:
+    both give the same values."""
+    monkeypatch.setattr(amc_module, "BLOCK_CHARS", block_chars)
     description = read_asf(amc_module.asf_candidates(clip)[-1]).meta["asf"]
-    lines = read_text(clip).split("\n")
-    first = next(i for i, line in enumerate(lines) if line.strip().isdigit())
-    lines[first + 1:first + 3] = lines[first + 2:first + 0:-1]  # swap two bone lines of frame 1
+    lines = read_text(clip).rstrip("\n").split("\n")
+    frame = [i for i, line in enumerate(lines) if line.strip().isdigit()][0 if swapped == "first" else -1]
+    lines[frame + 1:frame + 3] = lines[frame + 2:frame + 0:-1]  # swap two bone lines of that frame
     irregular = tmp_path / clip.name
     irregular.write_text("\n".join(lines))
     assert amc_module._regular_values(read_text(clip), amc_module._value_counts(description)) is not None

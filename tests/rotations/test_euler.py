@@ -11,6 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from posefield.rotations import channels_to_rotmat, random_unit_quaternions, rotmat_to_channels
+from posefield.rotations import euler
+from posefield.rotations.euler import (_reached, channels_to_quaternion, conjugate_by, joint_channels,
+                                       quaternion_to_channels, quaternion_to_euler)
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
 
 FULL_ORDERS = ["".join(p) for p in itertools.permutations("XYZ")]
@@ -118,5 +121,71 @@ def test_batched_branch_choice_matches_the_frame_by_frame_rule(order):
     curve = np.cumsum(rng.normal(0.0, 40.0, (300, 3)), axis=0)  # large steps: branch switches and wraps
     rot = channels_to_rotmat(curve, order)
     for reference in (None, curve[0] + 7.0):
-        np.testing.assert_array_equal(rotmat_to_channels(rot, order, reference=reference),
-                                      _frame_by_frame(rot, order, reference))
+        np.testing.assert_allclose(rotmat_to_channels(rot, order, reference=reference),
+                                   _frame_by_frame(rot, order, reference), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("order", FULL_ORDERS)
+def test_numpy_decomposition_matches_roma(order):
+    """The numpy Euler decomposition gives roma's angles, gimbal-locked rotations included."""
+    g = torch.Generator().manual_seed(11)
+    q = random_unit_quaternions((500,), g, torch.float64)
+    locked = torch.as_tensor(channels_to_quaternion(np.array([[[30.0, s * 90.0, 0.0]] for s in (-1, 1)]), [order]))
+    q = torch.cat([q, -q[:50], locked[:, 0]])
+    np.testing.assert_allclose(quaternion_to_euler(q.numpy(), order), roma.unitquat_to_euler(order, q).numpy(),
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("order", FULL_ORDERS)
+def test_channel_quaternions_match_the_matrices(order):
+    rng = np.random.default_rng(4)
+    angles = rng.uniform(-400, 400, (200, 2, 3))
+    q = channels_to_quaternion(angles, [order, "ZYX"])
+    np.testing.assert_allclose(np.linalg.norm(q, axis=-1), 1.0, atol=1e-12)
+    for k, o in enumerate((order, "ZYX")):
+        np.testing.assert_allclose(roma.unitquat_to_rotmat(torch.as_tensor(q[:, k])).numpy(),
+                                   channels_to_rotmat(angles[:, k], o), atol=1e-12)
+
+
+def test_conjugation_is_the_axis_frame():
+    rng = np.random.default_rng(6)
+    q = channels_to_quaternion(rng.uniform(-180, 180, (50, 1, 3)), ["XYZ"])[:, 0]
+    frame = channels_to_quaternion(rng.uniform(-180, 180, (1, 3)), ["ZXY"])[0]
+    c, rot = roma.unitquat_to_rotmat(torch.as_tensor(frame)).numpy(), roma.unitquat_to_rotmat(torch.as_tensor(q)).numpy()
+    for inverse, expected in ((False, c @ rot @ c.T), (True, c.T @ rot @ c)):
+        np.testing.assert_allclose(roma.unitquat_to_rotmat(torch.as_tensor(conjugate_by(q, frame, inverse))).numpy(),
+                                   expected, atol=1e-12)
+
+
+def test_chain_states_match_a_loop():
+    after = np.random.default_rng(8).integers(0, 2, (1000, 2))
+    for start in (0, 1):
+        state, expected = start, []
+        for step in after:
+            state = step[state]
+            expected.append(state)
+        np.testing.assert_array_equal(_reached(after)[:, start], expected)
+
+
+@pytest.mark.parametrize("order", ["ZXY", "YX", "Z"])
+def test_batched_curves_match_one_at_a_time(order):
+    """Rotations of several joints converted in one call give each joint's own curve."""
+    rng = np.random.default_rng(9)
+    curves = np.cumsum(rng.normal(0.0, 40.0, (200, 4, 3)), axis=0)
+    q = channels_to_quaternion(curves, ["XZY", "ZYX", "YXZ", "XYZ"])
+    reference = rng.uniform(-90, 90, (4, len(order)))
+    for ref in (None, reference):
+        batched = quaternion_to_channels(q, order, ref)
+        for j in range(4):
+            np.testing.assert_array_equal(batched[:, j], quaternion_to_channels(q[:, j], order, None if ref is None else ref[j]))
+
+
+def test_joint_channels_in_pieces_continue_each_curve(monkeypatch):
+    rng = np.random.default_rng(10)
+    curves = np.cumsum(rng.normal(0.0, 40.0, (300, 3, 3)), axis=0)
+    q = channels_to_quaternion(curves, ["XZY", "ZYX", "YXZ"])
+    orders = ["ZXY", "ZXY", "X"]
+    whole = joint_channels(q, orders)
+    monkeypatch.setattr(euler, "CHUNK_FRAMES", 7)
+    for one, pieces in zip(whole, joint_channels(q, orders)):
+        np.testing.assert_allclose(pieces, one, rtol=0, atol=1e-9)
