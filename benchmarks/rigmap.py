@@ -174,7 +174,7 @@ class Scores:
 def score_as_cli(spec: str, motion: Motion) -> np.ndarray:
     """``posefield score --prior spec`` of one file."""
     prior, mapped = choose_prior(spec, motion)
-    return score_motion(mapped.to_prior(motion) if mapped else motion, prior)
+    return score_motion(mapped.to_prior(motion, reachable=True) if mapped else motion, prior)
 
 
 def denoise_as_cli(spec: str, motion: Motion) -> Motion:
