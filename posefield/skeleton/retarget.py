@@ -115,8 +115,9 @@ class RigMap:
 
 
 def match_rigs(target: Skeleton, source: Skeleton, overrides: dict[str, str | None] | None = None) -> RigMap:
-    """Pair the landmarks both rigs have (the spine's by place, :func:`_spine_pairs`), then apply ``overrides`` (target joint name -> source
-    joint name, ``None`` to unpair it); offsets are identity until :func:`calibrate`.
+    """Pair the landmarks both rigs have (the spine's by place, :func:`_spine_pairs`), then apply
+    ``overrides`` (target joint name -> source joint name, ``None`` to unpair it); offsets are
+    identity until :func:`calibrate`.
 
     Raises:
         SkeletonMismatchError: an override names a joint the rig lacks, or the rigs share no
