@@ -12,6 +12,8 @@ Two sets of clips no prior saw, each scored and denoised as the CLI does it (``s
   channels on every joint and a static ``root`` under which ``pelvis`` carries the body's
   translation; read back with ``read_bvh``. Priors: ``cmu-asf`` through the mapping, and for
   reference ``cmu-asf`` on the original ASF clips.
+  The same with two spine joints (``spine_02`` dropped, as on rigs with an abdomen and a
+  chest), so that CMU's ``upperback`` has no partner.
 * **DAZ BVH**: ``indian_13``, ``salsa_05``, ``salsa_20`` (held out of the DAZ prior) through
   the ``cmu-asf`` prior (mapping) and the ``daz-bvh`` prior (native).
 
@@ -61,6 +63,8 @@ GAME = [("root", None, None), ("pelvis", "root", "root"), ("spine_01", "pelvis",
         (f"lowerarm_{s}", f"upperarm_{s}", f"{side}radius"), (f"hand_{s}", f"lowerarm_{s}", f"{side}hand"),
         (f"thigh_{s}", "pelvis", f"{side}femur"), (f"calf_{s}", f"thigh_{s}", f"{side}tibia"),
         (f"foot_{s}", f"calf_{s}", f"{side}foot"))]
+# the same rig with two spine joints (like DAZ's abdomen and chest): CMU's upperback has no partner
+GAME_TWO_SPINE = [(n, "spine_01" if p == "spine_02" else p, c) for n, p, c in GAME if n != "spine_02"]
 MIXAMO = [("mixamorig:Hips", None, "root"), ("mixamorig:Spine", "mixamorig:Hips", "lowerback"),
           ("mixamorig:Spine1", "mixamorig:Spine", "upperback"), ("mixamorig:Spine2", "mixamorig:Spine1", "thorax"),
           ("mixamorig:Neck", "mixamorig:Spine2", "lowerneck"), ("mixamorig:Head", "mixamorig:Neck", "head")] + [
@@ -174,7 +178,7 @@ class Scores:
 def score_as_cli(spec: str, motion: Motion) -> np.ndarray:
     """``posefield score --prior spec`` of one file."""
     prior, mapped = choose_prior(spec, motion)
-    return score_motion(mapped.to_prior(motion) if mapped else motion, prior)
+    return score_motion(mapped.to_prior(motion, reachable=True) if mapped else motion, prior)
 
 
 def denoise_as_cli(spec: str, motion: Motion) -> Motion:
@@ -229,6 +233,9 @@ def run(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         game = {name: as_file(build_rig(clip, GAME, "stick", rng), Path(tmp), name) for name, clip in cmu.items()}
         auc_game, err_game = measure(game, ["cmu-asf"], args.stride, args.window, log)
+        two = {name: as_file(build_rig(clip, GAME_TWO_SPINE, "stick", rng), Path(tmp), name)
+               for name, clip in cmu.items()}
+        auc_two, err_two = measure(two, ["cmu-asf"], args.stride, args.window, log)
     auc_ref, err_ref = measure(cmu, ["cmu-asf"], args.stride, args.window, log)
     daz = {}
     for stem in ("indian_13", "salsa_05", "salsa_20"):
@@ -242,6 +249,10 @@ def run(args) -> None:
               f"{err_game['cmu-asf'] / err_game['noisy']:.3f} | {err_game['cmu-asf'] / err_game['none']:.3f} |",
               f"| none (game rig) | | {err_game['none']:.1f} | {err_game['none'] / err_game['noisy']:.3f} | |",
               f"| noisy (game rig) | | {err_game['noisy']:.1f} | | |",
+              f"| cmu-asf through the mapping (two spine joints, 20 joints) | {auc_two['cmu-asf']:.4f} | "
+              f"{err_two['cmu-asf']:.1f} | {err_two['cmu-asf'] / err_two['noisy']:.3f} | "
+              f"{err_two['cmu-asf'] / err_two['none']:.3f} |",
+              f"| none (two spine joints) | | {err_two['none']:.1f} | {err_two['none'] / err_two['noisy']:.3f} | |",
               f"| reference: cmu-asf on the ASF clips | {auc_ref['cmu-asf']:.4f} | {err_ref['cmu-asf']:.1f} | "
               f"{err_ref['cmu-asf'] / err_ref['noisy']:.3f} | {err_ref['cmu-asf'] / err_ref['none']:.3f} |", "",
               "## DAZ BVH (indian_13, salsa_05, salsa_20; 4 frames dropped, salsa at 60 fps)", "",

@@ -47,7 +47,7 @@ def score_file(src: Path, prior: str = "ndf", asf: Path | None = None, rig_map: 
     if out is not None:
         check_output(out, files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
-    return score_motion(mapped.to_prior(motion) if mapped else motion, model)
+    return score_motion(mapped.to_prior(motion, reachable=True) if mapped else motion, model)
 
 
 def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None, rig_map: Path | None = None,

@@ -25,7 +25,7 @@ from posefield.prior.projection import project
 from posefield.prior.registry import SHIPPED_SUFFIX, get_prior, no_prior
 from posefield.rotations import canonical_hemisphere, quaternion_mean
 from posefield.skeleton import Skeleton
-from posefield.skeleton.retarget import RigMap, calibrate, match_rigs, to_source, to_target, world_frames
+from posefield.skeleton.retarget import RigMap, calibrate, learn_shares, match_rigs, to_source, to_target, world_frames
 
 
 def _quats(rotmats: np.ndarray) -> np.ndarray:
@@ -62,9 +62,11 @@ class PriorRig:
     defaults: np.ndarray
     name: str = "prior"
 
-    def to_prior(self, motion: Motion) -> Motion:
-        """``motion`` (on the source rig) as a motion of the prior's rig."""
-        rotmats, translation = to_target(self.rig_map, motion.rotmats(), motion.root_translation, self.defaults)
+    def to_prior(self, motion: Motion, reachable: bool = False) -> Motion:
+        """``motion`` (on the source rig) as a motion of the prior's rig; ``reachable``: every
+        paired prior joint within its channels, for scoring (see :func:`to_target`)."""
+        rotmats, translation = to_target(self.rig_map, motion.rotmats(), motion.root_translation, self.defaults,
+                                         reachable)
         return Motion(self.rig_map.target, _quats(rotmats), translation, motion.fps, dict(motion.source))
 
     def to_source(self, result: Motion, original: Motion) -> Motion:
@@ -91,6 +93,7 @@ def map_to_prior(prior: PosePrior, motion: Motion, overrides: dict[str, str | No
     the prior's manifold (:func:`settle`)."""
     poses = prior_poses_full(prior)
     rig_map = calibrate(match_rigs(prior.skeleton, motion.skeleton, overrides), poses, motion.rotmats())
+    rig_map = learn_shares(rig_map, poses)
     mean = quaternion_mean(torch.as_tensor(_quats(poses)), dim=0).double().numpy()
     mapped = PriorRig(rig_map, _rotmats(mean / np.linalg.norm(mean, axis=-1, keepdims=True)))
     if isinstance(prior, PoseNDF) and motion.num_frames >= SETTLE_MIN_FRAMES:
@@ -118,14 +121,16 @@ def settle(prior: PoseNDF, mapped: PriorRig, motion: Motion, rounds: int = SETTL
     source bone (``posefield rig`` shows it as the residual): the prior's rotations are
     relative to each training subject's rest pose, and settling finds what the user's rest
     pose corresponds to in those terms. Keeping the bones' directions (turning only about
-    each bone) scored the DAZ clips worse (AUC 0.67).
+    each bone) scored the DAZ clips worse (AUC 0.67). The frames are mapped within the
+    prior's channels (``to_prior(reachable=True)``, as scoring maps them); the turns it
+    finds then put the DAZ clips' arms 25-38° from the calibration (clavicle to hand).
     """
     target = mapped.rig_map.target
     pick = np.unique(np.linspace(0, motion.num_frames - 1, min(motion.num_frames, frames)).round().astype(int))
     sample = motion.slice(pick)
     zero = np.zeros((len(pick), 3))
     for _ in range(rounds):
-        on_prior = mapped.to_prior(sample)
+        on_prior = mapped.to_prior(sample, reachable=True)
         result = project(prior, torch.as_tensor(on_prior.rotations[:, prior.joint_index], dtype=torch.float32))
         settled = on_prior.rotations.copy()
         settled[:, prior.joint_index] = result.quats.detach().double().numpy()

@@ -20,16 +20,21 @@ The trunk is found from the tree, which works whatever the spine joints are call
 pelvis is the deepest joint above both thighs, the chest the deepest joint above both upper
 arms (or clavicles), the spine chain the joints between them, the neck the first joint from
 the chest towards the head. ``spine_mid`` exists where a spine chain has three or more joints.
+Across rigs the spine landmarks pair by place (:func:`trunk_fractions`), not by rank.
 """
 from __future__ import annotations
 
 import re
+
+import numpy as np
 
 from posefield.skeleton.skeleton import Skeleton
 
 SIDES = ("l", "r")
 LIMB_PARTS = ("clavicle", "upperarm", "forearm", "hand", "thigh", "shin", "foot", "toe")
 TRUNK = ("pelvis", "spine", "spine_mid", "chest", "neck", "head")
+SPINE = ("spine", "spine_mid")
+"""The trunk landmarks between pelvis and chest (paired across rigs by place, not by name)."""
 LANDMARKS: tuple[str, ...] = TRUNK + tuple(f"{s}_{p}" for s in SIDES for p in LIMB_PARTS)
 """Every landmark, trunk first, then the left and the right limbs from the body outwards."""
 
@@ -154,6 +159,26 @@ def _chained(skeleton: Skeleton, found: dict[str, int]) -> dict[str, int]:
     return out
 
 
+def trunk_chain(skeleton: Skeleton, found: dict[str, int]) -> list[int]:
+    """Joints strictly between the ``pelvis`` and the ``chest`` of ``found`` (landmark -> joint),
+    bottom up; empty without both."""
+    if "pelvis" not in found or "chest" not in found:
+        return []
+    chain = _ancestors(skeleton, found["chest"])
+    return chain[1:chain.index(found["pelvis"])][::-1] if found["pelvis"] in chain else []
+
+
+def trunk_fractions(skeleton: Skeleton, found: dict[str, int]) -> np.ndarray:
+    """(N,) where each joint of :func:`trunk_chain` sits from pelvis (0) to chest (1), by bone
+    length along the chain (rest-pose independent); evenly spaced where the chain has no length."""
+    chain = trunk_chain(skeleton, found)
+    lengths = np.linalg.norm(skeleton.offsets[chain + [found["chest"]]], axis=-1) if chain else np.zeros(1)
+    total = lengths.sum()
+    if total < 1e-9:
+        return np.arange(1, len(chain) + 1) / (len(chain) + 1)
+    return np.cumsum(lengths)[:-1] / total
+
+
 def find_landmarks(skeleton: Skeleton) -> dict[str, int]:
     """Landmark name -> joint index of every landmark found on ``skeleton`` (see the module docstring)."""
     out = _limbs(skeleton)
@@ -164,9 +189,8 @@ def find_landmarks(skeleton: Skeleton) -> dict[str, int]:
     if pair is not None:
         chest = _common_ancestor(skeleton, *pair)
         if "pelvis" in out and out["pelvis"] in _ancestors(skeleton, chest)[1:]:
-            chain = _ancestors(skeleton, chest)
-            chain = chain[:chain.index(out["pelvis"])][::-1]  # spine joints, pelvis excluded, chest last
             out["chest"] = chest
+            chain = trunk_chain(skeleton, out) + [chest]
             if len(chain) >= 2:
                 out["spine"] = chain[0]
             if len(chain) >= 3:

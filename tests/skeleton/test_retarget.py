@@ -112,3 +112,66 @@ def test_settling_brings_mapped_frames_closer_to_the_manifold_and_keeps_the_roun
     assert score_motion(again.to_prior(motion), cmu_prior).mean() < after * 1.05
     back = settled.to_source(settled.to_prior(motion), motion)
     assert np.abs(back.joint_positions() - motion.joint_positions()).max() < 1e-9
+
+
+def test_spine_joints_pair_by_their_place_along_the_trunk(cmu_prior):
+    """DAZ's ``abdomen`` sits a third of the way from hip to neck, where CMU's ``upperback``
+    bends, not at the pelvis like ``lowerback``; a game rig with as many spine joints as CMU
+    pairs them in order."""
+    from posefield.skeleton.names import find_landmarks, trunk_fractions
+
+    assert np.allclose(trunk_fractions(cmu_prior.skeleton, find_landmarks(cmu_prior.skeleton)), [0.0, 0.5], atol=0.02)
+    expected = {"salsa": {"upperback": "abdomen", "thorax": "chest"},
+                "game": {"lowerback": "spine_01", "upperback": "spine_02", "thorax": "spine_03"}}
+    for name, path in (("salsa", FIXTURES / "bvh" / "salsa_01_head.bvh"), ("game", RIGS / "game.bvh")):
+        source = read_bvh(path).skeleton
+        rig_map = match_rigs(cmu_prior.skeleton, source)
+        pairs = {cmu_prior.skeleton.names[t]: source.names[s] for t, s in rig_map.pairs}
+        spine = {k: v for k, v in pairs.items() if k in ("lowerback", "upperback", "thorax")}
+        assert spine == expected[name], name
+
+
+def test_joints_between_pairs_take_the_share_the_priors_poses_give(cmu_prior, cmu_clip):
+    """CMU's ``upperback`` and ``upperneck`` left unpaired on a CMU clip: the shares fitted to the
+    prior's exemplars recover them much better than an equal split of the rotation between
+    their paired neighbours."""
+    from posefield.skeleton.retarget import learn_shares, to_target
+
+    clip = load_motion(FIXTURES / "cmu" / "05_17.amc", asf=FIXTURES / "cmu" / "05.asf")
+    poses = prior_poses_full(cmu_prior)
+    rig_map = calibrate(match_rigs(cmu_prior.skeleton, clip.skeleton, {"upperback": None, "upperneck": None}),
+                        poses, clip.rotmats())
+    learned = learn_shares(rig_map, poses)
+    joints = [cmu_prior.skeleton.index(n) for n in ("upperback", "upperneck")]
+    assert sorted(learned.shares) == sorted(joints)
+    truth = torch.as_tensor(clip.rotations[:, joints])
+    errors = {}
+    for label, m in (("equal", rig_map), ("learned", learned)):
+        rotmats, _ = to_target(m, clip.rotmats(), clip.root_translation)
+        quats = roma.rotmat_to_unitquat(torch.as_tensor(rotmats[:, joints]))
+        errors[label] = float(np.degrees(geodesic_angles(quats, truth).mean().item()))
+    assert errors["learned"] < 0.5 * errors["equal"], errors
+
+
+def test_a_straight_rest_pose_leaves_the_elbow_axis_to_the_poses(cmu_prior):
+    """CMU's rest elbow is straight (no bending axis) and its ``radius`` bends about one axis:
+    calibrated on the DAZ clip's bent elbows, the mapped forearm stays on that hinge."""
+    motion = read_bvh(FIXTURES / "bvh" / "salsa_01_head.bvh", drop_frames=4)
+    rig_map = calibrate(match_rigs(cmu_prior.skeleton, motion.skeleton), prior_poses_full(cmu_prior), motion.rotmats())
+    mapped = dataclasses.replace(map_to_prior(cmu_prior, motion), rig_map=rig_map)
+    joints = [list(cmu_prior.joint_index).index(cmu_prior.skeleton.index(n)) for n in ("lradius", "rradius")]
+    quats = torch.as_tensor(mapped.to_prior(motion).rotations[:, cmu_prior.joint_index], dtype=torch.float32)
+    _, off = cmu_prior.dofs(quats)
+    assert np.degrees(2 * off[:, joints].numpy()).mean() < 1.2  # 2.4° with the twist from the rest pose
+
+
+def test_scoring_maps_paired_joints_into_the_priors_channels(cmu_prior):
+    motion = read_bvh(FIXTURES / "bvh" / "salsa_01_head.bvh", drop_frames=4)
+    mapped = map_to_prior(cmu_prior, motion)
+    paired = [list(cmu_prior.joint_index).index(t) for t, _ in mapped.rig_map.pairs if t in cmu_prior.joint_index]
+    offs = {}
+    for reachable in (False, True):
+        quats = torch.as_tensor(mapped.to_prior(motion, reachable=reachable).rotations[:, cmu_prior.joint_index],
+                                dtype=torch.float32)
+        offs[reachable] = np.degrees(2 * cmu_prior.dofs(quats)[1][:, paired].numpy()).max()
+    assert offs[True] < 0.01 < 1.0 < offs[False], offs
