@@ -14,7 +14,7 @@ exactly, the second as near as it can). Where both rest poses are standing poses
 same kind (T-pose against A-pose or CMU's), the rest poses are those poses; otherwise (a rest
 pose with every bone along one local axis is no pose at all) the source motion's frames and
 the target's exemplar poses are, so such a rig maps like one in T-pose.
-:func:`posefield.prior.mapping.settle` then fine-tunes C_k on a prior's manifold.
+:func:`posefield.prior.motions.mapping.settle` then fine-tunes C_k on a prior's manifold.
 
 Joints between mapped ones share the rotation between their mapped neighbours: a joint
 with one rotation channel takes the twist about its axis, others an equal geodesic share

@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 from posefield.cli import app
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
-from posefield.prior.baseline import check_dataset
+from posefield.prior.baselines.baseline import check_dataset
 from posefield.prior.checkpoint import EXEMPLARS, load_prior, read_checkpoint
-from posefield.prior.gmm import GMMConfig, GMMFitConfig, GMMPrior, rotvec_features, train_gmm
+from posefield.prior.baselines.gmm import GMMConfig, GMMFitConfig, GMMPrior, rotvec_features, train_gmm
 from posefield.prior.registry import get_prior
 from posefield.rotations import random_unit_quaternions
 

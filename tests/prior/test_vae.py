@@ -10,7 +10,7 @@ from posefield.errors import CheckpointError, InvalidPoseError, SkeletonMismatch
 from posefield.prior.base import PosePrior
 from posefield.prior.checkpoint import load_prior, read_checkpoint
 from posefield.prior.registry import get_prior
-from posefield.prior.vae import VAEConfig, VAEPrior, VAETrainConfig, train_vae
+from posefield.prior.baselines.vae import VAEConfig, VAEPrior, VAETrainConfig, train_vae
 from posefield.rotations import random_unit_quaternions
 
 from .baseline_data import assert_sign_invariant_and_differentiable, foreign_dataset, tiny_dataset  # noqa: F401  (fixtures)

@@ -32,11 +32,11 @@ import torch
 
 from posefield.data import PoseDataset
 from posefield.io.atomic import atomic_open
-from posefield.prior.apply import energies
-from posefield.prior.labels import bin_labels, exact_distance, exact_nearest
-from posefield.prior.model import PoseNDF
-from posefield.prior.noise import blend_toward, perturb
-from posefield.prior.projection import project
+from posefield.prior.motions.apply import energies
+from posefield.prior.ndf.labels import bin_labels, exact_distance, exact_nearest
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.noise import blend_toward, perturb
+from posefield.prior.ndf.projection import project
 from posefield.rotations import canonical_hemisphere, geodesic_angles, random_unit_quaternions
 from posefield.skeleton import Skeleton, forward_kinematics
 

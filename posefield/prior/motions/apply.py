@@ -12,8 +12,8 @@ from posefield.io.atomic import atomic_open
 from posefield.io.formats import single_threaded_torch
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
-from posefield.prior.model import PoseNDF
-from posefield.prior.projection import Projection, project
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.projection import Projection, project
 from posefield.prior.registry import check_compatible
 
 
@@ -57,7 +57,7 @@ def project_motion(motion: Motion, prior: PosePrior, **options) -> tuple[Motion,
     Args:
         motion: the motion (its rig must be the prior's).
         prior: a Pose-NDF prior.
-        options: passed to :func:`posefield.prior.projection.project` (step_size, max_steps, tol, method).
+        options: passed to :func:`posefield.prior.ndf.projection.project` (step_size, max_steps, tol, method).
     Returns:
         the projected motion and the per-frame projection result.
     """

@@ -21,8 +21,8 @@ import torch
 from posefield.data import PoseDataset
 from posefield.data.neighbours import NearestPoses
 from posefield.io.atomic import atomic_path
-from posefield.prior.labels import bin_labels, exact_distance, label_recall
-from posefield.prior.noise import NoiseSchedule, sample_off_manifold
+from posefield.prior.ndf.labels import bin_labels, exact_distance, label_recall
+from posefield.prior.ndf.noise import NoiseSchedule, sample_off_manifold
 
 CACHE_VERSION = 1
 

@@ -29,13 +29,13 @@ from posefield.data import PoseDataset
 from posefield.data.mirror import mirrored_if_asked
 from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, PosefieldError
-from posefield.prior.apply import energies
+from posefield.prior.motions.apply import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
-from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
-from posefield.prior.model import NDFConfig, PoseNDF
-from posefield.prior.noise import NoiseSchedule
-from posefield.prior.pairs import LabelledPairs, PairSettings, cached_pairs
+from posefield.prior.ndf.losses import LossWeights, NDFObjective, distance_loss
+from posefield.prior.ndf.model import NDFConfig, PoseNDF
+from posefield.prior.ndf.noise import NoiseSchedule
+from posefield.prior.ndf.pairs import LabelledPairs, PairSettings, cached_pairs
 from posefield.settings import settings_from_dict
 
 

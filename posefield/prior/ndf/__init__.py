@@ -1,0 +1,2 @@
+"""Pose-NDF: the neural distance field over per-joint unit quaternions (model, losses), its
+training data (noise, labels, pairs), training (train) and projection onto the pose manifold."""
