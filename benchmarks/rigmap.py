@@ -42,7 +42,7 @@ from posefield.io import load_motion
 from posefield.io.bvh import read_bvh, write_bvh
 from posefield.motion import Motion
 from posefield.prior.motions.apply import score_motion
-from posefield.prior.evaluation.evaluate import auc
+from posefield.prior.ranks import auc
 from posefield.prior.motions.mapping import choose_prior
 from posefield.prior.registry import get_prior
 from posefield.rotations import canonical_hemisphere

@@ -12,7 +12,7 @@ from posefield.data import PoseDataset
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
 from posefield.prior.checkpoint import EXEMPLARS
-from posefield.prior.evaluation.evaluate import auc
+from posefield.prior.ranks import auc
 from posefield.prior.ndf.noise import perturb
 from posefield.prior.registry import check_compatible
 from posefield.rotations import check_unit_quaternions
@@ -90,7 +90,7 @@ def noise_auc(prior: PosePrior, clean: torch.Tensor, sigma_deg: float, generator
         generator: source of the noise.
         chunk: poses per energy call.
     Returns:
-        P(energy(perturbed) > energy(clean)), ties counting ½ (:func:`posefield.prior.evaluation.evaluate.auc`).
+        P(energy(perturbed) > energy(clean)), ties counting ½ (:func:`posefield.prior.ranks.auc`).
     """
     noisy = perturb(clean, sigma_deg, generator)
     energies = [torch.cat([prior.energy(q[i:i + chunk]) for i in range(0, len(q), chunk)]) for q in (clean, noisy)]

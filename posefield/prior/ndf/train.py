@@ -29,7 +29,7 @@ from posefield.data import PoseDataset
 from posefield.data.mirror import mirrored_if_asked
 from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, PosefieldError
-from posefield.prior.motions.apply import energies
+from posefield.prior.base import energies
 from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
 from posefield.prior.ndf.losses import LossWeights, NDFObjective, distance_loss
