@@ -175,7 +175,12 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
                     mirror: Optional[bool] = typer.Option(None, "--mirror/--no-mirror", help="Add the left-right mirror image "
                                                           "of every training pose [default: when the rig is symmetric]."),
                     cache_dir: Optional[Path] = typer.Option(None, help="Labelled-pair cache (default: ~/.cache/posefield/pairs)."),
-                    threads: int = number(1, 1, MAX_THREADS, help="CPU threads of torch and faiss (more only pays on idle cores).")) -> None:
+                    threads: int = number(1, 1, MAX_THREADS, help="CPU threads of torch and faiss (more only pays on idle cores)."),
+                    lr: Optional[float] = number(None, 0.0, 1.0, above=True, help="Learning rate of the first epoch (library default)."),
+                    mine: Optional[int] = number(None, 0, MAX_PAIRS, help="Uniformly random poses projected per epoch to mine "
+                                                 "the field's false zeros as pairs (library default)."),
+                    init: Optional[str] = typer.Option(None, help="Start from this Pose-NDF checkpoint or shipped prior "
+                                                       "(fresh optimizer and these settings).")) -> None:
     """Train a Pose-NDF prior (CPU by default; multi-GPU: torchrun --nproc_per_node=N -m posefield.cli prior train ...)
     or, with --kind vae|gmm, a baseline prior (CPU)."""
     import torch
@@ -184,6 +189,8 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     from posefield.prior.ndf.train import train, train_config
     check_output(output, [dataset])
     torch.set_num_threads(threads)
+    if kind != "ndf" and (init is not None or mine is not None or lr is not None):
+        fail("--init, --mine and --lr apply to --kind ndf only")
     if kind == "vae":
         from posefield.prior.baselines.vae import VAETrainConfig, train_vae
         sizes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}
@@ -197,8 +204,9 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
         train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed, mirror=mirror), log=typer.echo)
         return
     config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs, lr_decay=lr_decay,
-                          mirror=mirror)
-    train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo)
+                          mirror=mirror, lr=lr, mine=mine)
+    train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo,
+          init=init)
 
 
 @prior_app.command("eval")

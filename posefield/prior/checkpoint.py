@@ -108,17 +108,26 @@ def shipped_priors() -> list[str]:
     return sorted(p.stem for p in SHIPPED_PRIORS_DIR.glob("*.pt"))
 
 
+def prior_path(name_or_path: str | Path) -> Path:
+    """The checkpoint file of a shipped prior's name (``"cmu-asf"``) or of a path.
+
+    Raises:
+        CheckpointError: neither a shipped prior nor an existing file (one line).
+    """
+    shipped = SHIPPED_PRIORS_DIR / f"{name_or_path}.pt"
+    if isinstance(name_or_path, str) and "/" not in name_or_path and shipped.is_file():
+        return shipped
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise CheckpointError(f"no prior named {str(name_or_path)!r}: not a shipped prior "
+                              f"({', '.join(shipped_priors()) or 'none installed'}) nor a checkpoint file")
+    return path
+
+
 def load_prior(name_or_path: str | Path = DEFAULT_PRIOR) -> PosePrior:
     """A shipped prior by name (``"cmu-asf"``, ``"daz-bvh"``) or a checkpoint by path.
 
     Raises:
         CheckpointError: unknown name, missing, corrupt or foreign file (one line).
     """
-    shipped = SHIPPED_PRIORS_DIR / f"{name_or_path}.pt"
-    if isinstance(name_or_path, str) and "/" not in name_or_path and shipped.is_file():
-        return load_checkpoint(shipped)
-    path = Path(name_or_path)
-    if not path.is_file():
-        raise CheckpointError(f"no prior named {str(name_or_path)!r}: not a shipped prior "
-                              f"({', '.join(shipped_priors()) or 'none installed'}) nor a checkpoint file")
-    return load_checkpoint(path)
+    return load_checkpoint(prior_path(name_or_path))

@@ -54,10 +54,11 @@ def tree_dataset(skeleton: Skeleton, num: int = 1500, num_val: int = 300) -> Pos
                        frame=np.arange(num), is_val=np.arange(num) >= num - num_val, fps=30.0)
 
 
-def train_tiny(dataset: PoseDataset, out: Path, cache: Path, resume: bool = False, **changes) -> torch.nn.Module:
+def train_tiny(dataset: PoseDataset, out: Path, cache: Path, resume: bool = False, init: Path | None = None,
+               **changes) -> torch.nn.Module:
     """Train with :data:`TINY_TRAIN` (fields replaced by ``changes``), quietly."""
     return train(dataset, out, dataclasses.replace(TINY_TRAIN, **changes), resume=resume, cache_dir=cache,
-                 progress=False, log=lambda _: None)
+                 progress=False, log=lambda _: None, init=init)
 
 
 @functools.cache

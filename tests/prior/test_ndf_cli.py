@@ -45,6 +45,25 @@ def test_train_command(tree, tmp_path):
     assert "training without mirrored poses: skeleton is not left-right symmetric" in result.output
 
 
+def test_train_command_warm_start_with_mining(trained, tree, tmp_path):
+    path, _ = trained
+    tree.save(tmp_path / "poses.npz")
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", "--epochs", 1, "--pairs", 500,
+                 "--batch-size", 128, "--cache-dir", tmp_path / "cache", "--init", path, "--mine", 32, "--lr", 1e-3)
+    assert result.exit_code == 0, result.output
+    assert "starting from" in result.output and "mined_distance" in result.output
+    training = read_checkpoint(tmp_path / "p.pt")["training"]
+    assert training["config"]["mining"]["poses"] == 32 and training["config"]["lr"] == 1e-3
+    assert training["init"]["file"] == path.name
+
+
+@pytest.mark.parametrize("args", [["--kind", "gmm", "--mine", "10"], ["--kind", "vae", "--init", "cmu-asf"]])
+def test_ndf_only_training_options_are_refused_for_baselines(tree, tmp_path, args):
+    tree.save(tmp_path / "poses.npz")
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", *args)
+    assert result.exit_code == 2 and "apply to --kind ndf only" in result.output and not (tmp_path / "p.pt").exists()
+
+
 @pytest.mark.parametrize("args, message", [(["--mirror"], "not left-right symmetric"),
                                            (["--mirror", "--kind", "gmm"], "not left-right symmetric"),
                                            (["--mirror", "--kind", "vae", "--epochs", "1"], "not left-right symmetric")])

@@ -53,7 +53,8 @@ class PairSettings:
 @dataclasses.dataclass
 class LabelledPairs:
     """quats (N, K, 4) float32 unit quaternions; distance (N,) float32 radians;
-    level (N,) int64 noise-scale index (``len(sigmas_deg)``: uniformly random pose)."""
+    level (N,) int64 noise-scale index (``len(sigmas_deg)``: uniformly random pose,
+    ``len(sigmas_deg) + 1``: blend; ``posefield.prior.mining.MINED_LEVEL``: mined false zero)."""
 
     quats: torch.Tensor
     distance: torch.Tensor
@@ -107,6 +108,13 @@ def cache_path(cache_dir: str | Path, dataset: PoseDataset, weights: torch.Tenso
     return Path(cache_dir) / f"pairs-{hashlib.sha1(key.encode()).hexdigest()[:20]}.npz"
 
 
+def pair_index(clean: torch.Tensor, weights: torch.Tensor, settings: PairSettings) -> NearestPoses:
+    """The nearest-pose search that labels pairs: over (N, K, 4) ``clean`` poses with (K,) joint
+    ``weights``, candidate search as ``settings`` says."""
+    return NearestPoses(clean, weights, nprobe=settings.nprobe, k=settings.k, far=settings.far,
+                        far_k=settings.far_k, seed=settings.seed)
+
+
 def make_pairs(index: NearestPoses, clean: torch.Tensor, n: int, schedule: NoiseSchedule,
                generator: torch.Generator, progress: bool = False) -> LabelledPairs:
     """Perturb ``clean`` poses following ``schedule`` and label them with ``index``.
@@ -136,8 +144,7 @@ def build_pairs(dataset: PoseDataset, weights: torch.Tensor, settings: PairSetti
     """
     generator = torch.Generator().manual_seed(settings.seed)
     train_clean, val_clean = dataset.split(False), dataset.split(True)
-    index = NearestPoses(train_clean, weights, nprobe=settings.nprobe, k=settings.k, far=settings.far,
-                         far_k=settings.far_k, seed=settings.seed)
+    index = pair_index(train_clean, weights, settings)
     start = time.perf_counter()
     train = make_pairs(index, train_clean, settings.num_train, settings.schedule, generator, progress)
     rate = settings.num_train / max(time.perf_counter() - start, 1e-9)

@@ -29,13 +29,15 @@ from posefield.data import PoseDataset
 from posefield.data.mirror import mirrored_if_asked
 from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, PosefieldError
-from posefield.prior.base import energies
-from posefield.prior.checkpoint import build_prior, exemplar_sample, prior_from_checkpoint, read_checkpoint, save_checkpoint
+from posefield.prior.apply import energies
+from posefield.prior.checkpoint import (build_prior, exemplar_sample, prior_from_checkpoint, prior_path, read_checkpoint,
+                                        save_checkpoint)
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
-from posefield.prior.ndf.losses import LossWeights, NDFObjective, distance_loss
-from posefield.prior.ndf.model import NDFConfig, PoseNDF
-from posefield.prior.ndf.noise import NoiseSchedule
-from posefield.prior.ndf.pairs import LabelledPairs, PairSettings, cached_pairs
+from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
+from posefield.prior.mining import MiningSettings, mine_pairs
+from posefield.prior.model import NDFConfig, PoseNDF
+from posefield.prior.noise import NoiseSchedule
+from posefield.prior.pairs import LabelledPairs, PairSettings, cached_pairs, pair_index
 from posefield.settings import settings_from_dict
 
 
@@ -56,6 +58,7 @@ class TrainConfig:
             ``None``: do so when the rig is left–right symmetric (checkpoints store the outcome).
             On a tuning split it raised the held-out scores (``posefield/assets/priors/TRAINING.md``).
         model, losses, pairs: network, loss weights and pair settings.
+        mining: false zeros mined from the field at every epoch (:mod:`posefield.prior.mining`).
     """
 
     epochs: int = 60
@@ -70,6 +73,7 @@ class TrainConfig:
     model: NDFConfig = NDFConfig()
     losses: LossWeights = LossWeights()
     pairs: PairSettings = PairSettings()
+    mining: MiningSettings = MiningSettings()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
@@ -79,17 +83,20 @@ class TrainConfig:
 
 
 def train_config(epochs: int | None = None, batch_size: int | None = None, seed: int = 0, kind: str = "ndf",
-                 num_train: int | None = None, lr_decay: float | None = None, mirror: bool | None = None) -> TrainConfig:
+                 num_train: int | None = None, lr_decay: float | None = None, mirror: bool | None = None,
+                 lr: float | None = None, mine: int | None = None) -> TrainConfig:
     """The default :class:`TrainConfig` with the given fields replaced (``None`` keeps the default);
-    ``seed`` seeds the pairs too."""
-    given = {"epochs": epochs, "batch_size": batch_size, "lr_decay": lr_decay, "mirror": mirror}
+    ``seed`` seeds the pairs too; ``mine``: the mined poses per epoch (``mining.poses``)."""
+    given = {"epochs": epochs, "batch_size": batch_size, "lr_decay": lr_decay, "mirror": mirror, "lr": lr}
     pairs = {"seed": seed} if num_train is None else {"seed": seed, "num_train": num_train}
+    mining = TrainConfig().mining if mine is None else dataclasses.replace(TrainConfig().mining, poses=mine)
     return dataclasses.replace(TrainConfig(), seed=seed, kind=kind, pairs=dataclasses.replace(TrainConfig().pairs, **pairs),
-                               **{name: value for name, value in given.items() if value is not None})
+                               mining=mining, **{name: value for name, value in given.items() if value is not None})
 
 
-def _epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 1009 + rank)
+def _epoch_generator(seed: int, epoch: int, rank: int, stream: int = 0) -> torch.Generator:
+    """The random source of one epoch of one process; ``stream`` 1: mining's, apart from the batches'."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 1009 + rank + stream * 7_919_000_003)
 
 
 def epoch_order(n: int, seed: int, epoch: int, ddp: Distributed) -> torch.Tensor:
@@ -148,7 +155,7 @@ def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None
 
 def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConfig(), resume: bool = False,
           device: str = "cpu", cache_dir: str | Path | None = None, progress: bool = True,
-          log: Callable[[str], None] = print) -> PoseNDF:
+          log: Callable[[str], None] = print, init: str | Path | None = None) -> PoseNDF:
     """Train a prior on ``dataset`` and write a checkpoint to ``out`` after every epoch.
 
     Args:
@@ -161,27 +168,60 @@ def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConf
         cache_dir: labelled-pair cache folder (default: see :func:`pairs.default_cache_dir`).
         progress: show progress bars (rank 0).
         log: receives one line per event (labels, epoch summaries).
+        init: start from this Pose-NDF checkpoint's (or shipped prior's) network, weights and
+            exemplars (a warm start, e.g. to go on with other settings such as mining) with a
+            fresh optimizer and the rest of ``config``; its
+            file name, settings and history are kept in the new checkpoint's training state.
     Returns:
         the trained prior (unwrapped, in eval mode).
     """
     if config.kind != PoseNDF.name:
         raise PosefieldError(f"this trainer trains Pose-NDF priors (kind 'ndf'), not {config.kind!r}")
+    if init is not None and resume:
+        raise PosefieldError("--init starts a new run and --resume continues one: give one of them")
     with distributed_device(device) as (dev, ddp):
         return _train(dataset, Path(out), config, resume, dev, ddp, cache_dir, progress and ddp.rank == 0,
-                      log if ddp.rank == 0 else (lambda _: None))
+                      log if ddp.rank == 0 else (lambda _: None), init)
+
+
+def warm_start(path: str | Path, dataset: PoseDataset) -> tuple[PoseNDF, dict[str, Any]]:
+    """The prior stored at ``path`` (or shipped under that name) to go on training on ``dataset``, and the record
+    of where it came from (file name, settings, history) for the new checkpoint; the network is
+    the stored one, whatever ``config.model`` says.
+
+    Raises:
+        CheckpointError: ``path`` holds no Pose-NDF prior, or one of another joint set.
+    """
+    path = prior_path(path)
+    checkpoint = read_checkpoint(path)
+    model = prior_from_checkpoint(checkpoint, path)
+    if not isinstance(model, PoseNDF):
+        raise CheckpointError(f"{path}: holds a {model.name!r} prior, not a Pose-NDF prior to start from")
+    model.check_skeleton(dataset.skeleton)
+    if list(model.joint_index) != list(dataset.joint_index):
+        raise CheckpointError(f"{path}: models other joints than the dataset's")
+    training = checkpoint.get("training", {})
+    return model, {"file": Path(path).name, "config": training.get("config"), "history": training.get("history", [])}
 
 
 def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, dev: torch.device, ddp: Distributed,
-           cache_dir: str | Path | None, progress: bool, log: Callable[[str], None]) -> PoseNDF:
+           cache_dir: str | Path | None, progress: bool, log: Callable[[str], None],
+           init: str | Path | None = None) -> PoseNDF:
     checkpoint = read_checkpoint(out) if resume else None
+    origin = None
     if checkpoint is not None:
         if "training" not in checkpoint:
             raise CheckpointError(f"{out}: holds no training state to resume from")
         config = dataclasses.replace(TrainConfig.from_dict(checkpoint["training"]["config"]), epochs=config.epochs)
+        origin = checkpoint["training"].get("init")
         model = prior_from_checkpoint(checkpoint, out)
         model.check_skeleton(dataset.skeleton)
     dataset, config = mirrored_if_asked(dataset, config, log)
-    if checkpoint is None:
+    if checkpoint is None and init is not None:
+        model, origin = warm_start(init, dataset)
+        config = dataclasses.replace(config, model=model.config)
+        log(f"starting from {init} ({len(origin['history'])} epochs)")
+    elif checkpoint is None:
         torch.manual_seed(config.seed)
         model = build_prior(config.kind, dataset.skeleton, list(dataset.joint_index), dataclasses.asdict(config.model))
         model.stored_exemplars = exemplar_sample(dataset.split(False), seed=config.seed)
@@ -195,6 +235,7 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         dist.barrier()
     train_pairs = LabelledPairs(pairs.train.quats.to(dev), pairs.train.distance.to(dev), pairs.train.level)
     clean = dataset.split(False).to(dev)
+    index = pair_index(dataset.split(False), weights.cpu(), config.pairs) if config.mining.poses else None
 
     objective = NDFObjective(model, config.losses, config.eikonal_fraction)
     step_loss = DistributedDataParallel(objective) if ddp.world > 1 else objective
@@ -205,14 +246,20 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         log(f"resuming {out} after epoch {start}")
 
     for epoch in range(start, config.epochs):
-        losses = train_epoch(step_loss, optimizer, train_pairs, clean, config, epoch, ddp, progress)
+        epoch_pairs, mined = train_pairs, {}
+        if index is not None:
+            extra, mined = mine_pairs(model, index, config.mining, _epoch_generator(config.seed, epoch, ddp.rank, 1))
+            epoch_pairs = LabelledPairs(*(torch.cat([getattr(train_pairs, field), getattr(extra, field).to(getattr(train_pairs, field).device)])
+                                          for field in ("quats", "distance", "level")))
+        losses = train_epoch(step_loss, optimizer, epoch_pairs, clean, config, epoch, ddp, progress)
         scheduler.step()
-        metrics = {"epoch": epoch + 1, **losses, **validate(model, pairs.val, dataset.split(True))}
+        metrics = {"epoch": epoch + 1, **losses, **mined, **validate(model, pairs.val, dataset.split(True))}
         history.append(metrics)
         log(metrics_line(metrics))
         if ddp.rank == 0:
             save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
                                          "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                         "rng": _rng_state(dev), "history": history})
+                                         "rng": _rng_state(dev), "history": history,
+                                         **({"init": origin} if origin is not None else {})})
     log(f"wrote {out}")
     return model.eval()
