@@ -3,7 +3,7 @@
 * top level: the interface every kind shares (``base``: :class:`PosePrior`, ``registry``:
   ``--prior`` specs, ``checkpoint``: the ``.pt`` format, ``optimizer``: the training loop's
   parts, ``ranks``: AUC);
-* ``ndf/``: Pose-NDF (model, losses, training noise, labels and pairs, training, projection);
+* ``ndf/``: Pose-NDF (model, losses, training noise, labels, pairs and mining, training, projection);
 * ``baselines/``: the VAE and GMM priors it is compared with;
 * ``evaluation/``: Pose-NDF on held-out subjects (``posefield prior eval``);
 * ``motions/``: priors applied to motion clips (per-frame scores and projection; a prior of

@@ -54,7 +54,7 @@ class PairSettings:
 class LabelledPairs:
     """quats (N, K, 4) float32 unit quaternions; distance (N,) float32 radians;
     level (N,) int64 noise-scale index (``len(sigmas_deg)``: uniformly random pose,
-    ``len(sigmas_deg) + 1``: blend; ``posefield.prior.mining.MINED_LEVEL``: mined false zero)."""
+    ``len(sigmas_deg) + 1``: blend; ``posefield.prior.ndf.mining.MINED_LEVEL``: mined false zero)."""
 
     quats: torch.Tensor
     distance: torch.Tensor
