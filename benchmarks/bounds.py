@@ -33,10 +33,10 @@ from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion
 from posefield.prior.base import PosePrior
-from posefield.prior.evaluate import EvalConfig, pose_position_error
-from posefield.prior.labels import exact_nearest
-from posefield.prior.noise import perturb
-from posefield.prior.projection import project
+from posefield.prior.evaluation.evaluate import EvalConfig, pose_position_error
+from posefield.prior.ndf.labels import exact_nearest
+from posefield.prior.ndf.noise import perturb
+from posefield.prior.ndf.projection import project
 from posefield.prior.registry import get_prior
 from posefield.regress.chains import kinematic_chains
 from posefield.skeleton import Skeleton

@@ -2,7 +2,7 @@
 
 Each variant trains a reduced prior (``--pairs``, ``--epochs``, the learning rate decayed to
 the default's final value) on a dataset whose validation subjects are neither CMU 09 nor 13,
-then ``posefield.prior.evaluate`` measures it on those validation subjects: separation (AUC),
+then ``posefield.prior.evaluation.evaluate`` measures it on those validation subjects: separation (AUC),
 projection of 15° noise, the far field per distance bin and the false zeros of projected
 uniformly random poses. Each run writes its results (json) beside its checkpoint; :func:`table` makes the markdown
 table of ``benchmarks/farfield.md``.
@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 
 from posefield.data import PoseDataset
-from posefield.prior.evaluate import EvalConfig, evaluate
-from posefield.prior.labels import bin_labels
-from posefield.prior.model import NDFConfig
-from posefield.prior.noise import NoiseSchedule
-from posefield.prior.train import TrainConfig, train
+from posefield.prior.evaluation.evaluate import EvalConfig, evaluate
+from posefield.prior.ndf.labels import bin_labels
+from posefield.prior.ndf.model import NDFConfig
+from posefield.prior.ndf.noise import NoiseSchedule
+from posefield.prior.ndf.train import TrainConfig, train
 
 FINAL_LR_FACTOR = TrainConfig().lr_decay ** TrainConfig().epochs  # the default schedule's last/first lr
 

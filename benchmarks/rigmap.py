@@ -43,9 +43,9 @@ from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion
 from posefield.io.bvh import read_bvh, write_bvh
 from posefield.motion import Motion
-from posefield.prior.apply import score_motion
-from posefield.prior.evaluate import auc
-from posefield.prior.mapping import choose_prior
+from posefield.prior.motions.apply import score_motion
+from posefield.prior.ranks import auc
+from posefield.prior.motions.mapping import choose_prior
 from posefield.prior.registry import get_prior
 from posefield.rotations import canonical_hemisphere
 from posefield.skeleton import Skeleton, rest_points

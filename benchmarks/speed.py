@@ -33,10 +33,10 @@ from torch import nn
 from posefield.fit.denoise import denoise
 from posefield.io import load_motion, save_motion
 from posefield.motion import Motion
-from posefield.prior.apply import project_motion
-from posefield.prior.losses import metric_gradient
-from posefield.prior.model import PoseNDF
-from posefield.prior.projection import project
+from posefield.prior.motions.apply import project_motion
+from posefield.prior.ndf.losses import metric_gradient
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.projection import project
 from posefield.prior.registry import get_prior
 from posefield.rotations import random_unit_quaternions
 

@@ -186,19 +186,19 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     import torch
     from posefield.data import PoseDataset
     from posefield.io.outputs import check_output
-    from posefield.prior.train import train, train_config
+    from posefield.prior.ndf.train import train, train_config
     check_output(output, [dataset])
     torch.set_num_threads(threads)
     if kind != "ndf" and (init is not None or mine is not None or lr is not None):
         fail("--init, --mine and --lr apply to --kind ndf only")
     if kind == "vae":
-        from posefield.prior.vae import VAETrainConfig, train_vae
+        from posefield.prior.baselines.vae import VAETrainConfig, train_vae
         sizes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}
         train_vae(PoseDataset.load(dataset), output, VAETrainConfig(seed=seed, mirror=mirror, **sizes), resume=resume,
                   log=typer.echo)
         return
     if kind == "gmm":
-        from posefield.prior.gmm import GMMFitConfig, train_gmm
+        from posefield.prior.baselines.gmm import GMMFitConfig, train_gmm
         if resume:
             fail("--resume does not apply to --kind gmm (EM fits in one go)")
         train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed, mirror=mirror), log=typer.echo)
@@ -225,7 +225,7 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
     from posefield.data import PoseDataset
     from posefield.io.outputs import check_output
     from posefield.prior.checkpoint import load_prior
-    from posefield.prior.evaluate import EvalConfig, evaluate, report_markdown, write_report
+    from posefield.prior.evaluation.evaluate import EvalConfig, evaluate, report_markdown, write_report
     if output is not None:
         check_output(output, [dataset, Path(prior)])
     torch.set_num_threads(threads)
@@ -261,7 +261,7 @@ def score_cmd(src: Path = typer.Argument(..., help="Motion (.amc/.bvh/.npz)."),
               rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP)) -> None:
     """Score every frame with the prior (distance to the pose manifold, radians)."""
     from posefield.jobs.fit import score_file
-    from posefield.prior.apply import scores_csv, write_scores
+    from posefield.prior.motions.apply import scores_csv, write_scores
     scores = score_file(src, prior, asf, rig_map, note=note, out=output)
     if output is None:
         typer.echo(scores_csv(scores), nl=False)

@@ -49,8 +49,11 @@ def test_the_name_check_sees_definitions_and_skips_imports():
 
 
 # The package's layers, lowest first: a module imports only from its own unit (the sub-package,
-# or the module directly under posefield) or from a lower layer. Lazy imports inside functions
-# count too. The root ``posefield/__init__.py`` is left out: it only names its lazy exports.
+# or the module directly under posefield; for ``prior``, its sub-packages are units of their own
+# above the interface its top-level modules make) or from a lower layer; units of one layer do
+# not import each other (the baselines do not use the evaluation). Lazy imports inside functions
+# count too. A package's ``__init__`` may name what its sub-packages define (its public face).
+# The root ``posefield/__init__.py`` is left out: it only names its lazy exports.
 LAYERS = (
     ("errors",),
     ("limits", "requires", "devices", "settings"),
@@ -59,7 +62,9 @@ LAYERS = (
     ("motion",),
     ("io",),
     ("data",),
-    ("prior",),
+    ("prior",),  # the interface: PosePrior, registry, checkpoints, shared training and rank statistics
+    ("prior.ndf",),
+    ("prior.baselines", "prior.evaluation", "prior.motions"),
     ("fit", "mesh"),
     ("regress", "viz"),
     ("image",),
@@ -71,8 +76,12 @@ LAYER = {unit: level for level, units in enumerate(LAYERS) for unit in units}
 
 
 def unit_of(module: str) -> str:
-    """``fit`` for ``posefield.fit.denoise``, ``motion`` for ``posefield.motion``."""
-    return module.split(".")[1]
+    """``fit`` for ``posefield.fit.denoise``, ``motion`` for ``posefield.motion``, ``prior.ndf``
+    for ``posefield.prior.ndf.model`` (a sub-package with a layer of its own), ``prior`` for
+    ``posefield.prior.base``."""
+    parts = module.split(".")
+    sub_unit = ".".join(parts[1:3])
+    return sub_unit if len(parts) > 2 and sub_unit in LAYER else parts[1]
 
 
 def imports(tree: ast.AST, known: set[str], top_level_only: bool = False) -> set[str]:
@@ -96,7 +105,7 @@ def test_imports_only_go_down_the_layers():
     unknown = {unit_of(m) for m in known if m != "posefield"} - set(LAYER)
     assert not unknown, f"declare the layer of {sorted(unknown)} in LAYERS"
     upward = sorted(f"{module} imports {target}" for module, tree in parsed.items() if module != "posefield"
-                    for target in imports(tree, known) if target != "posefield"
+                    for target in imports(tree, known) if target != "posefield" and not target.startswith(module + ".")
                     and unit_of(target) != unit_of(module) and LAYER[unit_of(target)] >= LAYER[unit_of(module)])
     assert not upward, "imports that do not go down the layers:\n" + "\n".join(upward)
 
@@ -137,3 +146,7 @@ def test_the_layer_checks_see_what_they_check():
     assert imports(tree, known, top_level_only=True) == {"posefield.io.bvh", "posefield.fit", "posefield.fit.denoise"}
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert [unit_of(m) for m in ("posefield.prior", "posefield.prior.base", "posefield.prior.ndf.model",
+                                 "posefield.prior.baselines", "posefield.fit.denoise")] == \
+        ["prior", "prior", "prior.ndf", "prior.baselines", "fit"]
+    assert LAYER["prior.baselines"] == LAYER["prior.evaluation"] > LAYER["prior.ndf"] > LAYER["prior"]

@@ -11,7 +11,7 @@ def project_to_manifold(prior: PosePrior, quats: torch.Tensor, steps: int = 50, 
             tolerance: float = 1e-4) -> torch.Tensor:
     """Move poses to the zero level set of the prior's energy: θ ← θ − α f(θ) ∇f(θ), renormalised.
 
-    Pose-NDF priors use their own projection (:func:`posefield.prior.projection.project`,
+    Pose-NDF priors use their own projection (:func:`posefield.prior.ndf.projection.project`,
     along the gradient in the distance's metric, with its own step and tolerance defaults);
     other priors the generic loop here.
 
@@ -24,10 +24,10 @@ def project_to_manifold(prior: PosePrior, quats: torch.Tensor, steps: int = 50, 
     Returns:
         (B, K, 4) projected unit quaternions.
     """
-    from posefield.prior.model import PoseNDF
+    from posefield.prior.ndf.model import PoseNDF
 
     if isinstance(prior, PoseNDF):
-        from posefield.prior.projection import project as ndf_project
+        from posefield.prior.ndf.projection import project as ndf_project
 
         return ndf_project(prior, quats).quats.to(quats.dtype)
     q = quats.detach()

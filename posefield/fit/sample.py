@@ -1,7 +1,7 @@
 """Pose generation (Pose-NDF §4.3): poses drawn from a prior.
 
 * Pose-NDF: starting poses moved onto the zero level set of the distance field
-  (:func:`posefield.prior.projection.project`). The starts are either uniformly
+  (:func:`posefield.prior.ndf.projection.project`). The starts are either uniformly
   random rotations (``"random"``, the paper's) or per-limb mixtures of the prior's exemplars
   (``"mix"``: each limb and the trunk taken from a different stored training pose, so the
   starts are new poses whose every limb is real); see ``benchmarks/prior.md`` for how they compare;
@@ -18,8 +18,8 @@ from posefield.fit.manifold import project_to_manifold as descend
 from posefield.fit.points import LIMB_GROUPS, group_joints
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
-from posefield.prior.model import PoseNDF
-from posefield.prior.projection import project
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.projection import project
 from posefield.prior.registry import check_compatible
 from posefield.rotations import random_unit_quaternions
 from posefield.skeleton import Skeleton

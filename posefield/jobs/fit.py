@@ -4,7 +4,7 @@ interpolate) and of keypoint files and rig maps: read, run, write.
 Each output is written in the format its name's extension says; a name without a motion
 extension gets the input's. No job overwrites its input. Where the prior models another rig
 than the motion's, the work runs on the prior's rig and the result comes back on the
-motion's own joints and channels (:mod:`posefield.prior.mapping`; ``rig_map``: a mapping file).
+motion's own joints and channels (:mod:`posefield.prior.motions.mapping`; ``rig_map``: a mapping file).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from posefield.io.formats import load_skeleton, save_motion
 from posefield.io.outputs import check_output, files_of
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
-from posefield.prior.mapping import PriorRig, choose_prior, rest_motion
+from posefield.prior.motions.mapping import PriorRig, choose_prior, rest_motion
 from posefield.prior.registry import get_prior
 from posefield.skeleton import Skeleton
 
@@ -41,7 +41,7 @@ def score_file(src: Path, prior: str = "ndf", asf: Path | None = None, rig_map: 
                note: Log | None = None, out: Path | None = None) -> np.ndarray:
     """(T,) prior energy of every frame of the motion in ``src`` (``note`` hears of a rig
     mapping); ``out``, where the scores will be written, must not be an input."""
-    from posefield.prior.apply import score_motion
+    from posefield.prior.motions.apply import score_motion
 
     motion = read_motion(src, asf)
     if out is not None:
@@ -55,7 +55,7 @@ def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     """Project every frame of ``src`` onto the prior's manifold and write it to ``out``; returns
     the files written, the number of frames, the mean distance after projection (rad) and the
     mean number of steps."""
-    from posefield.prior.apply import project_motion
+    from posefield.prior.motions.apply import project_motion
 
     motion = read_motion(src, asf)
     target = motion_output(out, src.suffix.lower(), files_of(motion))
@@ -236,7 +236,7 @@ def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str 
 def rig_report(src: Path, prior: str = "ndf", asf: Path | None = None, rig_map: Path | None = None) -> str:
     """How the rig of ``src`` (a motion, or an ``.asf`` skeleton) maps onto the prior ``prior``
     names: the joint pairs, the unpaired joints and the alignment, or that it is the prior's own."""
-    from posefield.prior.mapping import describe_mapping
+    from posefield.prior.motions.mapping import describe_mapping
 
     motion = rest_motion(load_skeleton(src)) if src.suffix.lower() == ".asf" else read_motion(src, asf)
     model, mapped = choose_prior(prior, motion, rig_map)

@@ -57,3 +57,11 @@ class NoPrior(PosePrior):
 
     def energy(self, quats: torch.Tensor) -> torch.Tensor:
         return quats.sum(dim=(-1, -2)) * 0.0
+
+
+@torch.no_grad()
+def energies(prior: PosePrior, quats: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    """(N, K, 4) unit quaternions -> (N,) prior energies, ``chunk`` poses at a time (bounded memory)."""
+    device = next(iter(prior.buffers()), quats).device
+    parts = [prior.energy(quats[i:i + chunk].to(device)) for i in range(0, len(quats), chunk)]
+    return torch.cat(parts) if parts else quats.new_zeros(0)

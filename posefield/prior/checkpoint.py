@@ -28,9 +28,9 @@ PRIOR_FORMAT = "posefield-prior"
 PRIOR_FORMAT_VERSION = 1
 # kind -> (module, prior class, config dataclass); a module is imported when its kind is built.
 PRIOR_KINDS: dict[str, tuple[str, str, str]] = {
-    "ndf": ("posefield.prior.model", "PoseNDF", "NDFConfig"),
-    "vae": ("posefield.prior.vae", "VAEPrior", "VAEConfig"),
-    "gmm": ("posefield.prior.gmm", "GMMPrior", "GMMConfig"),
+    "ndf": ("posefield.prior.ndf.model", "PoseNDF", "NDFConfig"),
+    "vae": ("posefield.prior.baselines.vae", "VAEPrior", "VAEConfig"),
+    "gmm": ("posefield.prior.baselines.gmm", "GMMPrior", "GMMConfig"),
 }
 SHIPPED_PRIORS_DIR = Path(__file__).resolve().parent.parent / "assets" / "priors"
 DEFAULT_PRIOR = "cmu-asf"

@@ -15,7 +15,7 @@ same kind (T-pose against A-pose or CMU's), the rest poses are those poses; othe
 pose with every bone along one local axis is no pose at all) the source motion's frames and
 the target's exemplar poses are, so such a rig maps like one in T-pose. A bending axis a
 straight rest limb does not show (CMU's elbows and knees) comes from those poses in either
-case. :func:`posefield.prior.mapping.settle` then fine-tunes C_k on a prior's manifold.
+case. :func:`posefield.prior.motions.mapping.settle` then fine-tunes C_k on a prior's manifold.
 
 Spine joints pair by their place along the trunk, not their rank (:func:`match_rigs`).
 Joints between mapped ones share the rotation between their mapped neighbours: a joint

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from posefield.data.neighbours import NearestPoses
-from posefield.prior.labels import exact_nearest, label_recall
-from posefield.prior.noise import NoiseSchedule, perturb, sample_off_manifold
+from posefield.prior.ndf.labels import exact_nearest, label_recall
+from posefield.prior.ndf.noise import NoiseSchedule, perturb, sample_off_manifold
 from posefield.rotations import pose_distance, random_unit_quaternions
 
 

@@ -32,7 +32,7 @@ def run(*args: str):
 
 def test_registry(tmp_path, skeleton):
     from posefield.prior.checkpoint import save_checkpoint
-    from posefield.prior.model import NDFConfig, PoseNDF
+    from posefield.prior.ndf.model import NDFConfig, PoseNDF
 
     none = get_prior("none", skeleton)
     assert isinstance(none, NoPrior) and none.joint_index == skeleton.rotation_joints()

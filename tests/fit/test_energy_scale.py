@@ -7,10 +7,10 @@ import torch
 
 from posefield.fit.denoise import DENOISE_DEFAULTS, denoise
 from posefield.fit.terms import prior_energy
-from posefield.prior.gmm import GMMPrior
-from posefield.prior.model import PoseNDF
+from posefield.prior.baselines.gmm import GMMPrior
+from posefield.prior.ndf.model import PoseNDF
 from posefield.prior.registry import no_prior
-from posefield.prior.vae import VAEPrior
+from posefield.prior.baselines.vae import VAEPrior
 
 from tests.fit.conftest import NearestPosePrior, walk_rotations
 

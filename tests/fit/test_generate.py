@@ -10,10 +10,10 @@ from posefield.fit.interpolate import interpolate, pick_frame
 from posefield.fit.manifold import project_to_manifold
 from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
 from posefield.fit.sample import limb_parts, mixed_exemplars, sample_poses
-from posefield.prior.noise import perturb
+from posefield.prior.ndf.noise import perturb
 from posefield.fit.terms import prior_energy
 from posefield.prior.registry import no_prior
-from posefield.prior.vae import VAEConfig, VAEPrior
+from posefield.prior.baselines.vae import VAEConfig, VAEPrior
 
 from .conftest import NearestPosePrior, walk_rotations
 

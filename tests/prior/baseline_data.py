@@ -9,6 +9,8 @@ import roma
 import torch
 
 from posefield.data import PoseDataset
+from posefield.prior.checkpoint import load_prior
+from posefield.prior.registry import get_prior
 from posefield.skeleton import Skeleton
 
 ROT3 = ("Zrotation", "Xrotation", "Yrotation")
@@ -60,3 +62,13 @@ def assert_sign_invariant_and_differentiable(model, poses: torch.Tensor, rtol: f
     assert torch.allclose(e, model.energy(q * flip), rtol=rtol, atol=atol)
     (grad,) = torch.autograd.grad(e.sum(), q)
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def assert_round_trip_through_load_prior_and_get_prior(model, path, dataset: PoseDataset, kind: type) -> None:
+    """The checkpoint at ``path`` of trained ``model`` loads by path as a ``kind`` with its config and
+    the same energies on 16 training poses, and ``get_prior`` accepts it for ``dataset``'s skeleton."""
+    loaded = load_prior(str(path))
+    assert isinstance(loaded, kind) and loaded.config == model.config
+    q = dataset.split(True)[:16]
+    assert torch.equal(loaded.energy(q), model.energy(q))
+    assert isinstance(get_prior(str(path), dataset.skeleton), kind)

@@ -11,9 +11,9 @@ import roma
 import torch
 
 from posefield.data import PoseDataset
-from posefield.prior.model import NDFConfig
-from posefield.prior.pairs import PairSettings
-from posefield.prior.train import TrainConfig, train
+from posefield.prior.ndf.model import NDFConfig
+from posefield.prior.ndf.pairs import PairSettings
+from posefield.prior.ndf.train import TrainConfig, train
 from posefield.skeleton import Skeleton
 
 ROT3 = ("Zrotation", "Xrotation", "Yrotation")

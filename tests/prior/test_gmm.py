@@ -7,13 +7,14 @@ from typer.testing import CliRunner
 from posefield.cli import app
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
-from posefield.prior.baseline import check_dataset
+from posefield.prior.baselines.baseline import check_dataset
 from posefield.prior.checkpoint import EXEMPLARS, load_prior, read_checkpoint
-from posefield.prior.gmm import GMMConfig, GMMFitConfig, GMMPrior, rotvec_features, train_gmm
+from posefield.prior.baselines.gmm import GMMConfig, GMMFitConfig, GMMPrior, rotvec_features, train_gmm
 from posefield.prior.registry import get_prior
 from posefield.rotations import random_unit_quaternions
 
-from .baseline_data import assert_sign_invariant_and_differentiable, foreign_dataset, tiny_dataset  # noqa: F401  (fixtures)
+from .baseline_data import (assert_round_trip_through_load_prior_and_get_prior, assert_sign_invariant_and_differentiable,
+                            foreign_dataset, tiny_dataset)  # noqa: F401  (fixtures)
 
 CONFIG = GMMFitConfig(reg_covar=1e-4, model=GMMConfig(components=4))
 
@@ -73,12 +74,7 @@ def test_exemplars_are_drawn_once_from_the_sampler(trained):
 
 
 def test_checkpoint_round_trip_through_load_prior_and_get_prior(trained, tiny_dataset):
-    model, path = trained
-    loaded = load_prior(str(path))
-    assert isinstance(loaded, GMMPrior) and loaded.config == model.config
-    q = tiny_dataset.split(True)[:16]
-    assert torch.equal(loaded.energy(q), model.energy(q))
-    assert isinstance(get_prior(str(path), tiny_dataset.skeleton), GMMPrior)
+    assert_round_trip_through_load_prior_and_get_prior(*trained, tiny_dataset, GMMPrior)
 
 
 def test_foreign_skeleton_is_refused(trained, foreign_dataset):

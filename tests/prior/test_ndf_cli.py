@@ -12,7 +12,7 @@ from posefield.cli import app
 from posefield.io import load_motion, save_motion
 from posefield.motion import Motion
 from posefield.prior.checkpoint import read_checkpoint
-from posefield.prior.noise import perturb
+from posefield.prior.ndf.noise import perturb
 
 runner = CliRunner()
 

@@ -4,8 +4,9 @@ import torch
 
 from .ndf_data import tree, trained, train_tiny  # noqa: F401  (fixtures)
 from posefield.data import PoseDataset
-from posefield.prior.evaluate import (EvalConfig, auc, evaluate, pearson, report_markdown, pose_position_error,
-                                      spearman, write_report)
+from posefield.prior.evaluation.evaluate import (EvalConfig, evaluate, pearson, report_markdown, pose_position_error,
+                                                 spearman, write_report)
+from posefield.prior.ranks import auc
 from posefield.rotations import canonical_hemisphere
 from tests.rigs import channel_poses, leg_with_hinges
 

@@ -4,10 +4,10 @@ import torch
 
 from .ndf_data import TINY_PAIRS, tree  # noqa: F401  (fixtures)
 from posefield.data.neighbours import NearestPoses
-from posefield.prior.labels import exact_distance, exact_nearest, label_recall
+from posefield.prior.ndf.labels import exact_distance, exact_nearest, label_recall
 from posefield.rotations.embedding import pose_embedding
-from posefield.prior.noise import NoiseSchedule, blend_toward, perturb, sample_off_manifold
-from posefield.prior.pairs import cache_path, cached_pairs, recall_by_distance
+from posefield.prior.ndf.noise import NoiseSchedule, blend_toward, perturb, sample_off_manifold
+from posefield.prior.ndf.pairs import cache_path, cached_pairs, recall_by_distance
 from posefield.rotations import geodesic_angles, joint_weights, pose_distance, random_unit_quaternions
 
 

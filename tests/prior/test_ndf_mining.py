@@ -1,4 +1,4 @@
-"""Mined false zeros (posefield.prior.mining) and warm starts (train(init=...))."""
+"""Mined false zeros (posefield.prior.ndf.mining) and warm starts (train(init=...))."""
 import dataclasses
 
 import pytest
@@ -8,9 +8,9 @@ from .ndf_data import TINY_TRAIN, train_tiny, tree, trained  # noqa: F401  (fixt
 from posefield.data.neighbours import NearestPoses
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.checkpoint import load_checkpoint, read_checkpoint
-from posefield.prior.labels import exact_distance
-from posefield.prior.mining import MINED_LEVEL, MiningSettings, mine_pairs
-from posefield.prior.projection import project
+from posefield.prior.ndf.labels import exact_distance
+from posefield.prior.ndf.mining import MINED_LEVEL, MiningSettings, mine_pairs
+from posefield.prior.ndf.projection import project
 
 
 def test_mined_pairs_are_the_projected_ends_and_points_on_their_way_labelled_exactly(trained, tree):
@@ -73,7 +73,7 @@ def test_warm_start_takes_the_stored_network_and_refuses_resume(trained, tree, t
 
 
 def test_warm_start_from_a_baseline_is_refused(tree, tmp_path):
-    from posefield.prior.gmm import GMMConfig, GMMFitConfig, train_gmm
+    from posefield.prior.baselines.gmm import GMMConfig, GMMFitConfig, train_gmm
     train_gmm(tree, tmp_path / "gmm.pt", GMMFitConfig(model=GMMConfig(components=2)), log=lambda _: None)
     with pytest.raises(CheckpointError, match="not a Pose-NDF"):
         train_tiny(tree, tmp_path / "x.pt", tmp_path / "cache", epochs=1, init=tmp_path / "gmm.pt")

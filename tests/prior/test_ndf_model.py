@@ -10,8 +10,8 @@ import torch
 from .ndf_data import TINY_MODEL, random_tree, tree  # noqa: F401  (fixtures)
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.checkpoint import save_checkpoint
-from posefield.prior.losses import NDFObjective, metric_gradient, metric_norm
-from posefield.prior.model import PoseNDF, depth_levels
+from posefield.prior.ndf.losses import NDFObjective, metric_gradient, metric_norm
+from posefield.prior.ndf.model import PoseNDF, depth_levels
 from posefield.prior.registry import get_prior
 from posefield.rotations import canonical_hemisphere, pose_distance, random_unit_quaternions
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis

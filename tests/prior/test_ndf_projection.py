@@ -4,8 +4,8 @@ import roma
 import torch
 
 from .ndf_data import tree, trained  # noqa: F401  (fixtures)
-from posefield.prior.noise import perturb
-from posefield.prior.projection import euclidean_step, project, riemannian_step
+from posefield.prior.ndf.noise import perturb
+from posefield.prior.ndf.projection import euclidean_step, project, riemannian_step
 from posefield.rotations import geodesic_angles, random_unit_quaternions
 
 

@@ -7,7 +7,7 @@ import torch
 from .ndf_data import TINY_TRAIN, random_tree, train_tiny, tree, tree_dataset, trained  # noqa: F401  (fixtures)
 from posefield.errors import CheckpointError, SkeletonMismatchError
 from posefield.prior.checkpoint import load_checkpoint, load_prior, read_checkpoint, save_checkpoint
-from posefield.prior.train import TrainConfig, train, train_config
+from posefield.prior.ndf.train import TrainConfig, train, train_config
 from tests.skeleton.test_symmetry import mirror_body_dataset
 from posefield.rotations import random_unit_quaternions
 

@@ -10,10 +10,11 @@ from posefield.errors import CheckpointError, InvalidPoseError, SkeletonMismatch
 from posefield.prior.base import PosePrior
 from posefield.prior.checkpoint import load_prior, read_checkpoint
 from posefield.prior.registry import get_prior
-from posefield.prior.vae import VAEConfig, VAEPrior, VAETrainConfig, train_vae
+from posefield.prior.baselines.vae import VAEConfig, VAEPrior, VAETrainConfig, train_vae
 from posefield.rotations import random_unit_quaternions
 
-from .baseline_data import assert_sign_invariant_and_differentiable, foreign_dataset, tiny_dataset  # noqa: F401  (fixtures)
+from .baseline_data import (assert_round_trip_through_load_prior_and_get_prior, assert_sign_invariant_and_differentiable,
+                            foreign_dataset, tiny_dataset)  # noqa: F401  (fixtures)
 
 CONFIG = VAETrainConfig(epochs=12, batch_size=50, lr=3e-3, model=VAEConfig(latent_dim=4, hidden=(64, 64)))
 
@@ -68,12 +69,7 @@ def test_samples_are_unit_quaternions_near_the_data(trained, tiny_dataset):
 
 
 def test_checkpoint_round_trip_through_load_prior_and_get_prior(trained, tiny_dataset):
-    model, path = trained
-    loaded = load_prior(str(path))
-    assert isinstance(loaded, VAEPrior) and loaded.config == model.config
-    q = tiny_dataset.split(True)[:16]
-    assert torch.equal(loaded.energy(q), model.energy(q))
-    assert isinstance(get_prior(str(path), tiny_dataset.skeleton), VAEPrior)
+    assert_round_trip_through_load_prior_and_get_prior(*trained, tiny_dataset, VAEPrior)
 
 
 def test_resuming_reproduces_an_uninterrupted_run(tiny_dataset, tmp_path):

@@ -11,7 +11,7 @@ from posefield.errors import SkeletonMismatchError
 from posefield.io import load_motion
 from posefield.io.bvh import read_bvh
 from posefield.prior.checkpoint import load_prior
-from posefield.prior.mapping import map_to_prior, prior_poses_full
+from posefield.prior.motions.mapping import map_to_prior, prior_poses_full
 from posefield.rotations import geodesic_angles
 from posefield.skeleton.retarget import calibrate, match_rigs, rest_poses_agree, world_frames
 
@@ -98,8 +98,8 @@ def test_overrides_pair_unpair_and_must_name_joints(cmu_prior):
 
 
 def test_settling_brings_mapped_frames_closer_to_the_manifold_and_keeps_the_round_trip(cmu_prior):
-    from posefield.prior.apply import score_motion
-    from posefield.prior.mapping import settle
+    from posefield.prior.motions.apply import score_motion
+    from posefield.prior.motions.mapping import settle
 
     motion = read_bvh(FIXTURES / "bvh" / "salsa_01_head.bvh", drop_frames=4)
     settled = map_to_prior(cmu_prior, motion)

@@ -32,11 +32,12 @@ import torch
 
 from posefield.data import PoseDataset
 from posefield.io.atomic import atomic_open
-from posefield.prior.apply import energies
-from posefield.prior.labels import bin_labels, exact_distance, exact_nearest
-from posefield.prior.model import PoseNDF
-from posefield.prior.noise import blend_toward, perturb
-from posefield.prior.projection import project
+from posefield.prior.base import energies
+from posefield.prior.ndf.labels import bin_labels, exact_distance, exact_nearest
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.noise import blend_toward, perturb
+from posefield.prior.ndf.projection import project
+from posefield.prior.ranks import auc, average_ranks
 from posefield.rotations import canonical_hemisphere, geodesic_angles, random_unit_quaternions
 from posefield.skeleton import Skeleton, forward_kinematics
 
@@ -60,25 +61,6 @@ class EvalConfig:
     far_poses: int = 1000
 
 
-def auc(negative: torch.Tensor, positive: torch.Tensor) -> float:
-    """P(positive > negative) over all pairs, ties counting ½ (Mann–Whitney U / (n·m)).
-
-    Args:
-        negative: (N,) scores that should be low; positive: (M,) scores that should be high.
-    """
-    scores = torch.cat([negative, positive]).double()
-    ranks = _average_ranks(scores)
-    n, m = len(negative), len(positive)
-    return float((ranks[n:].sum() - m * (m + 1) / 2) / (n * m))
-
-
-def _average_ranks(x: torch.Tensor) -> torch.Tensor:
-    """(N,) values -> (N,) 1-based ranks, tied values sharing their mean rank."""
-    values, inverse, counts = torch.unique(x, return_inverse=True, return_counts=True)
-    last = counts.cumsum(0).double()
-    return (last - (counts.double() - 1) / 2)[inverse]
-
-
 def pearson(x: torch.Tensor, y: torch.Tensor) -> float:
     """Pearson correlation of two (N,) tensors."""
     x, y = x.double() - x.double().mean(), y.double() - y.double().mean()
@@ -87,7 +69,7 @@ def pearson(x: torch.Tensor, y: torch.Tensor) -> float:
 
 def spearman(x: torch.Tensor, y: torch.Tensor) -> float:
     """Spearman rank correlation of two (N,) tensors."""
-    return pearson(_average_ranks(x.double()), _average_ranks(y.double()))
+    return pearson(average_ranks(x.double()), average_ranks(y.double()))
 
 
 def pose_position_error(skeleton: Skeleton, joint_index: Sequence[int], quats_a: torch.Tensor,

@@ -1,4 +1,4 @@
-"""What the baseline priors (:mod:`~posefield.prior.vae`, :mod:`~posefield.prior.gmm`) share:
+"""What the baseline priors (:mod:`~posefield.prior.baselines.vae`, :mod:`~posefield.prior.baselines.gmm`) share:
 a model of one skeleton's joint set with checked inputs and a sampler, and the plausibility
 AUC used to compare priors (real poses against the same poses perturbed by noise)."""
 from __future__ import annotations
@@ -12,8 +12,8 @@ from posefield.data import PoseDataset
 from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.prior.base import PosePrior
 from posefield.prior.checkpoint import EXEMPLARS
-from posefield.prior.evaluate import auc
-from posefield.prior.noise import perturb
+from posefield.prior.ranks import auc
+from posefield.prior.ndf.noise import perturb
 from posefield.prior.registry import check_compatible
 from posefield.rotations import check_unit_quaternions
 from posefield.skeleton import Skeleton
@@ -86,11 +86,11 @@ def noise_auc(prior: PosePrior, clean: torch.Tensor, sigma_deg: float, generator
     Args:
         prior: energy to evaluate.
         clean: (N, K, 4) real poses (typically held-out subjects).
-        sigma_deg: noise of :func:`posefield.prior.noise.perturb`, degrees per rotation-vector component.
+        sigma_deg: noise of :func:`posefield.prior.ndf.noise.perturb`, degrees per rotation-vector component.
         generator: source of the noise.
         chunk: poses per energy call.
     Returns:
-        P(energy(perturbed) > energy(clean)), ties counting ½ (:func:`posefield.prior.evaluate.auc`).
+        P(energy(perturbed) > energy(clean)), ties counting ½ (:func:`posefield.prior.ranks.auc`).
     """
     noisy = perturb(clean, sigma_deg, generator)
     energies = [torch.cat([prior.energy(q[i:i + chunk]) for i in range(0, len(q), chunk)]) for q in (clean, noisy)]

@@ -1,6 +1,6 @@
 """Projection onto the pose manifold by following the distance field: θ ← θ - α f(θ) grad f(θ).
 
-grad f is the Riemannian gradient in the distance's metric (see :mod:`posefield.prior.losses`),
+grad f is the Riemannian gradient in the distance's metric (see :mod:`posefield.prior.ndf.losses`),
 so with an exact distance field α = 1 jumps onto the zero level set in one step; a learned
 field needs a few. Two ways to move along -α f grad f:
 
@@ -26,8 +26,8 @@ from typing import Callable
 import roma
 import torch
 
-from posefield.prior.losses import metric_gradient
-from posefield.prior.model import PoseNDF
+from posefield.prior.ndf.losses import metric_gradient
+from posefield.prior.ndf.model import PoseNDF
 
 
 def euclidean_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:

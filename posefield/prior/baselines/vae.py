@@ -35,7 +35,7 @@ from torch import nn
 from posefield.data import PoseDataset
 from posefield.data.mirror import mirrored_if_asked
 from posefield.errors import CheckpointError
-from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
+from posefield.prior.baselines.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import prior_from_checkpoint, read_checkpoint, save_checkpoint
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
 from posefield.rotations import canonical_hemisphere

@@ -11,18 +11,10 @@ from posefield.errors import PosefieldError
 from posefield.io.atomic import atomic_open
 from posefield.io.formats import single_threaded_torch
 from posefield.motion import Motion
-from posefield.prior.base import PosePrior
-from posefield.prior.model import PoseNDF
-from posefield.prior.projection import Projection, project
+from posefield.prior.base import PosePrior, energies
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.projection import Projection, project
 from posefield.prior.registry import check_compatible
-
-
-@torch.no_grad()
-def energies(prior: PosePrior, quats: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
-    """(N, K, 4) unit quaternions -> (N,) prior energies, ``chunk`` poses at a time (bounded memory)."""
-    device = next(iter(prior.buffers()), quats).device
-    parts = [prior.energy(quats[i:i + chunk].to(device)) for i in range(0, len(quats), chunk)]
-    return torch.cat(parts) if parts else quats.new_zeros(0)
 
 
 def prior_poses(motion: Motion, prior: PosePrior) -> torch.Tensor:
@@ -57,7 +49,7 @@ def project_motion(motion: Motion, prior: PosePrior, **options) -> tuple[Motion,
     Args:
         motion: the motion (its rig must be the prior's).
         prior: a Pose-NDF prior.
-        options: passed to :func:`posefield.prior.projection.project` (step_size, max_steps, tol, method).
+        options: passed to :func:`posefield.prior.ndf.projection.project` (step_size, max_steps, tol, method).
     Returns:
         the projected motion and the per-frame projection result.
     """

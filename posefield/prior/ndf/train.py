@@ -29,15 +29,15 @@ from posefield.data import PoseDataset
 from posefield.data.mirror import mirrored_if_asked
 from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, PosefieldError
-from posefield.prior.apply import energies
+from posefield.prior.base import energies
 from posefield.prior.checkpoint import (build_prior, exemplar_sample, prior_from_checkpoint, prior_path, read_checkpoint,
                                         save_checkpoint)
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
-from posefield.prior.losses import LossWeights, NDFObjective, distance_loss
-from posefield.prior.mining import MiningSettings, mine_pairs
-from posefield.prior.model import NDFConfig, PoseNDF
-from posefield.prior.noise import NoiseSchedule
-from posefield.prior.pairs import LabelledPairs, PairSettings, cached_pairs, pair_index
+from posefield.prior.ndf.losses import LossWeights, NDFObjective, distance_loss
+from posefield.prior.ndf.mining import MiningSettings, mine_pairs
+from posefield.prior.ndf.model import NDFConfig, PoseNDF
+from posefield.prior.ndf.noise import NoiseSchedule
+from posefield.prior.ndf.pairs import LabelledPairs, PairSettings, cached_pairs, pair_index
 from posefield.settings import settings_from_dict
 
 
@@ -58,7 +58,7 @@ class TrainConfig:
             ``None``: do so when the rig is left–right symmetric (checkpoints store the outcome).
             On a tuning split it raised the held-out scores (``posefield/assets/priors/TRAINING.md``).
         model, losses, pairs: network, loss weights and pair settings.
-        mining: false zeros mined from the field at every epoch (:mod:`posefield.prior.mining`).
+        mining: false zeros mined from the field at every epoch (:mod:`posefield.prior.ndf.mining`).
     """
 
     epochs: int = 60

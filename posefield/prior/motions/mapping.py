@@ -20,8 +20,8 @@ import torch
 from posefield.errors import MotionFormatError, SkeletonMismatchError
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
-from posefield.prior.model import PoseNDF
-from posefield.prior.projection import project
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.projection import project
 from posefield.prior.registry import SHIPPED_SUFFIX, get_prior, no_prior
 from posefield.rotations import canonical_hemisphere, quaternion_mean
 from posefield.skeleton import Skeleton

@@ -1,7 +1,7 @@
 """False zeros mined from the field itself: hard training pairs where the field is wrong.
 
 Pairs made by perturbing training poses label the field near the data and, through blends,
-out to uniformly random poses (:mod:`posefield.prior.noise`), but a network still makes
+out to uniformly random poses (:mod:`posefield.prior.ndf.noise`), but a network still makes
 zeros of its own far from the data: uniformly random poses projected onto its zero level set
 end where f ≈ 0 while the true distance to the nearest training pose is about 1 rad
 (``benchmarks/farfield.md``). Mining finds them where they are: at the start of an epoch,
@@ -21,10 +21,10 @@ import dataclasses
 import torch
 
 from posefield.data.neighbours import NearestPoses
-from posefield.prior.model import PoseNDF
-from posefield.prior.noise import blend_toward
-from posefield.prior.pairs import LabelledPairs
-from posefield.prior.projection import project
+from posefield.prior.ndf.model import PoseNDF
+from posefield.prior.ndf.noise import blend_toward
+from posefield.prior.ndf.pairs import LabelledPairs
+from posefield.prior.ndf.projection import project
 from posefield.rotations import random_unit_quaternions
 
 MINED_LEVEL = -1  # LabelledPairs.level of mined pairs
@@ -34,7 +34,7 @@ MINED_LEVEL = -1  # LabelledPairs.level of mined pairs
 class MiningSettings:
     """poses: uniformly random poses projected per epoch (0: no mining); each gives two pairs
     (its end point and a point on the way to its nearest training pose); steps: projection
-    steps (as :func:`posefield.prior.projection.project`'s ``max_steps``)."""
+    steps (as :func:`posefield.prior.ndf.projection.project`'s ``max_steps``)."""
 
     poses: int = 0
     steps: int = 20

@@ -7,7 +7,7 @@ A true distance function has unit gradient *in that metric*, so the eikonal loss
 Riemannian gradient: the model re-normalises its input, hence ∇_θ f (autograd) is tangent
 to every sphere, and grad f = ((2/w_i) ∇_{θ_i} f)_i with norm (Σ_i 2/w_i · ‖∇_{θ_i} f‖²)^½.
 The raw Euclidean ‖∇_θ f‖ = 1 of the paper would be off by √2 (uniform weights) against
-its own labels. Projection (:mod:`posefield.prior.projection`) steps along the same grad f,
+its own labels. Projection (:mod:`posefield.prior.ndf.projection`) steps along the same grad f,
 so a step of f · grad f lands on the zero level set of an exact distance field.
 """
 from __future__ import annotations

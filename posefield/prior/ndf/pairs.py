@@ -21,8 +21,8 @@ import torch
 from posefield.data import PoseDataset
 from posefield.data.neighbours import NearestPoses
 from posefield.io.atomic import atomic_path
-from posefield.prior.labels import bin_labels, exact_distance, label_recall
-from posefield.prior.noise import NoiseSchedule, sample_off_manifold
+from posefield.prior.ndf.labels import bin_labels, exact_distance, label_recall
+from posefield.prior.ndf.noise import NoiseSchedule, sample_off_manifold
 
 CACHE_VERSION = 1
 
@@ -54,7 +54,7 @@ class PairSettings:
 class LabelledPairs:
     """quats (N, K, 4) float32 unit quaternions; distance (N,) float32 radians;
     level (N,) int64 noise-scale index (``len(sigmas_deg)``: uniformly random pose,
-    ``len(sigmas_deg) + 1``: blend; ``posefield.prior.mining.MINED_LEVEL``: mined false zero)."""
+    ``len(sigmas_deg) + 1``: blend; ``posefield.prior.ndf.mining.MINED_LEVEL``: mined false zero)."""
 
     quats: torch.Tensor
     distance: torch.Tensor

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from posefield.data import PoseDataset
 from posefield.data.mirror import mirrored_if_asked
-from posefield.prior.baseline import BaselinePrior, check_dataset, noise_auc
+from posefield.prior.baselines.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import save_checkpoint
 from posefield.prior.optimizer import metrics_line
 from posefield.rotations import canonical_hemisphere
