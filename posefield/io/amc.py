@@ -25,7 +25,7 @@ from posefield.io.fixed_point import fixed_point_text
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, rotmat_to_quaternion
-from posefield.rotations.euler import channels_to_quaternion, conjugate_by, joint_channels
+from posefield.rotations.euler import CHUNK_FRAMES, channels_to_quaternion, conjugate_by, joint_channels
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
