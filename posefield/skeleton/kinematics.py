@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from posefield.rotations.quaternion import quaternion_to_rotmat
+from posefield.rotations.quaternion import rotmat_entries
 from posefield.skeleton.skeleton import Skeleton
 
 
@@ -26,15 +26,14 @@ def depth_levels(parents: Sequence[int]) -> list[list[int]]:
     return [[k for k, d in enumerate(depth) if d == level] for level in range(max(depth, default=-1) + 1)]
 
 
-def _rotmat_components(q: torch.Tensor) -> torch.Tensor:
-    """(4, ...) unit quaternion components (x, y, z, w first) -> (3, 3, ...) rotation matrices with
-    the row and column first (the formula of :func:`quaternion_to_rotmat`)."""
-    x, y, z, w = q
-    xx, yy, zz, ww = x * x, y * y, z * z, w * w
-    xy, zw, xz, yw, yz, xw = x * y, z * w, x * z, y * w, y * z, x * w
-    return torch.stack([xx - yy - zz + ww, 2 * (xy - zw), 2 * (xz + yw),
-                        2 * (xy + zw), -xx + yy - zz + ww, 2 * (yz - xw),
-                        2 * (xz - yw), 2 * (yz + xw), -xx - yy + zz + ww]).unflatten(0, (3, 3))
+def _sorted_rotmats(rotations: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """(..., J, 4) quaternions or (..., J, 3, 3) matrices -> (3, 3, J, B) matrices with the rows
+    and columns first, the joints in the order ``order`` (J,) and the B batch entries last."""
+    quats = rotations.shape[-1] == 4
+    flat = rotations.reshape(-1, len(order), *rotations.shape[-1 if quats else -2:]).index_select(1, order)
+    if quats:  # (4, J, B) contiguous components, then the nine entries
+        return torch.stack(rotmat_entries(*flat.permute(2, 1, 0).contiguous())).unflatten(0, (3, 3))
+    return flat.permute(2, 3, 1, 0)
 
 
 def forward_kinematics(skeleton: Skeleton, rotations: torch.Tensor, root_translation: torch.Tensor | None = None,
@@ -58,8 +57,7 @@ def forward_kinematics(skeleton: Skeleton, rotations: torch.Tensor, root_transla
     Returns:
         (..., J [+ E], 3) positions in metres, same dtype as ``rotations``.
     """
-    quats = rotations.shape[-1] == 4
-    batch = rotations.shape[:-2] if quats else rotations.shape[:-3]
+    batch = rotations.shape[:-2] if rotations.shape[-1] == 4 else rotations.shape[:-3]
     dtype, device = rotations.dtype, rotations.device
     num_joints = skeleton.num_joints
     levels = depth_levels(skeleton.parents)
@@ -67,11 +65,7 @@ def forward_kinematics(skeleton: Skeleton, rotations: torch.Tensor, root_transla
     order = [j for level in levels for j in level]
     sorted_at = {j: n for n, j in enumerate(order)}
     order_index = torch.tensor(order, device=device)
-    flat = rotations.reshape(-1, num_joints, *rotations.shape[-1 if quats else -2:]).index_select(1, order_index)
-    if quats:  # (4, J, B) components, then (3, 3, J, B) matrices
-        rot = _rotmat_components(flat.permute(2, 1, 0).contiguous())
-    else:
-        rot = flat.permute(2, 3, 1, 0)
+    rot = _sorted_rotmats(rotations, order_index)
     if offsets is None:
         offsets = torch.as_tensor(skeleton.offsets, dtype=dtype, device=device)
     offsets = offsets.to(dtype)
