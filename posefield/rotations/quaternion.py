@@ -47,14 +47,19 @@ def check_unit_quaternions(q: torch.Tensor, tol: float = 1e-3, what: str = "pose
         raise InvalidPoseError(f"{what}: quaternions are not unit (max |norm-1| = {norm_error.max():.3g})")
 
 
-def quaternion_to_rotmat(q: torch.Tensor) -> torch.Tensor:
-    """(..., 4) unit quaternions (xyzw) -> (..., 3, 3) rotation matrices (no normalisation)."""
-    x, y, z, w = q.unbind(-1)
+def rotmat_entries(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, w: torch.Tensor) -> list[torch.Tensor]:
+    """The nine entries of the rotation matrices of unit quaternions given by their components
+    (any equal shapes), row by row: R11, R12, R13, R21, …, R33 (no normalisation)."""
     xx, yy, zz, ww = x * x, y * y, z * z, w * w
     xy, zw, xz, yw, yz, xw = x * y, z * w, x * z, y * w, y * z, x * w
-    return torch.stack([xx - yy - zz + ww, 2 * (xy - zw), 2 * (xz + yw),
-                        2 * (xy + zw), -xx + yy - zz + ww, 2 * (yz - xw),
-                        2 * (xz - yw), 2 * (yz + xw), -xx - yy + zz + ww], dim=-1).unflatten(-1, (3, 3))
+    return [xx - yy - zz + ww, 2 * (xy - zw), 2 * (xz + yw),
+            2 * (xy + zw), -xx + yy - zz + ww, 2 * (yz - xw),
+            2 * (xz - yw), 2 * (yz + xw), -xx - yy + zz + ww]
+
+
+def quaternion_to_rotmat(q: torch.Tensor) -> torch.Tensor:
+    """(..., 4) unit quaternions (xyzw) -> (..., 3, 3) rotation matrices (no normalisation)."""
+    return torch.stack(rotmat_entries(*q.unbind(-1)), dim=-1).unflatten(-1, (3, 3))
 
 
 def rotmat_to_quaternion(rot: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from posefield.rotations.quaternion import quaternion_to_rotmat
+from posefield.rotations.quaternion import rotmat_entries
 from posefield.skeleton.skeleton import Skeleton
 
 
@@ -26,9 +26,24 @@ def depth_levels(parents: Sequence[int]) -> list[list[int]]:
     return [[k for k, d in enumerate(depth) if d == level] for level in range(max(depth, default=-1) + 1)]
 
 
+def _sorted_rotmats(rotations: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """(..., J, 4) quaternions or (..., J, 3, 3) matrices -> (3, 3, J, B) matrices with the rows
+    and columns first, the joints in the order ``order`` (J,) and the B batch entries last."""
+    quats = rotations.shape[-1] == 4
+    flat = rotations.reshape(-1, len(order), *rotations.shape[-1 if quats else -2:]).index_select(1, order)
+    if quats:  # (4, J, B) contiguous components, then the nine entries
+        return torch.stack(rotmat_entries(*flat.permute(2, 1, 0).contiguous())).unflatten(0, (3, 3))
+    return flat.permute(2, 3, 1, 0)
+
+
 def forward_kinematics(skeleton: Skeleton, rotations: torch.Tensor, root_translation: torch.Tensor | None = None,
                        offsets: torch.Tensor | None = None, with_end_sites: bool = False) -> torch.Tensor:
     """Global joint positions from local rotations, one batched step per tree depth.
+
+    The arithmetic runs with the matrix rows and columns as the leading dimensions and the
+    batch last ((3, 3, n, B) per depth): a 3 × 3 product is then 27 multiply-adds over long
+    contiguous rows, about 4 × faster on CPU than ``bmm`` of (B, 3, 3) blocks, and the joints
+    of each depth are slices of one joint-sorted array (no zero-filled gradient per depth).
 
     Args:
         skeleton: the joint tree (J joints).
@@ -42,40 +57,53 @@ def forward_kinematics(skeleton: Skeleton, rotations: torch.Tensor, root_transla
     Returns:
         (..., J [+ E], 3) positions in metres, same dtype as ``rotations``.
     """
-    rot = rotations if rotations.shape[-1] == 3 else quaternion_to_rotmat(rotations)
-    dtype, device = rot.dtype, rot.device
+    batch = rotations.shape[:-2] if rotations.shape[-1] == 4 else rotations.shape[:-3]
+    dtype, device = rotations.dtype, rotations.device
+    num_joints = skeleton.num_joints
+    levels = depth_levels(skeleton.parents)
+    sizes = [len(level) for level in levels]
+    order = [j for level in levels for j in level]
+    sorted_at = {j: n for n, j in enumerate(order)}
+    order_index = torch.tensor(order, device=device)
+    rot = _sorted_rotmats(rotations, order_index)
     if offsets is None:
         offsets = torch.as_tensor(skeleton.offsets, dtype=dtype, device=device)
-    batch = rot.shape[:-3]
-    offsets = offsets.expand(*batch, -1, -1)
-    levels = depth_levels(skeleton.parents)
-    roots = torch.tensor(levels[0], device=device)
-    glob = rot.index_select(-3, roots)  # (..., n, 3, 3) of the current level
+    offsets = offsets.to(dtype)
+    if offsets.dim() > 2:  # (3, J, B) per sample, else (3, J, 1)
+        offsets = offsets.expand(*batch, num_joints, 3).reshape(-1, num_joints, 3)
+    offsets = offsets.reshape(-1, num_joints, 3).index_select(1, order_index).permute(2, 1, 0)
+    rot_levels = rot.split(sizes, dim=2)
+    offset_levels = offsets.split(sizes, dim=1)
+    size = rot.shape[-1]
+    glob = rot_levels[0]  # (3, 3, n, B) global rotations of the current depth
     if root_translation is None:
-        pos = offsets.index_select(-2, roots)
+        pos = offset_levels[0].expand(3, sizes[0], size)
     else:
-        pos = root_translation.to(dtype)[..., None, :].expand(*batch, len(roots), 3)
+        pos = root_translation.to(dtype).expand(*batch, 3).reshape(-1, 3).T[:, None, :].expand(3, sizes[0], size)
     globals_, positions = [glob], [pos]
-    for previous, level in zip(levels, levels[1:]):
+    for previous, level, local, offset in zip(levels, levels[1:], rot_levels[1:], offset_levels[1:]):
         within = {j: n for n, j in enumerate(previous)}
-        parent = torch.tensor([within[skeleton.parents[j]] for j in level], device=device)
-        index = torch.tensor(level, device=device)
-        parent_glob = glob.index_select(-3, parent)
-        pos = pos.index_select(-2, parent) + (parent_glob @ offsets.index_select(-2, index)[..., None])[..., 0]
-        glob = parent_glob @ rot.index_select(-3, index)
+        if len(previous) == 1:  # one parent: a broadcast, whose gradient is a sum
+            parent_glob, parent_pos = glob.expand(3, 3, len(level), size), pos.expand(3, len(level), size)
+        else:
+            parent_index = torch.tensor([within[skeleton.parents[j]] for j in level], device=device)
+            parent_glob, parent_pos = glob.index_select(2, parent_index), pos.index_select(1, parent_index)
+        pos = parent_pos + (parent_glob * offset[None]).sum(1)
+        glob = (parent_glob[:, :, None] * local[None]).sum(1)
         globals_.append(glob)
         positions.append(pos)
-    order = torch.tensor([j for level in levels for j in level], device=device)
-    unorder = torch.argsort(order)
-    joints = torch.cat(positions, dim=-2).index_select(-2, unorder)
-    if not with_end_sites or not skeleton.end_sites:
-        return joints
-    ends = sorted(skeleton.end_sites)
-    ends_index = torch.tensor(ends, device=device)
-    site = torch.as_tensor(np.array([skeleton.end_sites[j] for j in ends]), dtype=dtype, device=device)
-    end_glob = torch.cat(globals_, dim=-3).index_select(-3, unorder).index_select(-3, ends_index)
-    sites = joints.index_select(-2, ends_index) + (end_glob @ site[..., None])[..., 0]
-    return torch.cat([joints, sites], dim=-2)
+    points = positions
+    ends = sorted(skeleton.end_sites) if with_end_sites else []
+    if ends:
+        ends_sorted = torch.tensor([sorted_at[j] for j in ends], device=device)
+        site = torch.as_tensor(np.array([skeleton.end_sites[j] for j in ends]), dtype=dtype, device=device)
+        end_glob = torch.cat(globals_, dim=2).index_select(2, ends_sorted)  # (3, 3, E, B)
+        end_pos = torch.cat(positions, dim=1).index_select(1, ends_sorted)
+        points = positions + [end_pos + (end_glob * site.T[None, :, :, None]).sum(1)]
+    unorder = torch.tensor([sorted_at[j] for j in range(num_joints)] + list(range(num_joints, num_joints + len(ends))),
+                           device=device)
+    out = torch.cat(points, dim=1).index_select(1, unorder)  # (3, J [+ E], B)
+    return out.permute(2, 1, 0).contiguous().reshape(*batch, out.shape[1], 3)
 
 
 def rest_points(skeleton: Skeleton) -> np.ndarray:

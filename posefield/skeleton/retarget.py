@@ -33,7 +33,6 @@ import dataclasses
 import itertools
 
 import numpy as np
-import roma
 import torch
 
 from posefield.errors import SkeletonMismatchError
@@ -234,6 +233,7 @@ def _frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
 
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(3, 3) smallest rotation taking direction ``a`` to direction ``b``."""
+    import roma  # imports torch._dynamo (seconds): only where needed
     a, b = _unit(a), _unit(b)
     axis = np.cross(a, b)
     if np.linalg.norm(axis) < 1e-9:
@@ -320,6 +320,7 @@ def calibrate(rig_map: RigMap, target_rotmats: np.ndarray, source_rotmats: np.nd
 def _reachable(skeleton: Skeleton, j: int, rotmats: np.ndarray) -> np.ndarray | None:
     """(T, 3, 3) nearest rotations joint ``j``'s one or two channels reach from ``rotmats``
     (T, 3, 3); ``None`` for a joint with three channels (it reaches every rotation)."""
+    import roma  # imports torch._dynamo (seconds): only where needed
     dofs = RigDofs(skeleton, [j]).double()
     if not dofs.restricted:
         return None
@@ -349,6 +350,7 @@ def _share_features(remaining: np.ndarray, above: np.ndarray | None) -> np.ndarr
     """(T, F) what a joint's share is predicted from: the rotation vector of the rotation
     ``remaining`` (T, 3, 3) left between the frame above and the paired joint's, that of the
     local rotation ``above`` (T, 3, 3) of the joint above (``None`` at the root) and 1."""
+    import roma  # imports torch._dynamo (seconds): only where needed
     parts = [roma.rotmat_to_rotvec(torch.as_tensor(remaining)).numpy()]
     if above is not None:
         parts.append(roma.rotmat_to_rotvec(torch.as_tensor(above)).numpy())
@@ -361,6 +363,7 @@ def _share(rig_map: RigMap, j: int, remaining: np.ndarray, above: np.ndarray | N
     axis: what it cannot hold would land on the joints below), a three-channel joint the share
     the target's poses give it (:func:`learn_shares`; ``above`` as in :func:`_share_features`),
     else 1/``parts`` of it."""
+    import roma  # imports torch._dynamo (seconds): only where needed
     reach = _reachable(rig_map.target, j, remaining)
     if reach is not None:
         return reach
@@ -392,6 +395,7 @@ def learn_shares(rig_map: RigMap, target_rotmats: np.ndarray) -> RigMap:
         target_rotmats: (M, Jt, 3, 3) local rotations of plausible target poses (a prior's exemplars);
             with fewer than :data:`SHARE_MIN_POSES` the map comes back unchanged.
     """
+    import roma  # imports torch._dynamo (seconds): only where needed
     if len(target_rotmats) < SHARE_MIN_POSES:
         return rig_map
     target = rig_map.target

@@ -22,6 +22,29 @@ def test_dof_basis_keeps_hinges_on_their_axis(skeleton):
     assert torch.allclose(q[:, 1:3], torch.zeros(4, 2), atol=1e-6)  # only an x rotation was added
 
 
+def test_pose_variables_equal_roma_exp_map_and_product_with_finite_gradients(skeleton):
+    """PoseVariables.rotations (sinc map, product by the matrices of q0) against roma's
+    ``q0 ⊗ rotvec_to_unitquat(B u)``: values and gradients, from u = 0 (the start) to large steps."""
+    generator = torch.Generator().manual_seed(0)
+    init = roma.random_unitquat((5, skeleton.num_joints)).double()
+    basis = dof_basis(skeleton)
+    variables = PoseVariables(init, torch.zeros(5, 3, dtype=torch.float64), basis)
+    weights = torch.randn(5, skeleton.num_joints, 4, dtype=torch.float64, generator=generator)
+    for scale in (0.0, 1e-6, 0.3, 2.5):
+        with torch.no_grad():
+            variables.offsets.copy_(scale * torch.randn(variables.offsets.shape, dtype=torch.float64, generator=generator))
+        variables.offsets.grad = None
+        fast = variables.rotations()
+        (fast * weights).sum().backward()
+        fast_grad = variables.offsets.grad.clone()
+        variables.offsets.grad = None
+        reference = roma.quat_product(init, roma.rotvec_to_unitquat(torch.einsum("jab,tjb->tja", basis, variables.offsets)))
+        (reference * weights).sum().backward()
+        torch.testing.assert_close(fast, reference, atol=1e-12, rtol=1e-12)
+        torch.testing.assert_close(fast_grad, variables.offsets.grad, atol=1e-12, rtol=1e-12)
+        assert torch.isfinite(fast_grad).all()
+
+
 def test_terms():
     pred, target = torch.zeros(2, 3, 3), torch.zeros(2, 3, 3)
     target[:, 0, 0] = 1.0

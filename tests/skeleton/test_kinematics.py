@@ -125,3 +125,50 @@ def test_batched_float32_and_per_sample_offsets(tiny_motion):
     expected = translation[:, None] + 2 * (torch.as_tensor(EXPECTED_INCHES[:, :4] * 0.0254, dtype=torch.float32)
                                            - translation[:, None])
     torch.testing.assert_close(positions[0], expected, atol=1e-6, rtol=0)
+
+
+def _per_joint_reference(skeleton, rotmats: torch.Tensor, translation: torch.Tensor) -> torch.Tensor:
+    """(..., J + E, 3) positions joint by joint: W_j = W_parent L_j, p_j = p_parent + W_parent o_j."""
+    offsets = torch.as_tensor(skeleton.offsets, dtype=rotmats.dtype)
+    world, points = [], []
+    for j, p in enumerate(skeleton.parents):
+        if p < 0:
+            world.append(rotmats[..., j, :, :])
+            points.append(translation)
+        else:
+            world.append(world[p] @ rotmats[..., j, :, :])
+            points.append(points[p] + (world[p] @ offsets[j, :, None])[..., 0])
+    for j in sorted(skeleton.end_sites):
+        site = torch.as_tensor(skeleton.end_sites[j], dtype=rotmats.dtype)
+        points.append(points[j] + (world[j] @ site[:, None])[..., 0])
+    return torch.stack(points, dim=-2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_depth_batched_kinematics_equal_the_joint_by_joint_chain_with_gradients(dtype):
+    """The component-first, depth-batched FK against a plain per-joint chain on a branching
+    CMU skeleton: positions and the gradients of both inputs, quaternions and matrices, two batch dims."""
+    from pathlib import Path
+
+    from posefield.rotations import quaternion_to_rotmat
+    motion = read_amc(Path(__file__).parents[1] / "fixtures" / "cmu" / "05_17.amc")
+    skeleton = motion.skeleton
+    frames = 12
+    quats = torch.as_tensor(motion.rotations[:frames], dtype=dtype).reshape(3, 4, skeleton.num_joints, 4)
+    translation = torch.as_tensor(motion.root_translation[:frames], dtype=dtype).reshape(3, 4, 3)
+    weights = torch.randn(3, 4, skeleton.num_joints + len(skeleton.end_sites), 3, dtype=dtype,
+                          generator=torch.Generator().manual_seed(0))
+    tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {"atol": 1e-12, "rtol": 1e-12}
+    for as_matrix in (False, True):
+        q = quats.clone().requires_grad_()
+        t = translation.clone().requires_grad_()
+        rotations = quaternion_to_rotmat(q) if as_matrix else q
+        fast = forward_kinematics(skeleton, rotations, t, with_end_sites=True)
+        (fast * weights).sum().backward()
+        fast_grads = q.grad.clone(), t.grad.clone()
+        q.grad = t.grad = None
+        slow = _per_joint_reference(skeleton, quaternion_to_rotmat(q), t)
+        (slow * weights).sum().backward()
+        torch.testing.assert_close(fast, slow, **tol)
+        torch.testing.assert_close(fast_grads[0], q.grad, **tol)
+        torch.testing.assert_close(fast_grads[1], t.grad, **tol)

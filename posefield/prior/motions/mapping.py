@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import roma
 import torch
 
 from posefield.errors import MotionFormatError, SkeletonMismatchError
@@ -29,10 +28,12 @@ from posefield.skeleton.retarget import RigMap, calibrate, learn_shares, match_r
 
 
 def _quats(rotmats: np.ndarray) -> np.ndarray:
+    import roma  # imports torch._dynamo (seconds): only where needed
     return canonical_hemisphere(roma.rotmat_to_unitquat(torch.as_tensor(rotmats))).numpy()
 
 
 def _rotmats(quats: np.ndarray) -> np.ndarray:
+    import roma  # imports torch._dynamo (seconds): only where needed
     return roma.unitquat_to_rotmat(torch.as_tensor(quats, dtype=torch.float64)).numpy()
 
 
@@ -125,6 +126,7 @@ def settle(prior: PoseNDF, mapped: PriorRig, motion: Motion, rounds: int = SETTL
     prior's channels (``to_prior(reachable=True)``, as scoring maps them); the turns it
     finds then put the DAZ clips' arms 25-38° from the calibration (clavicle to hand).
     """
+    import roma  # imports torch._dynamo (seconds): only where needed
     target = mapped.rig_map.target
     pick = np.unique(np.linspace(0, motion.num_frames - 1, min(motion.num_frames, frames)).round().astype(int))
     sample = motion.slice(pick)
@@ -235,6 +237,7 @@ def describe_mapping(mapped: PriorRig, motion: Motion) -> str:
     landmark, the turn between the two joints' frames (the rest poses' difference, degrees) and
     the mean angle left between the paired bones after mapping the motion; then the unpaired
     joints of both rigs."""
+    import roma  # imports torch._dynamo (seconds): only where needed
     from posefield.skeleton.retarget import direction_residuals, rest_poses_agree
 
     rig_map = mapped.rig_map

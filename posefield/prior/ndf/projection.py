@@ -23,16 +23,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-import roma
 import torch
 
 from posefield.prior.ndf.losses import metric_gradient
 from posefield.prior.ndf.model import PoseNDF
+from posefield.rotations import normalize_quaternions
 
 
 def euclidean_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
     """(B, K, 4) unit quaternions + (B, K, 4) step -> re-normalised (B, K, 4) quaternions."""
-    return roma.quat_normalize(quats + step)
+    return normalize_quaternions(quats + step)
 
 
 def riemannian_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
@@ -45,6 +45,7 @@ def riemannian_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
         (B, K, 4) unit quaternions q ⊗ exp(u), u = (q⁻¹ ⊗ v).xyz, i.e. a move of |v| radians
         along the great circle of S³ (rotation angle 2|v|).
     """
+    import roma  # imports torch._dynamo (seconds): only where needed
     tangent = step - (step * quats).sum(-1, keepdim=True) * quats
     local = roma.quat_product(roma.quat_conjugation(quats), tangent)[..., :3]
     return roma.quat_product(quats, roma.rotvec_to_unitquat(2 * local))
