@@ -46,6 +46,7 @@ import torch
 
 from posefield.errors import MotionFormatError
 from posefield.io.atomic import atomic_open
+from posefield.io.fixed_point import fixed_point_text
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, quaternion_to_rotmat, rotmat_to_quaternion
@@ -55,7 +56,8 @@ from posefield.skeleton import POSITION_CHANNELS, Skeleton
 KNOWN_CHANNELS = POSITION_CHANNELS + tuple(ROTATION_CHANNELS)
 METRES, CENTIMETRES, MILLIMETRES = 1.0, 0.01, 0.001
 TRANSLATION_TOLERANCE = 1e-5  # metres a non-root joint's position channels may vary by
-NUMBER_FORMAT = "%.10g"  # 1e-7° for angles below 1000°, well under 1e-6 m for lengths
+NUMBER_FORMAT = "%.10g"  # offsets of the hierarchy: well under 1e-6 m
+MOTION_DECIMALS = 8  # motion channels: 1e-8° for angles, 1e-8 of the length unit
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -438,7 +440,8 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
     the module docstring); leaf joints without an end site get ``End Site`` at 0 0 0.
     Lengths are written in :func:`written_length_unit`, angles with the Euler branch and
     360° wrap closest to the previous frame. ``read_bvh`` of the result gives the same joint
-    positions and rotations (to print precision, ``%.10g``).
+    positions and rotations (to print precision: offsets ``%.10g``, channels
+    :data:`MOTION_DECIMALS` decimals, formatted by :func:`posefield.io.fixed_point.fixed_point_text`).
 
     Args:
         motion: any motion (e.g. read from BVH, ASF/AMC or AMASS).
@@ -464,8 +467,8 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
         handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {np.format_float_positional(1.0 / motion.fps, trim='-')}\n")
-        row = " ".join([NUMBER_FORMAT] * values.shape[1]) + "\n"
-        handle.write((row * len(values)) % tuple(values.ravel().tolist()))  # C-level formatting of every value
+        columns = values.shape[1]
+        handle.write(fixed_point_text(values, [MOTION_DECIMALS] * columns, [""] + [" "] * (columns - 1) + ["\n"]))
     return [path]
 
 
