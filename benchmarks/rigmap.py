@@ -38,7 +38,7 @@ import roma
 import torch
 
 from posefield.data.noise import add_channel_noise
-from posefield.fit.denoise import denoise
+from posefield.fit.denoise import denoise, denoise_mapped
 from posefield.fit.metrics import per_frame_error
 from posefield.io import load_motion
 from posefield.io.bvh import read_bvh, write_bvh
@@ -184,9 +184,7 @@ def score_as_cli(spec: str, motion: Motion) -> np.ndarray:
 def denoise_as_cli(spec: str, motion: Motion) -> Motion:
     """``posefield denoise --prior spec`` of one file."""
     prior, mapped = choose_prior(spec, motion)
-    if mapped is None:
-        return denoise(motion, prior)
-    return mapped.to_source(denoise(mapped.to_prior(motion), prior), motion)
+    return denoise(motion, prior) if mapped is None else denoise_mapped(motion, prior, mapped)
 
 
 def measure(clips: dict[str, Motion], specs: list[str], stride: int, window: int, log) -> tuple[dict, dict]:

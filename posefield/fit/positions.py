@@ -16,8 +16,11 @@ completion fills in) from going below its height h (Y up), moving every rotation
 the floor's held joints; it is absent without a floor.
 ρ(f) = s · log(1 + f / s) (``prior_saturation`` s; s = 0: ρ(f) = f) follows the prior's
 distance near the manifold and saturates far from it, where the prior (trained on other
-people's motion) is least to be trusted. With ``prior_reference_noise_deg`` set, the fit
-follows the input's own noise level g = σ̂ / reference (at most ``MAX_NOISE_GAIN``), σ̂ the
+people's motion) is least to be trusted. f scores the pose within the prior's rig channels
+(:func:`posefield.fit.terms.prior_energy` with ``within_channels``): the same on the prior's
+own rig, and on a pose mapped from another rig it leaves out what those channels cannot hold.
+With ``prior_reference_noise_deg`` set, the fit follows the input's own noise level
+g = σ̂ / reference (at most ``MAX_NOISE_GAIN``), σ̂ the
 input's rotational jitter (:func:`posefield.fit.jitter.motion_jitter`): w_prior is multiplied
 by g, w_data by 1 / g² (the data term of a maximum a posteriori fit weighs 1 / σ²; g at least
 ``MIN_NOISE_GAIN`` there) and the start filter's width by g^¼, so a nearly clean motion keeps
@@ -156,7 +159,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
             points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
             energy = (data_weight * weighted_squared_error(points, target, weights)
                       + config.acceleration_weight * acceleration_energy(points, fps)
-                      + prior_weight * saturated(prior_energy(prior, rot), saturation).mean())
+                      + prior_weight * saturated(prior_energy(prior, rot, within_channels=True), saturation).mean())
             if floor is not None:
                 floor_points = points  # with held joints, posed again without their gradient
                 if floor.held:

@@ -4,10 +4,19 @@ from __future__ import annotations
 import torch
 
 from posefield.prior.base import PosePrior
+from posefield.prior.ndf.model import PoseNDF
+from posefield.rotations import canonical_hemisphere
 
 
-def prior_energy(prior: PosePrior, rotations: torch.Tensor) -> torch.Tensor:
+def prior_energy(prior: PosePrior, rotations: torch.Tensor, within_channels: bool = False) -> torch.Tensor:
     """(B,) prior energies s · f(θ) of poses given as (B, J, 4) local quaternions of the whole skeleton.
+
+    ``within_channels``: a Pose-NDF prior with its rig's channel set scores the nearest pose
+    the channels reach instead, g(Pθ) (:meth:`posefield.prior.ndf.model.PoseNDF.forward`), leaving
+    out the off-set part. On poses within the channels (every pose of the prior's own rig)
+    both are equal; a pose mapped from another rig keeps what the prior's channels cannot
+    hold (a forearm twist on CMU's one-channel elbow), which the fit cannot change, and with
+    it in f the prior's pull on the rest vanished (∂f/∂g = g / f, and ρ saturates at f).
 
     s is the prior's calibration multiplier ``prior.energy_scale``. The fit weights (``prior_weight``
     of :mod:`posefield.fit.denoise`, :mod:`~posefield.fit.complete` and :mod:`~posefield.fit.fit2d`,
@@ -25,7 +34,12 @@ def prior_energy(prior: PosePrior, rotations: torch.Tensor) -> torch.Tensor:
     quats = rotations[:, prior.joint_index]
     if parameter is not None:
         quats = quats.to(parameter.dtype)
-    return (prior.energy_scale * prior.energy(quats)).to(rotations.dtype)
+    if within_channels and isinstance(prior, PoseNDF) and prior.dofs is not None and prior.dofs.restricted:
+        prior.validate(quats)
+        energy = prior.field(prior.dofs(canonical_hemisphere(quats))[0])
+    else:
+        energy = prior.energy(quats)
+    return (prior.energy_scale * energy).to(rotations.dtype)
 
 
 def saturated(energy: torch.Tensor, scale: float) -> torch.Tensor:

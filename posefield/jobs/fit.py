@@ -76,12 +76,12 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
                  log: Log | None = None, rig_map: Path | None = None, note: Log | None = None) -> list[Path]:
     """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
     ``log`` (if given) hears the input's estimated noise level, ``note`` of a rig mapping."""
-    from posefield.fit.denoise import denoise
+    from posefield.fit.denoise import denoise, denoise_mapped
 
     motion = read_motion(src, asf)
     target = motion_output(out, src.suffix, files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
-    result = on_prior_rig(motion, model, mapped, denoise)
+    result = denoise(motion, model) if mapped is None else denoise_mapped(motion, model, mapped)
     if log is not None:
         log(f"{src.name}: estimated noise {result.source['estimated_noise_deg']:.2f}° per rotation channel")
     return save_motion(result, target)
