@@ -27,7 +27,8 @@ DENOISE_DEFAULTS = PositionFitConfig(optimizer="lbfgs", steps=50, init_smoothing
                                      prior_reference_noise_deg=6.0)
 
 
-def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS) -> Motion:
+def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS,
+            noise: float | None = None) -> Motion:
     """A smoother, more plausible version of ``motion``.
 
     Every frame's rotations and root translation are optimised together (batched over the
@@ -42,6 +43,8 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
         motion: the noisy motion (T frames).
         prior: pose prior of the motion's rig (``NoPrior`` for smoothing alone).
         config: weights and optimiser settings.
+        noise: the input's per-channel noise σ̂ (radians) where it was measured on another rig
+            (:func:`denoise_mapped`); ``None``: estimated from ``motion``.
     Returns:
         A new motion with the same skeleton, frame count and frame rate; its ``source`` records
         the prior (``denoised_with``) and the input's estimated noise (``estimated_noise_deg``,
@@ -50,9 +53,11 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
     check_compatible(prior, motion.skeleton)
     targets = motion.joint_positions(with_end_sites=True)
     observed = np.ones(targets.shape[1], dtype=bool)
+    if noise is None:
+        noise = motion_jitter(motion.skeleton, motion.rotations)
     rotations, translation = fit_positions(motion.skeleton, targets, observed, motion.rotations,
-                                           motion.root_translation, motion.fps, prior, config)
-    noise_deg = float(np.degrees(motion_jitter(motion.skeleton, motion.rotations)))
+                                           motion.root_translation, motion.fps, prior, config, noise=noise)
+    noise_deg = float(np.degrees(noise))
     return dataclasses.replace(motion, rotations=rotations, root_translation=translation,
                                source={**motion.source, "denoised_with": prior.name, "estimated_noise_deg": noise_deg})
 
@@ -62,11 +67,15 @@ def denoise_mapped(motion: Motion, prior: PosePrior, mapped: PriorRig,
     """``motion``, of another rig than ``prior``'s, denoised through the rig map ``mapped``.
 
     The paired joints are denoised on the prior's rig (:meth:`PriorRig.to_prior`,
-    :func:`denoise`) and come back through the map. The motion's joints the map leaves out
-    (fingers, eyes, extra spine or twist joints) would come back as they were, noise and all:
-    where any of them below a paired joint rotates they are taken from the fit without a prior
-    on the motion's own rig (a second fit; a static root above the body stays as it was). On the DAZ BVH clips through ``cmu-asf`` (24 of 43 joints left out)
-    that took the error from 1.000x to 0.991x the no-prior fit's (``benchmarks/rigmap.md``).
+    :func:`denoise`) and come back through the map; the fit follows the noise level measured
+    on the motion's own rig (mapped, 6° per channel read as 5.0-5.2°: the prior's one- and
+    two-channel joints and the shares of its unpaired ones hold less of it). The motion's
+    joints the map leaves out (fingers, eyes, extra spine or twist joints) would come back as
+    they were, noise and all: where any of them below a paired joint rotates they are taken
+    from the fit without a prior on the motion's own rig (a second fit; a static root above
+    the body stays as it was). On the DAZ BVH clips through ``cmu-asf`` (24 of 43 joints left
+    out) the error went from 1.000x to 0.991x the no-prior fit's with the joints left out, to
+    0.978x with the noise level as well (``benchmarks/rigmap.md``).
 
     Args:
         motion: the noisy motion on its own rig (T frames).
@@ -80,7 +89,8 @@ def denoise_mapped(motion: Motion, prior: PosePrior, mapped: PriorRig,
     below = _below_pairs(skeleton, {s for _, s in mapped.rig_map.pairs})
     left_out = [j for j in mapped.rig_map.unmapped_source() if below[j] and rotation_order(skeleton.channels[j])]
     kept = denoise(motion, no_prior(skeleton), config) if left_out else motion
-    return mapped.to_source(denoise(mapped.to_prior(motion), prior, config), kept)
+    noise = motion_jitter(skeleton, motion.rotations)
+    return mapped.to_source(denoise(mapped.to_prior(motion), prior, config, noise), kept)
 
 
 def _below_pairs(skeleton: Skeleton, paired: set[int]) -> list[bool]:

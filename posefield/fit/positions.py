@@ -103,13 +103,15 @@ class PositionFitConfig:
     progress: bool | None = None
 
 
-def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitConfig) -> float:
+def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitConfig,
+               sigma: float | None = None) -> float:
     """Noise level g of a motion's (T, J, 4) input rotations: σ̂ / reference noise, at most
     ``MAX_NOISE_GAIN``; 1 when ``config.prior_reference_noise_deg`` is 0 or σ̂ is unknown
-    (fewer than 3 frames)."""
+    (fewer than 3 frames). ``sigma``: σ̂ (radians) measured elsewhere instead of from ``rotations``."""
     if config.prior_reference_noise_deg <= 0:
         return 1.0
-    sigma = motion_jitter(skeleton, rotations)
+    if sigma is None:
+        sigma = motion_jitter(skeleton, rotations)
     if not np.isfinite(sigma):
         return 1.0
     return min(sigma / np.radians(config.prior_reference_noise_deg), MAX_NOISE_GAIN)
@@ -118,7 +120,7 @@ def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitCon
 def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.ndarray, init_rotations: np.ndarray,
                   init_translation: np.ndarray, fps: float, prior: PosePrior,
                   config: PositionFitConfig = PositionFitConfig(),
-                  floor: Floor | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  floor: Floor | None = None, noise: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``).
 
     Args:
@@ -132,6 +134,9 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
         prior: pose prior over ``prior.joint_index``.
         config: weights and optimiser settings.
         floor: keep its points above its height (``None``: no floor term).
+        noise: the input's per-channel noise σ̂, radians, where it was measured on another rig
+            (a motion mapped onto a prior's rig, :func:`posefield.fit.denoise.denoise_mapped`);
+            ``None``: from ``init_rotations``.
     Returns:
         (T, J, 4) float64 fitted quaternions and (T, 3) float64 root translation, metres.
     """
@@ -142,7 +147,7 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     weights = torch.as_tensor(point_weights, dtype=torch.float32)
     floor_mask = torch.as_tensor(floor.points) if floor is not None else None
     floor_held = torch.as_tensor(floor.held if floor is not None else (), dtype=torch.long)
-    gain = noise_gain(skeleton, init_rotations, config)
+    gain = noise_gain(skeleton, init_rotations, config, noise)
     prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2 * gain
     data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0

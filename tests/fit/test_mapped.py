@@ -7,6 +7,7 @@ import torch
 
 from posefield.data.noise import add_channel_noise
 from posefield.fit.denoise import denoise, denoise_mapped
+from posefield.fit.jitter import motion_jitter
 from posefield.fit.metrics import per_point_error
 from posefield.fit.terms import prior_energy
 from posefield.io.bvh import read_bvh
@@ -45,6 +46,8 @@ def test_denoising_through_a_map_fits_the_joints_it_leaves_out_without_a_prior(n
     mapped = map_to_prior(prior, noisy)
     result = denoise_mapped(noisy, prior, mapped)
     plain = denoise(noisy, no_prior(noisy.skeleton))
+    own = np.degrees(motion_jitter(noisy.skeleton, noisy.rotations))  # the fit follows the noise on the own rig
+    assert result.source["estimated_noise_deg"] == pytest.approx(own) and 4 < own < 9
     left_out = mapped.rig_map.unmapped_source()
     angles = geodesic_angles(torch.as_tensor(result.rotations[:, left_out]), torch.as_tensor(plain.rotations[:, left_out]))
     if "salsa" in name:  # fingers, eyes and buttocks: from the fit without a prior
