@@ -102,7 +102,11 @@ def map_to_prior(prior: PosePrior, motion: Motion, overrides: dict[str, str | No
     return mapped
 
 
-SETTLE_ROUNDS = 3  # rounds of :func:`settle`
+# rounds of :func:`settle`: the first turns the offsets 15° on average (DAZ onto cmu-asf), each
+# later one about 0.1° more; on the DAZ BVH clips the AUC of real frames against 5° noise went
+# 0.974 (3 rounds) -> 0.977 (6) -> 0.979 (10) -> 0.980 (20) -> 0.980 (40), denoising 0.978x ->
+# 0.985x the no-prior fit (3 -> 20). A round costs one projection of SETTLE_FRAMES frames (0.05 s).
+SETTLE_ROUNDS = 20
 SETTLE_FRAMES = 256  # frames of the motion it looks at, evenly spread
 SETTLE_MIN_FRAMES = 10  # fewer frames do not average a frame's own departures out
 
