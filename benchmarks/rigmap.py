@@ -18,8 +18,10 @@ Two sets of clips no prior saw, each scored and denoised as the CLI does it (``s
   the ``cmu-asf`` prior (mapping) and the ``daz-bvh`` prior (native).
 
 Per set: AUC of the prior's score of real frames against frames with 5° Gaussian noise on
-every rotation channel (of the file's own rig), and the root-aligned joint error (mm) of
-``denoise`` on windows with 6° noise, against the noisy windows and the no-prior fit.
+every rotation channel (of the file's own rig), the root-aligned joint error (mm) of
+``denoise`` on windows with 6° noise, against the noisy windows and the no-prior fit, and
+the error (mm) of ``complete --missing left_leg`` at the points the left leg moves, against
+the no-prior fit.
 
 ``fixtures`` writes the small test fixtures of ``tests/fixtures/rigs/`` from the CMU fixture
 clip: the same rig builder on a Mixamo rig (A-pose rest), an SMPL-named rig and the game rig.
@@ -39,9 +41,12 @@ import torch
 
 from posefield.data.noise import add_channel_noise
 from posefield.fit.denoise import denoise, denoise_mapped
-from posefield.fit.metrics import per_frame_error
+from posefield.fit.complete import complete
+from posefield.fit.metrics import per_frame_error, per_point_error
+from posefield.fit.points import moved_points
 from posefield.io import load_motion
 from posefield.io.bvh import read_bvh, write_bvh
+from posefield.jobs.fit import hidden_joints, on_prior_rig
 from posefield.motion import Motion
 from posefield.prior.motions.apply import score_motion
 from posefield.prior.ranks import auc
@@ -187,10 +192,18 @@ def denoise_as_cli(spec: str, motion: Motion) -> Motion:
     return denoise(motion, prior) if mapped is None else denoise_mapped(motion, prior, mapped)
 
 
+def complete_as_cli(spec: str, motion: Motion, hidden: list[int]) -> Motion:
+    """``posefield complete --prior spec`` of one file whose joints ``hidden`` are missing."""
+    prior, mapped = choose_prior(spec, motion)
+    on_prior = hidden if mapped is None else mapped.hidden_on_prior(hidden)
+    return on_prior_rig(motion, prior, mapped, lambda m, p: complete(m, p, on_prior))
+
+
 def measure(clips: dict[str, Motion], specs: list[str], stride: int, window: int, log) -> tuple[dict, dict]:
-    """AUC per spec and mean denoising errors (mm) per spec (+ ``noisy``, ``none``)."""
+    """AUC per spec and mean errors (mm) per spec (+ ``noisy``, ``none``): of denoising, and of
+    left-leg completion under ``complete:<spec>``."""
     scores = {spec: Scores() for spec in specs}
-    errors: dict[str, list] = {k: [] for k in ("noisy", "none", *specs)}
+    errors: dict[str, list] = {k: [] for k in ("noisy", "none", *specs, "complete:none", *(f"complete:{s}" for s in specs))}
     for i, (name, clip) in enumerate(clips.items()):
         sub = clip.slice(slice(0, None, stride))
         noisy = add_channel_noise(sub, 5.0, seed=i)
@@ -204,6 +217,10 @@ def measure(clips: dict[str, Motion], specs: list[str], stride: int, window: int
             errors["none"].append(per_frame_error(denoise(noisy, get_prior("none", part.skeleton)), part).mean())
             for spec in specs:
                 errors[spec].append(per_frame_error(denoise_as_cli(spec, noisy), part).mean())
+            hidden = hidden_joints(part.skeleton, "left_leg")
+            unseen = moved_points(part.skeleton, hidden)
+            for spec in ("none", *specs):
+                errors[f"complete:{spec}"].append(per_point_error(complete_as_cli(spec, part, hidden), part)[:, unseen].mean())
         log(f"{name}: done ({clip.num_frames} frames)")
     return {s: v.auc() for s, v in scores.items()}, {k: float(np.mean(v)) for k, v in errors.items()}
 
@@ -214,6 +231,20 @@ def cmu_clips(data: Path, subjects: tuple[str, ...], limit: int) -> dict[str, Mo
         for path in sorted((data / "cmu-asf-amc").glob(f"{subject}_*.amc"))[:limit]:
             clips[path.stem] = load_motion(path, asf=data / "cmu-asf-amc" / f"{subject}.asf")
     return clips
+
+
+def prior_row(label: str, aucs: dict, errors: dict, spec: str) -> str:
+    """A table row of a prior's AUC, denoising and completion errors (mm) and their ratios."""
+    return (f"| {label} | {aucs[spec]:.4f} | {errors[spec]:.1f} | {errors[spec] / errors['noisy']:.3f} | "
+            f"{errors[spec] / errors['none']:.3f} | {errors[f'complete:{spec}']:.1f} | "
+            f"{errors[f'complete:{spec}'] / errors['complete:none']:.3f} |")
+
+
+def none_rows(label: str, errors: dict) -> str:
+    """The rows of the no-prior fits and the noisy input (``label`` in parentheses)."""
+    tag = f" ({label})" if label else ""
+    return (f"| none{tag} | | {errors['none']:.1f} | {errors['none'] / errors['noisy']:.3f} | | "
+            f"{errors['complete:none']:.1f} | |\n| noisy{tag} | | {errors['noisy']:.1f} | | | | |")
 
 
 def run(args) -> None:
@@ -240,28 +271,22 @@ def run(args) -> None:
         daz[stem] = read_bvh(args.data / "cmu-daz-bvh" / f"{stem}.bvh", drop_frames=4,
                              fps=60.0 if stem.startswith("salsa") else None)
     auc_daz, err_daz = measure(daz, ["cmu-asf", "daz-bvh"], args.stride, args.window, log)
+    header = ["| prior | AUC 5° | denoise error | / noisy | / no prior | left-leg completion | / no prior |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
     lines += ["## Game rig (21 joints, stick rest pose, 6 channels, static root), CMU 09 + 13", "",
-              f"{len(game)} clips: {', '.join(game)}", "",
-              "| prior | AUC 5° | denoise error | / noisy | / no prior |", "|---|---:|---:|---:|---:|",
-              f"| cmu-asf through the mapping (game rig) | {auc_game['cmu-asf']:.4f} | {err_game['cmu-asf']:.1f} | "
-              f"{err_game['cmu-asf'] / err_game['noisy']:.3f} | {err_game['cmu-asf'] / err_game['none']:.3f} |",
-              f"| none (game rig) | | {err_game['none']:.1f} | {err_game['none'] / err_game['noisy']:.3f} | |",
-              f"| noisy (game rig) | | {err_game['noisy']:.1f} | | |",
-              f"| cmu-asf through the mapping (two spine joints, 20 joints) | {auc_two['cmu-asf']:.4f} | "
-              f"{err_two['cmu-asf']:.1f} | {err_two['cmu-asf'] / err_two['noisy']:.3f} | "
-              f"{err_two['cmu-asf'] / err_two['none']:.3f} |",
-              f"| none (two spine joints) | | {err_two['none']:.1f} | {err_two['none'] / err_two['noisy']:.3f} | |",
-              f"| reference: cmu-asf on the ASF clips | {auc_ref['cmu-asf']:.4f} | {err_ref['cmu-asf']:.1f} | "
-              f"{err_ref['cmu-asf'] / err_ref['noisy']:.3f} | {err_ref['cmu-asf'] / err_ref['none']:.3f} |", "",
-              "## DAZ BVH (indian_13, salsa_05, salsa_20; 4 frames dropped, salsa at 60 fps)", "",
-              "| prior | AUC 5° | denoise error | / noisy | / no prior |", "|---|---:|---:|---:|---:|"]
-    for spec, label in (("daz-bvh", "daz-bvh (native)"), ("cmu-asf", "cmu-asf through the mapping")):
-        lines.append(f"| {label} | {auc_daz[spec]:.4f} | {err_daz[spec]:.1f} | {err_daz[spec] / err_daz['noisy']:.3f} | "
-                     f"{err_daz[spec] / err_daz['none']:.3f} |")
-    lines += [f"| none | | {err_daz['none']:.1f} | {err_daz['none'] / err_daz['noisy']:.3f} | |",
-              f"| noisy | | {err_daz['noisy']:.1f} | | |", "",
+              f"{len(game)} clips: {', '.join(game)}", "", *header,
+              prior_row("cmu-asf through the mapping (game rig)", auc_game, err_game, "cmu-asf"),
+              none_rows("game rig", err_game),
+              prior_row("cmu-asf through the mapping (two spine joints, 20 joints)", auc_two, err_two, "cmu-asf"),
+              none_rows("two spine joints", err_two),
+              prior_row("reference: cmu-asf on the ASF clips", auc_ref, err_ref, "cmu-asf"), "",
+              "## DAZ BVH (indian_13, salsa_05, salsa_20; 4 frames dropped, salsa at 60 fps)", "", *header,
+              prior_row("daz-bvh (native)", auc_daz, err_daz, "daz-bvh"),
+              prior_row("cmu-asf through the mapping", auc_daz, err_daz, "cmu-asf"),
+              none_rows("", err_daz), "",
               f"cmu-asf vs daz-bvh on DAZ: AUC difference {auc_daz['cmu-asf'] - auc_daz['daz-bvh']:+.4f}, "
-              f"denoising error ratio {err_daz['cmu-asf'] / err_daz['daz-bvh']:.3f}.", "",
+              f"denoising error ratio {err_daz['cmu-asf'] / err_daz['daz-bvh']:.3f}, completion error ratio "
+              f"{err_daz['complete:cmu-asf'] / err_daz['complete:daz-bvh']:.3f}.", "",
               f"Run time {time.time() - started:.0f} s (1 CPU thread)."]
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
