@@ -9,7 +9,7 @@ from posefield.data.neighbours import NearestPoses
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.checkpoint import load_checkpoint, read_checkpoint
 from posefield.prior.ndf.labels import exact_distance
-from posefield.prior.ndf.mining import MINED_LEVEL, MiningSettings, mine_pairs
+from posefield.prior.ndf.mining import MINED_LEVEL, MiningSettings, load_mined, mine_pairs, mined_path
 from posefield.prior.ndf.projection import project
 
 
@@ -49,6 +49,21 @@ def test_training_with_mining_logs_it_and_resumes_bit_for_bit(tree, tmp_path):
         assert torch.equal(a, b), name
     history = read_checkpoint(tmp_path / "a.pt")["training"]["history"]
     assert all(h["mined_distance"] > 0 and "mined_f" in h for h in history)
+    pairs, epochs = load_mined(mined_path(tmp_path / "a.pt"), before=2)  # both epochs' pairs are kept
+    assert epochs.tolist() == [0] * 128 + [1] * 128 and (pairs.level == MINED_LEVEL).all()
+
+
+def test_resume_without_the_accumulated_pairs_is_a_one_line_error(tree, tmp_path):
+    train_tiny(tree, tmp_path / "b.pt", tmp_path / "cache", epochs=1, mining=MiningSettings(poses=16, steps=2))
+    mined_path(tmp_path / "b.pt").unlink()
+    with pytest.raises(CheckpointError, match="b.mined.npz.*resuming needs them"):
+        train_tiny(tree, tmp_path / "b.pt", tmp_path / "cache", epochs=2, resume=True)
+
+
+def test_mining_afresh_keeps_no_pairs(tree, tmp_path):
+    train_tiny(tree, tmp_path / "c.pt", tmp_path / "cache", epochs=1,
+               mining=MiningSettings(poses=16, steps=2, accumulate=False))
+    assert (tmp_path / "c.pt").is_file() and not mined_path(tmp_path / "c.pt").exists()
 
 
 def test_warm_start_goes_on_from_the_weights_and_records_where_from(trained, tree, tmp_path):

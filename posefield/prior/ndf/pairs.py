@@ -63,6 +63,16 @@ class LabelledPairs:
     def __len__(self) -> int:
         return len(self.distance)
 
+    def joined(self, other: "LabelledPairs") -> "LabelledPairs":
+        """These pairs followed by ``other``'s (moved to this one's devices)."""
+        return LabelledPairs(*(torch.cat([getattr(self, f), getattr(other, f).to(getattr(self, f).device)])
+                               for f in ("quats", "distance", "level")))
+
+    @classmethod
+    def empty(cls, num_joints: int) -> "LabelledPairs":
+        """No pairs of ``num_joints`` joints."""
+        return cls(torch.empty(0, num_joints, 4), torch.empty(0), torch.empty(0, dtype=torch.int64))
+
 
 RECALL_BINS = (0.25, 0.5, 1.0, 1.5)  # upper edges (radians) of the distance ranges recall is reported in
 

@@ -34,7 +34,7 @@ from posefield.prior.checkpoint import (build_prior, exemplar_sample, prior_from
                                         save_checkpoint)
 from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
 from posefield.prior.ndf.losses import LossWeights, NDFObjective, distance_loss
-from posefield.prior.ndf.mining import MiningSettings, mine_pairs
+from posefield.prior.ndf.mining import MiningSettings, load_mined, mine_pairs, mined_path, save_mined
 from posefield.prior.ndf.model import NDFConfig, PoseNDF
 from posefield.prior.ndf.noise import NoiseSchedule
 from posefield.prior.ndf.pairs import LabelledPairs, PairSettings, cached_pairs, pair_index
@@ -78,8 +78,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """Inverse of ``dataclasses.asdict`` (checkpoints from before ``mirror`` trained without it,
-        from before blends without them)."""
-        return settings_from_dict(cls, data, {cls: {"mirror": False}, NoiseSchedule: {"blend_fraction": 0.0}})
+        from before blends without them, from before ``accumulate`` mined afresh every epoch)."""
+        return settings_from_dict(cls, data, {cls: {"mirror": False}, NoiseSchedule: {"blend_fraction": 0.0},
+                                              MiningSettings: {"accumulate": False}})
 
 
 def train_config(epochs: int | None = None, batch_size: int | None = None, seed: int = 0, kind: str = "ndf",
@@ -236,6 +237,8 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
     train_pairs = LabelledPairs(pairs.train.quats.to(dev), pairs.train.distance.to(dev), pairs.train.level)
     clean = dataset.split(False).to(dev)
     index = pair_index(dataset.split(False), weights.cpu(), config.pairs) if config.mining.poses else None
+    accumulate = index is not None and config.mining.accumulate
+    kept, kept_epochs = LabelledPairs.empty(len(model.joint_index)), torch.empty(0, dtype=torch.int64)
 
     objective = NDFObjective(model, config.losses, config.eikonal_fraction)
     step_loss = DistributedDataParallel(objective) if ddp.world > 1 else objective
@@ -245,12 +248,17 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         _set_rng_state(state["rng"], dev)
         log(f"resuming {out} after epoch {start}")
 
+    if accumulate and start > 0:
+        kept, kept_epochs = load_mined(mined_path(out, ddp.rank), start)
     for epoch in range(start, config.epochs):
         epoch_pairs, mined = train_pairs, {}
         if index is not None:
             extra, mined = mine_pairs(model, index, config.mining, _epoch_generator(config.seed, epoch, ddp.rank, 1))
-            epoch_pairs = LabelledPairs(*(torch.cat([getattr(train_pairs, field), getattr(extra, field).to(getattr(train_pairs, field).device)])
-                                          for field in ("quats", "distance", "level")))
+            if accumulate:  # every epoch's mined pairs so far, kept beside the checkpoint for a resume
+                kept, kept_epochs = kept.joined(extra), torch.cat([kept_epochs, torch.full((len(extra),), epoch)])
+                save_mined(mined_path(out, ddp.rank), kept, kept_epochs)
+                extra = kept
+            epoch_pairs = train_pairs.joined(extra)
         losses = train_epoch(step_loss, optimizer, epoch_pairs, clean, config, epoch, ddp, progress)
         scheduler.step()
         metrics = {"epoch": epoch + 1, **losses, **mined, **validate(model, pairs.val, dataset.split(True))}
