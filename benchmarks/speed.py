@@ -1,7 +1,7 @@
 """Speed at the machine's limit (issue 22), side by side with a reference Pose-NDF network; writes markdown.
 
     .venv/bin/python benchmarks/speed.py --data ../shared/mocap [--out benchmarks/speed.md]
-                                         [--sizes 100,1000,10000,100000] [--repeats 5]
+                                         [--sizes 100,1000,10000,100000] [--repeats 5] [--networks-only]
 
 One process measures, in this order: the matmul peak (1 thread, all threads); distance,
 distance + gradient and projection throughput at batch 4,096 (1 thread) of the shipped prior
@@ -10,7 +10,9 @@ end to end (read, work, write) on clips of the given lengths with their peak mem
 npz read and write; the CLI's start-up, ``info`` and ``project`` against ``python -c "import torch"``
 (these four in child processes, the only way to time a start-up). Every figure is the best of
 ``--repeats`` runs (posefield and the reference interleaved), so a busy machine shows as noise
-rather than bias; the load average is recorded at the start and the end.
+rather than bias; the load average is recorded at the start and the end. ``--networks-only``
+measures the matmul peak and the network table only (about a minute) and prints them without
+writing the file.
 """
 from __future__ import annotations
 
@@ -303,6 +305,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("speed.md"))
     parser.add_argument("--sizes", default="100,1000,10000,100000", help="clip lengths of the end-to-end runs")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--networks-only", action="store_true", help="peak and network table only, printed, no file")
     args = parser.parse_args()
     clip_path = args.data / CLIP
     lines = ["# Speed at the machine's limit (issue 22)", "", "Written by `benchmarks/speed.py` (one run, one process; "
@@ -316,6 +319,8 @@ def main() -> None:
     section = ["## Networks: shipped prior (`cmu-asf`) against the reference Pose-NDF network", ""]
     section += network_table(prior, args.repeats, peak1) + [""]
     print("\n".join(section), flush=True)
+    if args.networks_only:
+        return
     lines += section
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -175,3 +175,56 @@ def test_fast_forward_and_gradient_match_the_plain_computation():
     fast_grad, = torch.autograd.grad(fast.sum(), fast_in)
     plain_grad, = torch.autograd.grad(plain.sum(), plain_in)
     assert torch.allclose(fast_grad, plain_grad, atol=1e-8)
+
+
+def _distance_and_gradient(model: PoseNDF, poses: torch.Tensor, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    model.train(train)
+    x = poses.clone().requires_grad_()
+    f = model(x)
+    grad, = torch.autograd.grad(f.sum(), x)
+    return f.detach(), grad
+
+
+@pytest.mark.parametrize("name", ["cmu-asf", "daz-bvh"])
+def test_frozen_field_of_a_shipped_prior_matches_the_autograd_computation(name):
+    """Eval mode (the hand-written forward and input gradient of :class:`FrozenField`, in chunks)
+    against train mode (the module's autograd graph) on random poses of both hemispheres,
+    across several chunks and a partial one."""
+    model = get_prior(name)
+    poses = random_unit_quaternions((2 * 512 + 37, model.num_joints), torch.Generator().manual_seed(6))
+    poses[:5, :, 3] = 0.0  # on the hemispheres' border: the tie-breaking sign
+    poses[:5] /= poses[:5].norm(dim=-1, keepdim=True)
+    f_eager, grad_eager = _distance_and_gradient(model, poses, train=True)
+    f_frozen, grad_frozen = _distance_and_gradient(model, poses, train=False)
+    assert torch.allclose(f_frozen, f_eager, rtol=0, atol=1e-5)
+    assert torch.allclose(grad_frozen, grad_eager, rtol=1e-4, atol=1e-4)
+    with torch.no_grad():
+        assert torch.allclose(model(poses), f_eager, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["silu", "relu", "softplus"])
+def test_frozen_field_matches_autograd_for_every_activation(activation):
+    shipped = get_prior("cmu-asf")
+    torch.manual_seed(0)
+    model = PoseNDF(shipped.skeleton, shipped.joint_index, dataclasses.replace(TINY_MODEL, activation=activation))
+    model = model.double()
+    poses = random_unit_quaternions((40, model.num_joints), torch.Generator().manual_seed(7), torch.float64)
+    f_eager, grad_eager = _distance_and_gradient(model, poses, train=True)
+    f_frozen, grad_frozen = _distance_and_gradient(model, poses, train=False)
+    assert torch.allclose(f_frozen, f_eager, rtol=0, atol=1e-12)
+    assert torch.allclose(grad_frozen, grad_eager, rtol=0, atol=1e-10)
+
+
+def test_frozen_field_follows_changed_weights_and_refuses_second_derivatives(model):
+    model.eval()
+    poses = random_unit_quaternions((16, model.num_joints), torch.Generator().manual_seed(8))
+    before = model(poses)
+    with torch.no_grad():
+        model.distance[-1].bias += 0.5
+        model.encoder.w1.mul_(1.1)
+    after = model(poses)
+    assert torch.allclose(after, model.train()(poses).detach(), atol=1e-6) and not torch.allclose(after, before)
+    x = poses.clone().requires_grad_()
+    grad, = torch.autograd.grad(model.eval()(x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable|does not require grad"):
+        grad.sum().backward()

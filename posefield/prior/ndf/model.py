@@ -13,6 +13,10 @@ Architecture (Tiwari et al., ECCV 2022):
 * distance MLP on the concatenated features [v_1 ‖ … ‖ v_K], followed by ``abs`` so that
   f ≥ 0 while f·∇f stays smooth across the zero level set.
 
+In eval mode the learned part is evaluated by :class:`FrozenField` (block matrices per depth
+level, the input gradient by hand, cache-sized chunks); train mode runs the modules above
+under autograd.
+
 Inputs are mapped to the w ≥ 0 hemisphere and re-normalised inside, so f(q) = f(-q) and
 ∇_q f is tangent to each joint's sphere.
 """
@@ -35,6 +39,11 @@ from posefield.skeleton.dofs import RigDofs
 from posefield.skeleton.kinematics import depth_levels
 
 ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU, "softplus": nn.Softplus}
+# (upstream gradient, pre-activation) -> gradient at the pre-activation, as autograd computes it
+ACTIVATION_GRADIENTS = {"silu": torch.ops.aten.silu_backward,
+                        "relu": lambda grad, pre: torch.ops.aten.threshold_backward(grad, pre, 0),
+                        "softplus": lambda grad, pre: torch.ops.aten.softplus_backward(grad, pre, 1, 20)}
+CHUNK = 512  # poses per pass of the frozen field: one chunk's activations stay in the core's L2 cache
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +101,7 @@ class HierarchicalEncoder(nn.Module):
         self.w2, self.b2 = _uniform((k, hidden, f), hidden), _uniform((k, 1, f), hidden)
         self.act = ACTIVATIONS[activation]()
         levels = depth_levels(parents)
+        self.levels, self.parents = levels, list(parents)
         order = [j for level in levels for j in level]
         self.register_buffer("order", torch.tensor(order, dtype=torch.long), persistent=False)
         self.register_buffer("unorder", torch.argsort(self.order), persistent=False)
@@ -116,6 +126,153 @@ class HierarchicalEncoder(nn.Module):
                 pre = torch.baddbmm(b1[i], q[i], w1[i][:, :4])
             features.append(torch.baddbmm(b2[i], self.act(pre), w2[i]))
         return torch.cat(features).transpose(0, 1).index_select(1, self.unorder).flatten(1)
+
+    def level_blocks(self) -> list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The weights of each depth level as block matrices over its joints (detached copies).
+
+        Per level i with n_i joints (level order): ``w_quat`` (4 n_i, H n_i) block-diagonal, the
+        quaternion rows of each joint's first layer; ``w_parent`` (F n_{i-1}, H n_i), the
+        parent-feature rows of each joint's first layer placed at its parent's position in level
+        i - 1 (None at depth 0); ``b1`` (H n_i,); ``w2`` (H n_i, F n_i) block-diagonal; ``b2`` (F n_i,).
+        With them a level is two matrix products on (B, ·) rows, no gathers.
+        """
+        f, hidden = self.feature_dim, self.w1.shape[-1]
+        w1, b1, w2, b2 = (p.detach() for p in (self.w1, self.b1, self.w2, self.b2))
+        blocks = []
+        for i, level in enumerate(self.levels):
+            w_parent = None
+            if i:
+                w_parent = w1.new_zeros(len(self.levels[i - 1]) * f, len(level) * hidden)
+                within = {j: n for n, j in enumerate(self.levels[i - 1])}
+                for n, j in enumerate(level):
+                    row = within[self.parents[j]] * f
+                    w_parent[row:row + f, n * hidden:(n + 1) * hidden] = w1[j, 4:]
+            blocks.append((torch.block_diag(*(w1[j, :4] for j in level)), w_parent, b1[level].flatten(),
+                           torch.block_diag(*(w2[j] for j in level)), b2[level].flatten()))
+        return blocks
+
+
+class FrozenField:
+    """The learned field g of a :class:`PoseNDF` with its weights held fixed, for inference:
+    the same function, evaluated with the encoder's joints of one depth as two block matrix
+    products (:meth:`HierarchicalEncoder.level_blocks`) and g's input gradient written out by hand
+    (every matrix product of the forward pass once more, transposed, and the activations'
+    derivatives), ``CHUNK`` poses at a time so that a chunk's activations stay in cache. No
+    autograd graph is built; the gradient reaches the poses only.
+
+    Args:
+        model: the prior whose weights are taken as they are now (a later change of them needs a
+            new ``FrozenField``: :meth:`PoseNDF.frozen` rebuilds it when a parameter changed).
+    """
+
+    def __init__(self, model: "PoseNDF"):
+        enc = model.encoder
+        self.act = enc.act
+        self.act_grad = ACTIVATION_GRADIENTS[model.config.activation]
+        self.order, self.unorder = enc.order, enc.unorder
+        self.blocks = enc.level_blocks()
+        bounds = [0]
+        for size in enc.level_sizes:
+            bounds.append(bounds[-1] + size)
+        self.quat_cols = [slice(4 * a, 4 * b) for a, b in zip(bounds, bounds[1:])]
+        self.feature_cols = [slice(enc.feature_dim * a, enc.feature_dim * b) for a, b in zip(bounds, bounds[1:])]
+        linears = [m for m in model.distance if isinstance(m, nn.Linear)]
+        # the first layer's columns in level order, the order the features are computed in
+        columns = torch.arange(enc.feature_dim, device=enc.order.device)
+        level_order = (enc.order[:, None] * enc.feature_dim + columns).flatten()
+        self.weights = [linears[0].weight.detach()[:, level_order]] + [m.weight.detach() for m in linears[1:]]
+        self.biases = [m.bias.detach() for m in linears]
+
+    def __call__(self, quats: torch.Tensor, with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """g and, if asked, its gradient.
+
+        Args:
+            quats: (B, K, 4) unit quaternions (xyzw), either hemisphere.
+            with_gradient: also return ∂g/∂quats.
+        Returns:
+            (B,) distances g ≥ 0 in radians and (B, K, 4) ∂g/∂quats (radians per unit) or None.
+        """
+        g = quats.new_empty(len(quats))
+        grad = torch.empty_like(quats) if with_gradient else None
+        for start in range(0, len(quats), CHUNK):
+            part = slice(start, start + CHUNK)
+            g[part], chunk_grad = self._chunk(quats[part], with_gradient)
+            if grad is not None:
+                grad[part] = chunk_grad
+        return g, grad
+
+    def _chunk(self, quats: torch.Tensor, with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        b, k = quats.shape[:2]
+        hemi = canonical_hemisphere(quats)
+        scale = torch.rsqrt((hemi * hemi).sum(-1, keepdim=True))
+        q = hemi * scale  # normalize_quaternions(hemi), keeping the scale for the gradient
+        features, pre_encoder = self._encode(q.index_select(1, self.order).reshape(b, 4 * k))
+        g, d_features = self._distance(features, with_gradient)
+        if d_features is None:
+            return g, None
+        dq = self._encode_gradient(d_features, pre_encoder).view(b, k, 4).index_select(1, self.unorder)
+        d_hemi = scale * (dq - q * (q * dq).sum(-1, keepdim=True))  # through the normalisation
+        flipped = (hemi * quats).sum(-1, keepdim=True) < 0  # the hemisphere map's sign, ±1 per joint
+        return g, torch.where(flipped, -d_hemi, d_hemi)
+
+    def _encode(self, flat: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(B, 4 K) level-ordered quaternions -> (B, F K) level-ordered features and each level's
+        (B, H n_i) pre-activations."""
+        features = flat.new_empty(len(flat), self.weights[0].shape[1])
+        pres = []
+        for i, (w_quat, w_parent, b1, w2, b2) in enumerate(self.blocks):
+            pre = torch.addmm(b1, flat[:, self.quat_cols[i]], w_quat)
+            if w_parent is not None:
+                pre.addmm_(features[:, self.feature_cols[i - 1]], w_parent)
+            features[:, self.feature_cols[i]] = torch.addmm(b2, self.act(pre), w2)
+            pres.append(pre)
+        return features, pres
+
+    def _encode_gradient(self, d_features: torch.Tensor, pres: list[torch.Tensor]) -> torch.Tensor:
+        """(B, F K) gradient at the features -> (B, 4 K) gradient at the level-ordered quaternions."""
+        d_flat = d_features.new_empty(len(d_features), 4 * len(self.order))
+        from_children = None
+        for i in reversed(range(len(self.blocks))):
+            w_quat, w_parent, _, w2, _ = self.blocks[i]
+            d_feature = d_features[:, self.feature_cols[i]]
+            if from_children is not None:
+                d_feature = d_feature + from_children
+            d_pre = self.act_grad(d_feature @ w2.t(), pres[i])
+            torch.mm(d_pre, w_quat.t(), out=d_flat[:, self.quat_cols[i]])
+            from_children = d_pre @ w_parent.t() if w_parent is not None else None
+        return d_flat
+
+    def _distance(self, features: torch.Tensor, with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Distance MLP and |·| on (b, F K) level-ordered features -> (b,) g and (b, F K) ∂g/∂features or None."""
+        z, pres = features, []
+        for w, bias in zip(self.weights[:-1], self.biases[:-1]):
+            pres.append(torch.addmm(bias, z, w.t()))
+            z = self.act(pres[-1])
+        y = torch.addmm(self.biases[-1], z, self.weights[-1].t()).squeeze(-1)
+        if not with_gradient:
+            return y.abs(), None
+        dz = torch.sign(y)[:, None] * self.weights[-1]  # d|y|/dz
+        for w, pre in zip(reversed(self.weights[:-1]), reversed(pres)):
+            dz = self.act_grad(dz, pre) @ w
+        return y.abs(), dz
+
+
+class _FrozenFieldFunction(torch.autograd.Function):
+    """g through a :class:`FrozenField` as an autograd node: the input gradient is computed in the
+    forward pass (in the same cache-resident chunks) and scaled by the upstream gradient in the
+    backward. Once differentiable: a second derivative raises instead of being wrong."""
+
+    @staticmethod
+    def forward(ctx, quats: torch.Tensor, field: FrozenField) -> torch.Tensor:
+        g, grad = field(quats, with_gradient=True)
+        ctx.save_for_backward(grad)
+        return g
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, upstream: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (grad,) = ctx.saved_tensors
+        return upstream[:, None, None] * grad, None
 
 
 class PoseNDF(PosePrior):
@@ -146,6 +303,7 @@ class PoseNDF(PosePrior):
         layers.append(nn.Linear(width, 1))
         self.distance = nn.Sequential(*layers)
         self.dofs = RigDofs(skeleton, self.joint_index) if config.rig_dofs else None
+        self._frozen: tuple[tuple[tuple[int, int], ...], FrozenField] | None = None
 
     @property
     def num_joints(self) -> int:
@@ -179,13 +337,30 @@ class PoseNDF(PosePrior):
     def field(self, quats: torch.Tensor) -> torch.Tensor:
         """The learned distance g (what training fits, on poses on and off the rig's set).
 
+        In eval mode (as loaded from a checkpoint) g is evaluated by :class:`FrozenField`: the
+        same function with a faster forward and input gradient (``benchmarks/speed.md``), but
+        gradients reach the input poses only (none for the parameters, no second derivatives).
+        Train mode keeps the autograd graph of every parameter (training, the eikonal term's
+        double backward).
+
         Args:
             quats: (B, K, 4) unit quaternions (xyzw), either hemisphere.
         Returns:
             (B,) distances g ≥ 0 in radians.
         """
+        if not self.training and quats.dtype == self.weights.dtype:
+            if torch.is_grad_enabled() and quats.requires_grad:
+                return _FrozenFieldFunction.apply(quats, self.frozen())
+            return self.frozen()(quats, with_gradient=False)[0]
         q = normalize_quaternions(canonical_hemisphere(quats))
         return self.distance(self.encoder(q)).squeeze(-1).abs()
+
+    def frozen(self) -> FrozenField:
+        """The :class:`FrozenField` of the current weights (rebuilt when a parameter changed)."""
+        key = tuple((p.data_ptr(), p._version) for p in self.parameters())
+        if self._frozen is None or self._frozen[0] != key:
+            self._frozen = (key, FrozenField(self))
+        return self._frozen[1]
 
     def validate(self, quats: torch.Tensor) -> None:
         """Raise :class:`InvalidPoseError` (one line) unless ``quats`` is (B, K, 4) finite unit quaternions."""
