@@ -56,7 +56,7 @@ def test_the_name_check_sees_definitions_and_skips_imports():
 # The root ``posefield/__init__.py`` is left out: it only names its lazy exports.
 LAYERS = (
     ("errors",),
-    ("limits", "requires", "devices", "settings"),
+    ("limits", "requires", "devices", "settings", "resume"),
     ("rotations",),
     ("skeleton",),
     ("motion",),

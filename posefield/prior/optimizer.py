@@ -1,6 +1,6 @@
 """The optimisation every prior trainer shares: Adam with an exponential learning-rate decay per
-epoch (restored from a checkpoint's training state when a run resumes), one epoch of
-optimiser steps over batches, and the per-epoch log line."""
+epoch, one epoch of optimiser steps over batches, and the per-epoch log line (a resumed run
+restores the optimiser and scheduler through :mod:`posefield.resume`)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Sequence, TypeVar
@@ -11,27 +11,20 @@ from tqdm import tqdm
 BatchT = TypeVar("BatchT")
 
 
-def resumable_adam(params: Iterable[torch.nn.Parameter], lr: float, lr_decay: float,
-                   state: dict[str, Any] | None = None
-                   ) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.ExponentialLR, list[dict[str, float]], int]:
-    """Adam (step size ``lr``) with its step size multiplied by ``lr_decay`` after every epoch.
+def decaying_adam(params: Iterable[torch.nn.Parameter], lr: float, lr_decay: float
+                  ) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.ExponentialLR]:
+    """Adam (step size ``lr``) with its step size multiplied by ``lr_decay`` after every epoch
+    (a resumed run loads their states with :func:`posefield.resume.restore`).
 
     Args:
         params: the parameters to optimise.
         lr: initial step size.
         lr_decay: factor per epoch.
-        state: a checkpoint's ``training`` dict (``optimizer``, ``scheduler``, ``history``,
-            ``epoch``) to continue from, or ``None`` for a fresh start.
     Returns:
-        The optimiser, its scheduler, the per-epoch history so far and the next epoch (0-based).
+        The optimiser and its scheduler.
     """
     optimizer = torch.optim.Adam(params, lr=lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=lr_decay)
-    if state is None:
-        return optimizer, scheduler, [], 0
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    return optimizer, scheduler, list(state["history"]), int(state["epoch"])
+    return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=lr_decay)
 
 
 def optimise_epoch(batches: Sequence[BatchT], loss_fn: Callable[[BatchT], tuple[torch.Tensor, dict[str, float]]],

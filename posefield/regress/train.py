@@ -8,10 +8,11 @@ a run is reproducible on the same machine and thread count. Scenes are drawn on 
 (the same draws on any device) and moved to the training device with the network, the
 body it poses and the prior.
 
-Training is resumable: at every validation the run hands its full state (float32 weights,
-optimiser, schedule, generator, history; :func:`training_state`) to a ``checkpoint``
-callback, and a run started from such a state continues exactly where it stopped, with the
-same draws and updates as one that never stopped.
+Training is resumable: at every validation the run hands its full state (the
+:func:`posefield.resume.resume_state` counting steps, with the scene generators, plus float32
+weights and seconds; :func:`training_state`) to a ``checkpoint`` callback, and a run started
+from such a state continues exactly where it stopped, with the same draws and updates as one
+that never stopped.
 
 Under torchrun (:class:`posefield.devices.Distributed`, ``WORLD_SIZE`` > 1) every process draws
 an equal share of each step's ``batch_size`` scenes from its own generator (rank 0's is the
@@ -43,6 +44,7 @@ from posefield.regress.model import RegressionModel
 from posefield.regress.params import Estimate, rotmat_to_rot6d
 from posefield.regress.synthetic import (CAMERA_FLIP, Observation, Scene, SyntheticConfig, observe, random_kinds,
                                          sample_scenes)
+from posefield.resume import restore, resume_state
 
 VALIDATION_SAMPLES = 512
 RANK_SEED_STRIDE = 1_000_003  # process r draws its scenes from seed + r · stride
@@ -145,14 +147,25 @@ def cosine_schedule(steps: int) -> Callable[[int], float]:
     return lambda i: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(i, steps) / max(steps, 1)))
 
 
+# a regressor's resume state written before the shared scheme: its keys -> the scheme's
+LEGACY_RESUME_KEYS = {"optimiser": "optimizer", "schedule": "scheduler"}
+
+
 def training_state(model: RegressionModel, optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
-                   generators: list[torch.Tensor], step: int, seconds: float, history: list[dict]) -> dict:
-    """Everything a run needs to continue after ``step``: float32 ``weights``, ``optimiser`` and
-    ``schedule`` states, the scene ``generators``' states (one per process), training
-    ``seconds`` so far and the validation ``history`` (tensors on the CPU)."""
-    return {"step": step, "seconds": round(seconds, 1), "history": list(history),
-            "weights": {k: v.detach().cpu().clone() for k, v in model.regressor.state_dict().items()},
-            "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(), "generators": generators}
+                   generators: list[torch.Tensor], step: int, seconds: float, history: list[dict],
+                   device: torch.device | str) -> dict:
+    """Everything a run needs to continue after ``step``: the :func:`posefield.resume.resume_state`
+    (``step``, optimiser, schedule, validation ``history``, random state and the scene
+    ``generators``' states, one per process), float32 ``weights`` (the saved model is half
+    precision) and training ``seconds`` so far (tensors on the CPU)."""
+    return {**resume_state(optimiser, schedule, history, "step", step, device, generators),
+            "seconds": round(seconds, 1),
+            "weights": {k: v.detach().cpu().clone() for k, v in model.regressor.state_dict().items()}}
+
+
+def current_keys(state: dict) -> dict:
+    """A :func:`training_state`, its keys renamed from those written before the shared scheme."""
+    return {LEGACY_RESUME_KEYS.get(k, k): v for k, v in state.items()}
 
 
 def generator_states(generator: torch.Generator, ddp: Distributed) -> list[torch.Tensor]:
@@ -220,13 +233,11 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
     prior = prior.to(device) if prior is not None else None
     optimiser = torch.optim.Adam(model.regressor.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, cosine_schedule(config.steps))
-    history: list[dict] = []
-    first, earlier = 1, 0.0
+    done, history, generators = restore(optimiser, schedule, None if resume is None else current_keys(resume),
+                                        "step", device)
     if resume is not None:
-        optimiser.load_state_dict(resume["optimiser"])
-        schedule.load_state_dict(resume["schedule"])
-        generator.set_state(resume["generators"][ddp.rank])
-        history, first, earlier = list(resume["history"]), resume["step"] + 1, resume["seconds"]
+        generator.set_state(generators[ddp.rank])
+    first, earlier = done + 1, 0.0 if resume is None else resume["seconds"]
 
     def record_of(step: int) -> dict:
         """The record after ``step`` (collective under DDP while steps remain)."""
@@ -235,7 +246,7 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
                   "steps_done": step, "seconds": round(seconds, 1), "history": list(history), "processes": ddp.world}
         if step < config.steps:
             record["resume"] = training_state(model, optimiser, schedule, generator_states(generator, ddp), step,
-                                              seconds, history)
+                                              seconds, history, device)
         return record
 
     start = time.perf_counter()

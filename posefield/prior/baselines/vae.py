@@ -37,7 +37,8 @@ from posefield.data.mirror import mirrored_if_asked
 from posefield.errors import CheckpointError
 from posefield.prior.baselines.baseline import BaselinePrior, check_dataset, noise_auc
 from posefield.prior.checkpoint import prior_from_checkpoint, read_checkpoint, save_checkpoint
-from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
+from posefield.prior.optimizer import decaying_adam, metrics_line, optimise_epoch
+from posefield.resume import restore, resume_state
 from posefield.rotations import canonical_hemisphere
 from posefield.settings import settings_from_dict
 from posefield.skeleton import Skeleton
@@ -190,8 +191,8 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
     """Train a VAE prior on ``dataset`` (CPU) and write a checkpoint to ``out`` after every epoch.
 
     Every random draw of an epoch comes from a generator seeded by (seed, epoch) and the
-    checkpoint holds model, optimizer and scheduler state, so resuming reproduces an
-    uninterrupted run exactly.
+    checkpoint holds the model and the :func:`posefield.resume.resume_state` (optimizer,
+    scheduler, RNG state), so resuming reproduces an uninterrupted run exactly.
 
     Args:
         dataset: clean poses; its validation split gives the per-epoch metrics.
@@ -217,7 +218,8 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
     dataset, config = mirrored_if_asked(dataset, config, log)
     train_poses, val_poses = dataset.split(False), dataset.split(True)[:config.val_poses]
     state = checkpoint["training"] if checkpoint is not None else None
-    optimizer, scheduler, history, start = resumable_adam(model.parameters(), config.lr, config.lr_decay, state)
+    optimizer, scheduler = decaying_adam(model.parameters(), config.lr, config.lr_decay)
+    start, history, _ = restore(optimizer, scheduler, state, "epoch", "cpu")
     if state is not None:
         log(f"resuming {out} after epoch {start}")
 
@@ -235,8 +237,7 @@ def train_vae(dataset: PoseDataset, out: str | Path, config: VAETrainConfig = VA
                    **(validate_vae(model, val_poses, config.seed) if len(val_poses) else {})}
         history.append(metrics)
         log(metrics_line(metrics))
-        save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
-                                     "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                     "history": history})
+        save_checkpoint(out, model, {"config": dataclasses.asdict(config),
+                                     **resume_state(optimizer, scheduler, history, "epoch", epoch + 1, "cpu")})
     log(f"wrote {out}")
     return model.eval()

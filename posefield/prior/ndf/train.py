@@ -11,8 +11,9 @@ pairs, gradients are averaged by :class:`DistributedDataParallel`, and rank 0 la
 
 Determinism: every random draw of an epoch comes from a generator seeded by (seed, epoch),
 the learning rate decays by a constant factor per epoch (independent of ``epochs``), and the
-checkpoint written after each epoch holds model, optimizer, scheduler and RNG state, so
-training N epochs equals training M < N epochs and resuming to N, bit for bit.
+checkpoint written after each epoch holds the model and the :func:`posefield.resume.resume_state`
+(optimizer, scheduler, RNG state), so training N epochs equals training M < N epochs and
+resuming to N, bit for bit.
 """
 from __future__ import annotations
 
@@ -32,12 +33,13 @@ from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.base import energies
 from posefield.prior.checkpoint import (build_prior, exemplar_sample, prior_from_checkpoint, prior_path, read_checkpoint,
                                         save_checkpoint)
-from posefield.prior.optimizer import metrics_line, optimise_epoch, resumable_adam
+from posefield.prior.optimizer import decaying_adam, metrics_line, optimise_epoch
 from posefield.prior.ndf.losses import LossWeights, NDFObjective, distance_loss
 from posefield.prior.ndf.mining import MiningSettings, load_mined, mine_pairs, mined_path, save_mined
 from posefield.prior.ndf.model import NDFConfig, PoseNDF
 from posefield.prior.ndf.noise import NoiseSchedule
 from posefield.prior.ndf.pairs import LabelledPairs, PairSettings, cached_pairs, pair_index
+from posefield.resume import restore, resume_state
 from posefield.settings import settings_from_dict
 
 
@@ -141,19 +143,6 @@ def validate(model: PoseNDF, val: LabelledPairs, val_clean: torch.Tensor) -> dic
             "val_f_clean": float(energies(model, val_clean).mean())}
 
 
-def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
-    state = {"torch": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
-    torch.set_rng_state(state["torch"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
 def train(dataset: PoseDataset, out: str | Path, config: TrainConfig = TrainConfig(), resume: bool = False,
           device: str = "cpu", cache_dir: str | Path | None = None, progress: bool = True,
           log: Callable[[str], None] = print, init: str | Path | None = None) -> PoseNDF:
@@ -243,9 +232,9 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
     objective = NDFObjective(model, config.losses, config.eikonal_fraction)
     step_loss = DistributedDataParallel(objective) if ddp.world > 1 else objective
     state = checkpoint["training"] if checkpoint is not None else None
-    optimizer, scheduler, history, start = resumable_adam(model.parameters(), config.lr, config.lr_decay, state)
+    optimizer, scheduler = decaying_adam(model.parameters(), config.lr, config.lr_decay)
+    start, history, _ = restore(optimizer, scheduler, state, "epoch", dev)
     if state is not None:
-        _set_rng_state(state["rng"], dev)
         log(f"resuming {out} after epoch {start}")
 
     if accumulate and start > 0:
@@ -265,9 +254,8 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         history.append(metrics)
         log(metrics_line(metrics))
         if ddp.rank == 0:
-            save_checkpoint(out, model, {"config": dataclasses.asdict(config), "epoch": epoch + 1,
-                                         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                         "rng": _rng_state(dev), "history": history,
+            save_checkpoint(out, model, {"config": dataclasses.asdict(config),
+                                         **resume_state(optimizer, scheduler, history, "epoch", epoch + 1, dev),
                                          **({"init": origin} if origin is not None else {})})
     log(f"wrote {out}")
     return model.eval()
