@@ -5,9 +5,10 @@ import numpy as np
 import roma
 import torch
 
-from posefield.rotations import channels_to_rotmat
+from posefield.rotations import channels_to_rotmat, random_unit_quaternions
 from posefield.rotations.euler import rotation_order
 from posefield.skeleton import Skeleton
+from posefield.skeleton.dofs import RigDofs
 
 Joint = tuple[str, "str | None", tuple[float, float, float], tuple[str, ...]]
 
@@ -47,3 +48,25 @@ def channel_poses(skeleton: Skeleton, n: int, seed: int = 0) -> torch.Tensor:
         rot = channels_to_rotmat(rng.uniform(-120, 120, size=(n, len(order))), order, skeleton.axes[j])
         joints.append(roma.rotmat_to_unitquat(torch.from_numpy(rot).float()))
     return torch.stack(joints, dim=1)
+
+
+def poses_with_hard_cases(dofs: RigDofs, skeleton: Skeleton, joint_index: list[int], n: int,
+                          dtype: torch.dtype) -> torch.Tensor:
+    """(4 n, K, 4) poses: random; on the hemispheres' border (w = 0); on the reachable set (no
+    swing: the half-angle's norm at its clamp); made from channel values at ±90° and 180°
+    (where the outer angle's branch turns), nudged by 1e-4 rad."""
+    g = torch.Generator().manual_seed(11)
+    random = random_unit_quaternions((n, len(joint_index)), g, dtype)
+    border = random_unit_quaternions((n, len(joint_index)), g, dtype)
+    border[..., 3] = 0.0
+    border /= border.norm(dim=-1, keepdim=True)
+    with torch.no_grad():
+        on_set = dofs(random_unit_quaternions((n, len(joint_index)), g, dtype))[0]
+    corners = torch.tensor([-180.0, -90.0, 0.0, 90.0, 180.0], dtype=torch.float64)
+    rng = np.random.default_rng(12)
+    turned = []
+    for j in joint_index:
+        order = rotation_order(skeleton.channels[j]) or ("x",)
+        values = corners[rng.integers(0, 5, size=(n, len(order)))].numpy() + rng.normal(0, 0.006, (n, len(order)))
+        turned.append(roma.rotmat_to_unitquat(torch.from_numpy(channels_to_rotmat(values, order, skeleton.axes[j]))))
+    return torch.cat([random, border, on_set, torch.stack(turned, dim=1).to(dtype)])

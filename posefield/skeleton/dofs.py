@@ -13,7 +13,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from posefield.rotations.axis_sets import about_axis_components, two_axis_components
+from posefield.rotations.axis_sets import (about_axis_components, about_axis_vjp, twist, twist_rotation,
+                                           two_axis, two_axis_components, two_axis_vjp)
 from posefield.rotations.euler import AXIS_INDEX, rotation_order
 from posefield.skeleton.skeleton import Skeleton
 
@@ -40,23 +41,27 @@ class RigDofs(nn.Module):
                 two.append(k)
                 outer.append(columns[0])
                 inner.append(columns[1])
-        empty = torch.zeros(0, 3)
-        self.register_buffer("one", torch.tensor(one, dtype=torch.long), persistent=False)
-        self.register_buffer("two", torch.tensor(two, dtype=torch.long), persistent=False)
-        self.register_buffer("axis", torch.stack(axis) if axis else empty, persistent=False)
-        self.register_buffer("outer", torch.stack(outer) if outer else empty, persistent=False)
-        self.register_buffer("inner", torch.stack(inner) if inner else empty, persistent=False)
+        stacked = [torch.stack(axes).t()[:, :, None] if axes else torch.zeros(3, 0, 1) for axes in (axis, outer, inner)]
+        self.register_buffer("joints", torch.tensor(one + two, dtype=torch.long), persistent=False)
+        self.num_one = len(one)
+        # (3, n, 1) axis components, each a column over that kind's joints (broadcast along the poses)
+        self.register_buffer("axis", stacked[0], persistent=False)
+        self.register_buffer("outer", stacked[1], persistent=False)
+        self.register_buffer("inner", stacked[2], persistent=False)
 
     @property
     def restricted(self) -> bool:
         """Whether any joint has fewer than three rotation channels."""
-        return bool(len(self.one) or len(self.two))
+        return bool(len(self.joints))
 
     def forward(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Closest reachable pose and the per-joint distance to it.
 
-        The restricted joints are gathered once as quaternion components (4, ..., n), projected
-        there (:mod:`posefield.rotations.axis_sets`) and written back with one ``index_copy``.
+        The restricted joints (one-channel ones first) are gathered once as quaternion components
+        (4, n, poses), projected there (:mod:`posefield.rotations.axis_sets`) and written back with
+        one ``index_copy``. In eval mode a gradient comes from the derivative written out
+        (:class:`_RigSetFunction`, once differentiable); train mode keeps autograd's (second
+        derivatives: the eikonal loss).
 
         Args:
             quats: (..., K, 4) unit quaternions (xyzw).
@@ -67,16 +72,54 @@ class RigDofs(nn.Module):
         """
         if not self.restricted:
             return quats.clone(), quats.new_zeros(quats.shape[:-1])
-        planes = quats.movedim(-1, 0)
-        moved, angles = [], []
-        if len(self.one):
-            q, angle = about_axis_components(planes[..., self.one].unbind(0), self.axis.unbind(-1))
-            moved.append(torch.stack(q, dim=-1))
-            angles.append(angle)
-        if len(self.two):
-            q, angle = two_axis_components(planes[..., self.two].unbind(0), self.outer.unbind(-1), self.inner.unbind(-1))
-            moved.append(torch.stack(q, dim=-1))
-            angles.append(angle)
-        joints = torch.cat([self.one, self.two])
-        off = quats.new_zeros(quats.shape[:-1]).index_copy(-1, joints, torch.cat(angles, dim=-1))
-        return quats.index_copy(-2, joints, torch.cat(moved, dim=-2)), off
+        if not self.training and torch.is_grad_enabled() and quats.requires_grad:
+            return _RigSetFunction.apply(quats, self)
+        one, two = self.gather(quats)
+        q_one, angle_one = about_axis_components(one, self.axis)
+        q_two, angle_two = two_axis_components(two, self.outer, self.inner)
+        return self.write_back(quats, q_one + q_two), self.spread(quats, angle_one, angle_two)
+
+    def gather(self, x: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+        """(..., K, 4) per-joint values -> their four components at the one- and two-channel
+        joints, each (n_one, M) and (n_two, M) contiguous (M the poses of ``...``)."""
+        n = len(self.joints)
+        planes = x.index_select(-2, self.joints).reshape(-1, n, 4).permute(2, 1, 0).contiguous()
+        return planes[:, :self.num_one].unbind(0), planes[:, self.num_one:].unbind(0)
+
+    def write_back(self, x: torch.Tensor, components: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Inverse of :meth:`gather`: (..., K, 4) ``x`` with the restricted joints' values replaced by
+        ``components`` (the one-channel joints' four components, each (n_one, M), then the two-channel
+        joints')."""
+        moved = torch.stack([torch.cat([a, b]) for a, b in zip(components[:4], components[4:])], dim=-1)
+        return x.index_copy(-2, self.joints, moved.permute(1, 0, 2).reshape(x.shape[:-2] + (len(self.joints), 4)))
+
+    def spread(self, like: torch.Tensor, angle_one: torch.Tensor, angle_two: torch.Tensor) -> torch.Tensor:
+        """(n_one, M) and (n_two, M) values of the restricted joints -> (..., K) with zeros elsewhere,
+        ``like`` the (..., K, 4) poses."""
+        values = torch.cat([angle_one, angle_two]).t().reshape(like.shape[:-2] + (len(self.joints),))
+        return like.new_zeros(like.shape[:-1]).index_copy(-1, self.joints, values)
+
+
+class _RigSetFunction(torch.autograd.Function):
+    """:meth:`RigDofs.forward` as one autograd node whose backward is written out
+    (:func:`~posefield.rotations.axis_sets.about_axis_vjp`, :func:`~posefield.rotations.axis_sets.two_axis_vjp`
+    on the intermediates the forward kept): a few dozen elementwise kernels instead of autograd's
+    several hundred. Once differentiable: a second derivative raises instead of being wrong."""
+
+    @staticmethod
+    def forward(ctx, quats: torch.Tensor, dofs: RigDofs) -> tuple[torch.Tensor, torch.Tensor]:
+        one, two = dofs.gather(quats)
+        t = twist(one[:3], one[3], dofs.axis)
+        parts = two_axis(two, dofs.outer, dofs.inner)
+        ctx.dofs, ctx.one, ctx.two = dofs, (one, t), (two, parts)
+        return dofs.write_back(quats, twist_rotation(t, dofs.axis) + parts.out), dofs.spread(quats, t.angle, parts.angle)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g_reachable: torch.Tensor, g_off: torch.Tensor) -> tuple[torch.Tensor, None]:
+        dofs, (one, t), (two, parts) = ctx.dofs, ctx.one, ctx.two
+        g_one, g_two = dofs.gather(g_reachable)
+        g_angle = g_off.index_select(-1, dofs.joints).reshape(-1, len(dofs.joints)).t().contiguous()
+        g_one = about_axis_vjp(t, one, dofs.axis, g_one, g_angle[:dofs.num_one])
+        g_two = two_axis_vjp(parts, two, dofs.outer, dofs.inner, g_two, g_angle[dofs.num_one:])
+        return dofs.write_back(g_reachable, g_one + g_two), None
