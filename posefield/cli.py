@@ -570,7 +570,7 @@ def sample_cmd(num: int = number(..., 1, MAX_SAMPLES, "-n", help="Number of pose
                                                          "[default: the training poses stored with the rig's shipped prior]."),
                seed: int = number(0, 0, MAX_SEED, help="Random seed."),
                rig_map: Optional[Path] = typer.Option(None, help=RIG_MAP_HELP),
-               starts: str = typer.Option("mix", help="Pose-NDF: project per-limb mixtures of its exemplars ('mix') "
+               starts: str = typer.Option("mix", help="Pose-NDF: project per-limb mixtures of neighbouring exemplars ('mix') "
                                           "or uniformly random rotations ('random', the paper's).")) -> None:
     """Generate poses from the prior (Pose-NDF: projected onto its manifold; vae, gmm: their own
     samplers); report their diversity (APD) and realism against real poses."""

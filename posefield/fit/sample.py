@@ -2,9 +2,12 @@
 
 * Pose-NDF: starting poses moved onto the zero level set of the distance field
   (:func:`posefield.prior.ndf.projection.project`). The starts are either uniformly
-  random rotations (``"random"``, the paper's) or per-limb mixtures of the prior's exemplars
-  (``"mix"``: each limb and the trunk taken from a different stored training pose, so the
-  starts are new poses whose every limb is real); see ``benchmarks/prior.md`` for how they compare;
+  random rotations (``"random"``, the paper's) or per-limb mixtures of neighbouring exemplars
+  (``"mix"``, the default): a base exemplar is drawn with a weight that grows with how sparse
+  the exemplars are around it (rare poses count as much as common ones), and each limb and the
+  trunk is taken from one of the base's :data:`MIX_NEIGHBOURS` nearest exemplars. The starts are
+  new poses whose every limb is real and fits the rest of the body; see
+  ``benchmarks/generation.md`` for how the choices were made and how they compare;
 * the VAE and the GMM: their own samplers (z ~ N(0, I) decoded; draws from the components);
 * other priors: uniformly random rotations moved down their energy
   (:func:`posefield.fit.manifold.project`); ``none``: uniformly random rotations.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from posefield.data.neighbours import NearestPoses
 from posefield.fit.manifold import project_to_manifold as descend
 from posefield.fit.points import LIMB_GROUPS, group_joints
 from posefield.motion import Motion
@@ -26,6 +30,9 @@ from posefield.skeleton import Skeleton
 
 NDF_STARTS = ("mix", "random")
 SAMPLE_STEPS = 50  # projection steps from a start (uniformly random starts need more than denoising does)
+MIX_NEIGHBOURS = 4  # donors of each limb: the base exemplar and its nearest exemplars (benchmarks/generation.md)
+RARITY_POWER = 4.0  # base exemplars drawn ∝ (distance to their DENSITY_RANK-th nearest exemplar) ** power
+DENSITY_RANK = 8
 
 
 def limb_parts(prior: PosePrior) -> list[torch.Tensor]:
@@ -42,16 +49,42 @@ def limb_parts(prior: PosePrior) -> list[torch.Tensor]:
     return parts + ([torch.tensor(rest)] if rest else [])
 
 
-def mixed_exemplars(prior: PosePrior, num: int, generator: torch.Generator) -> torch.Tensor:
-    """(num, K, 4) poses whose every limb (and trunk) comes from an independently drawn exemplar."""
+def rarity_weights(distances: torch.Tensor, power: float = RARITY_POWER) -> torch.Tensor:
+    """(M,) float64 weights of drawing each exemplar, ∝ ``distances ** power`` (uniform where all are 0).
+
+    Args:
+        distances: (M,) distance (radians) from each exemplar to its :data:`DENSITY_RANK`-th
+            nearest other exemplar: large where the exemplars are sparse.
+        power: 0 draws uniformly; larger favours rare poses (more diverse, less typical samples).
+    """
+    weights = distances.double().clamp(min=0) ** power
+    return weights if float(weights.sum()) > 0 else torch.ones_like(weights)
+
+
+def mixed_exemplars(prior: PosePrior, num: int, generator: torch.Generator,
+                    neighbours: int = MIX_NEIGHBOURS, power: float = RARITY_POWER) -> torch.Tensor:
+    """(num, K, 4) poses whose every limb (and trunk) comes from one of the ``neighbours`` nearest
+    exemplars of a base exemplar, drawn by :func:`rarity_weights`.
+
+    Args:
+        prior: a prior with stored exemplars (M, K, 4).
+        num: number of poses.
+        generator: random source.
+        neighbours: donors per limb (the base itself included); 1 returns whole exemplars.
+        power: rarity weighting of the base (:func:`rarity_weights`).
+    """
     exemplars = prior.exemplars()
     if exemplars is None:
         raise ValueError(f"prior {prior.name!r} stores no exemplars to mix")
     exemplars = exemplars.float()
-    out = torch.empty(num, exemplars.shape[1], 4)
+    rank = min(DENSITY_RANK, len(exemplars) - 1)
+    neighbours = max(1, min(neighbours, len(exemplars)))
+    distances, nearest = NearestPoses(exemplars).nearest(exemplars, max(neighbours, rank + 1))  # (M, n), self first
+    base = torch.multinomial(rarity_weights(distances[:, rank], power), num, replacement=True, generator=generator)
+    out = exemplars[base].clone()
     for part in limb_parts(prior):
-        source = torch.randint(len(exemplars), (num,), generator=generator)
-        out[:, part] = exemplars[source][:, part]
+        donor = nearest[base, torch.randint(neighbours, (num,), generator=generator)]
+        out[:, part] = exemplars[donor][:, part]
     return out
 
 

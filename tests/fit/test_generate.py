@@ -9,7 +9,8 @@ from posefield.errors import InvalidPoseError, PosefieldError
 from posefield.fit.interpolate import interpolate, pick_frame
 from posefield.fit.manifold import project_to_manifold
 from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
-from posefield.fit.sample import limb_parts, mixed_exemplars, sample_poses
+from posefield.data.neighbours import NearestPoses as _Nearest
+from posefield.fit.sample import limb_parts, mixed_exemplars, rarity_weights, sample_poses
 from posefield.prior.ndf.noise import perturb
 from posefield.fit.terms import prior_energy
 from posefield.prior.registry import no_prior
@@ -46,16 +47,45 @@ def test_baselines_sample_from_their_own_sampler(skeleton):
     assert torch.allclose(torch.as_tensor(motion.rotations[:, joints], dtype=torch.float32), expected, atol=1e-6)
 
 
-def test_mixed_exemplars_take_every_limb_from_a_stored_pose(skeleton):
+def test_mixed_exemplars_take_every_limb_from_a_neighbour_of_one_base(skeleton):
     stand_in_prior = NearestPosePrior(skeleton, walk_rotations(skeleton, 7, fps=7.0))
     stand_in_prior.stored_exemplars = stand_in_prior.poses
+    exemplars = stand_in_prior.stored_exemplars.float()
     parts = limb_parts(stand_in_prior)
     assert sorted(torch.cat(parts).tolist()) == list(range(len(stand_in_prior.joint_index)))
-    mixed = mixed_exemplars(stand_in_prior, 20, torch.Generator().manual_seed(0))
+    _, nearest = _Nearest(exemplars).nearest(exemplars, 2)  # (7, 2): each exemplar and its nearest other
+    mixed = mixed_exemplars(stand_in_prior, 50, torch.Generator().manual_seed(0), neighbours=2)
+    donor_sets = []  # per part: (50, 7) which exemplars hold each sample's part
     for part in parts:
-        match = (mixed[:, None, part] == stand_in_prior.stored_exemplars[None, :, part]).all(-1).all(-1)  # (20, 7)
+        match = (mixed[:, None, part] == exemplars[None, :, part]).all(-1).all(-1)
         assert match.any(dim=1).all()
-    assert len(parts) > 1 and not all((mixed[:, None] == stand_in_prior.stored_exemplars[None]).all(-1).all(-1).any(1))
+        donor_sets.append(match)
+    allowed = torch.zeros(7, 7, dtype=torch.bool).scatter_(1, nearest, True)  # (base, exemplar): a donor of base
+    # every sample has one base whose two nearest exemplars hold all its parts
+    fits = torch.stack([(match[:, None, :] & allowed[None]).any(-1) for match in donor_sets]).all(0)  # (50, 7)
+    assert fits.any(dim=1).all()
+    assert not all((mixed[:, None] == exemplars[None]).all(-1).all(-1).any(1))  # some are new poses
+    whole = mixed_exemplars(stand_in_prior, 20, torch.Generator().manual_seed(0), neighbours=1)
+    assert (whole[:, None] == exemplars[None]).all(-1).all(-1).any(1).all()
+
+
+def test_rarity_weights_favour_sparse_exemplars_and_fall_back_to_uniform():
+    weights = rarity_weights(torch.tensor([0.1, 0.1, 0.4]), power=2.0)
+    assert torch.allclose(weights / weights.sum(), torch.tensor([1 / 18, 1 / 18, 16 / 18], dtype=torch.float64))
+    assert torch.equal(rarity_weights(torch.tensor([0.1, 0.4]), power=0.0), torch.ones(2, dtype=torch.float64))
+    assert torch.equal(rarity_weights(torch.zeros(3)), torch.ones(3, dtype=torch.float64))
+
+
+def test_mixed_exemplars_draw_an_isolated_exemplar_more_often_with_rarity(skeleton):
+    stand_in_prior = NearestPosePrior(skeleton, walk_rotations(skeleton, 7, fps=7.0))
+    poses = stand_in_prior.poses.float()
+    crowd = poses[:1].repeat(20, 1, 1)  # 20 copies of one pose: a dense region
+    crowd = crowd + 1e-3 * torch.randn(crowd.shape, generator=torch.Generator().manual_seed(0))
+    stand_in_prior.stored_exemplars = torch.cat([crowd / crowd.norm(dim=-1, keepdim=True), poses[-1:]])
+    def share_of_the_isolated(power):
+        drawn = mixed_exemplars(stand_in_prior, 400, torch.Generator().manual_seed(1), neighbours=1, power=power)
+        return float((drawn == poses[-1]).all(-1).all(-1).float().mean())
+    assert share_of_the_isolated(0.0) < 0.1 < 0.5 < share_of_the_isolated(3.0)
 
 
 def test_direction_realism_is_zero_on_the_reference_and_grows_with_noise(walk):
