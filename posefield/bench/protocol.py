@@ -15,8 +15,9 @@ fixed seed. Every experiment runs every prior (ndf, vae, gmm, none) on the same 
   the rest pose for none; see :mod:`posefield.fit.complete`);
 * 2D fitting: short clips seen by a pinhole camera (1000 px focal length) with a uniformly
   random yaw and distance and Gaussian pixel noise on every named point; 3D error;
-* generation: poses drawn from vae and gmm by their own samplers, and for ndf (none) random
-  rotations projected onto its manifold (left as they are): APD (cm), realism (radians to the nearest
+* generation: poses drawn as ``posefield sample`` draws them (vae and gmm: their own samplers;
+  ndf: per-limb mixtures of neighbouring exemplars projected onto its manifold; none: uniformly
+  random rotations): APD (cm), realism (radians to the nearest
   training pose), FID on root-aligned joint positions against the held-out poses (cm²) and the
   share of samples with self-penetrating limbs (capsule body, %);
 * interpolation: between frames s and s + gap of a held-out clip (each prior's projected
