@@ -124,6 +124,18 @@ class _Tokens:
     def line_is_done(self) -> bool:
         return not self._pending
 
+    def name(self, what: str) -> str:
+        """The rest of the current line as one name, words joined by one space (3ds Max and
+        other exporters write ``JOINT Bip01 L Thigh``); a ``{`` ending the line is left to read."""
+        if not self._pending:
+            return self.next(what)
+        words, self._pending = self._pending[::-1], []
+        if words[-1] == "{":
+            words, self._pending = words[:-1], ["{"]
+        if not words:
+            raise self.error(f"expected {what}, found '{{'")
+        return " ".join(words)
+
 
 def _quote(token: str, limit: int = 40) -> str:
     """``repr`` of a token for an error message, shortened to ``limit`` characters."""
@@ -217,7 +229,7 @@ def _parse_header(path: Path, lines: list[str]) -> _Header:
 
 def _parse_joint(tokens: _Tokens, header: _Header, parent: int) -> None:
     """Parse ``NAME { OFFSET ... CHANNELS ... (JOINT ... | End Site ...)* }`` after ROOT/JOINT."""
-    name = tokens.next("a joint name")
+    name = tokens.name("a joint name")
     if name in header.names:
         raise tokens.error(f"joint name {name!r} is used twice")
     j = len(header.names)
@@ -449,14 +461,17 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
     Returns:
         ``[path]``.
     Raises:
-        MotionFormatError: ``path`` is the motion's source, or a joint name is not one word.
+        MotionFormatError: ``path`` is the motion's source, or a joint name cannot be read back
+            (empty, braces, line breaks, or spaces other than single ones between words).
     """
     path = Path(path)
     refuse_inputs([path], files_of(motion))
     skeleton = motion.skeleton
     for name in skeleton.names:
-        if len(name.split()) != 1 or name in ("{", "}"):
-            raise MotionFormatError(path, f"joint name {name!r} cannot be written to BVH (it must be one word)")
+        words = name.split()
+        if not words or " ".join(words) != name or "{" in words or "}" in words:
+            raise MotionFormatError(path, f"joint name {name!r} cannot be written to BVH (words must be "
+                                          "separated by single spaces, without braces)")
     unit = written_length_unit(skeleton)
     channels = [written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
     order = _depth_first(skeleton.parents)

@@ -233,10 +233,30 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["out.bvh"]
 
 
-def test_unwritable_joint_name(tmp_path):
-    skeleton = Skeleton(("root", "left arm"), (-1, 0), np.zeros((2, 3)), ((), ()))
-    with pytest.raises(MotionFormatError, match="one word"):
+@pytest.mark.parametrize("name", ["left  arm", " left", "left {", "{", ""])
+def test_unwritable_joint_name(tmp_path, name):
+    skeleton = Skeleton(("root", name), (-1, 0), np.zeros((2, 3)), ((), ()))
+    with pytest.raises(MotionFormatError, match="single spaces"):
         write_bvh(random_motion(skeleton), tmp_path / "x.bvh")
+
+
+def test_joint_names_with_spaces_read_and_round_trip(tmp_path):
+    """3ds Max bipeds: ``JOINT Bip01 L Thigh`` names the joint by the rest of its line."""
+    six = ("Xposition", "Yposition", "Zposition", "Zrotation", "Xrotation", "Yrotation")
+    skeleton = Skeleton(("Bip01", "Bip01 L Thigh", "Bip01 L Calf"), (-1, 0, 1),
+                        np.array([[0.0, 0, 0], [10, 0, 0], [0, -40, 0]]), (six, six[3:], six[3:]))
+    motion = random_motion(skeleton)
+    write_bvh(motion, tmp_path / "biped.bvh")
+    text = (tmp_path / "biped.bvh").read_text()
+    back = read_bvh(tmp_path / "biped.bvh")
+    assert back.skeleton.names == skeleton.names
+    assert rotation_error(back.rotations, motion.rotations) < 1e-3
+    # extra spaces between the words, and the brace on the name's line
+    calf = re.search(r"JOINT Bip01 L Calf\n\s*\{", text)
+    assert calf is not None
+    edited = text[:calf.start()] + "JOINT  Bip01   L Calf {" + text[calf.end():]
+    (tmp_path / "edited.bvh").write_text(edited)
+    assert read_bvh(tmp_path / "edited.bvh").skeleton.names == skeleton.names
 
 
 # --- malformed files ---------------------------------------------------------------------------
