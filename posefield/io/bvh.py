@@ -7,9 +7,10 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
 * Positions: a joint's position channels *replace* the matching components of its OFFSET
   (as Blender and most tools read them). For the root they give ``root_translation``. A
   posefield :class:`Skeleton` has fixed bone offsets, so the position channels of a non-root
-  joint must be constant over the clip (within :data:`TRANSLATION_TOLERANCE`, as they are
-  in files that put 6 channels on every joint); that constant becomes the joint's offset,
-  so forward kinematics stays exact and the writer writes the same values back. Animated
+  joint must be constant over the clip, as they are in files that put 6 channels on every
+  joint: within :data:`TRANSLATION_TOLERANCE` metres or :data:`BONE_JITTER` of the bone's
+  length, whichever is larger (export rounding and solver jitter); their mean becomes the
+  joint's offset, so forward kinematics stays exact and the writer writes it back. Animated
   (stretching) bone translations are refused with a one-line :class:`MotionFormatError`,
   except for one layout of game rigs: a static root (a ground joint whose channels never
   change) whose child carries the body's translation (hips under ``root``). There the
@@ -55,7 +56,9 @@ from posefield.skeleton import POSITION_CHANNELS, Skeleton
 
 KNOWN_CHANNELS = POSITION_CHANNELS + tuple(ROTATION_CHANNELS)
 METRES, CENTIMETRES, MILLIMETRES = 1.0, 0.01, 0.001
-TRANSLATION_TOLERANCE = 1e-5  # metres a non-root joint's position channels may vary by
+TRANSLATION_TOLERANCE = 1e-5  # metres a non-root joint's position channels may vary by ...
+BONE_JITTER = 1e-3  # ... or this share of the bone's length, whichever is larger
+STATIC_TURN = 1e-3  # degrees a static root's rotation channels may vary by
 NUMBER_FORMAT = "%.10g"  # offsets of the hierarchy: well under 1e-6 m
 MOTION_DECIMALS = 8  # motion channels: 1e-8° for angles, 1e-8 of the length unit
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -359,14 +362,23 @@ def _static_root_carrier(path: Path, header: _Header, values: np.ndarray, offset
     docstring), or ``None`` when the file does not have this layout."""
     if len(values) < 2 or not any(c in POSITION_CHANNELS for c in header.channels[0]):
         return None
-    start, width = 0, len(header.channels[0])
-    if float(np.ptp(values[:, start:start + width], axis=0).max()) > 1e-9:
+    root = header.channels[0]
+    turns = [k for k, c in enumerate(root) if c in ROTATION_CHANNELS]
+    if (float(np.ptp(_joint_translation(header.channels, values, 0, offsets[0]), axis=0).max()) * unit
+            > TRANSLATION_TOLERANCE or (turns and float(np.ptp(values[:, turns], axis=0).max()) > STATIC_TURN)):
         return None  # the root moves or turns
     moving = [j for j in range(1, len(header.names)) if any(c in POSITION_CHANNELS for c in header.channels[j])
-              and float(np.ptp(_joint_translation(header.channels, values, j, offsets[j]), axis=0).max()) * unit
-              > TRANSLATION_TOLERANCE]
+              and _bone_moves(_joint_translation(header.channels, values, j, offsets[j]), unit)]
     carriers = [j for j in moving if header.parents[j] == 0]
     return carriers[0] if len(carriers) == 1 else None
+
+
+def _bone_moves(translation: np.ndarray, unit: float) -> bool:
+    """Whether (T, 3) position-channel offsets of a joint (file units) vary by more than
+    :data:`TRANSLATION_TOLERANCE` metres and :data:`BONE_JITTER` of their length."""
+    spread = float(np.ptp(translation, axis=0).max()) if len(translation) else 0.0
+    length = float(np.linalg.norm(translation, axis=-1).max()) if len(translation) else 0.0
+    return spread > max(TRANSLATION_TOLERANCE / unit, BONE_JITTER * length)
 
 
 def _fold_bone_translations(path: Path, header: _Header, values: np.ndarray, offsets: np.ndarray,
@@ -377,11 +389,11 @@ def _fold_bone_translations(path: Path, header: _Header, values: np.ndarray, off
         if not len(values) or not any(c in POSITION_CHANNELS for c in header.channels[j]):
             continue
         translation = _joint_translation(header.channels, values, j, offsets[j])
-        spread = float(np.ptp(translation, axis=0).max())
-        if spread * unit > TRANSLATION_TOLERANCE:
+        if _bone_moves(translation, unit):
+            spread = float(np.ptp(translation, axis=0).max())
             raise MotionFormatError(path, f"joint {header.names[j]!r} has position channels that move by "
                                           f"{spread:.6g} file units; animated bone lengths are not supported")
-        offsets[j] = translation[0]
+        offsets[j] = translation.mean(axis=0)
     return offsets
 
 

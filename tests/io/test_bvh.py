@@ -376,6 +376,19 @@ def test_truly_changing_bone_lengths_are_refused(tmp_path):
         read_bvh(path)
 
 
+def test_bone_length_jitter_is_read_as_its_mean(tmp_path):
+    """Export rounding or solver jitter well under a millimetre is not a stretching bone."""
+    lines = GAME_TEXT.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Frame Time")) + 1
+    value = float(lines[start + 1].split()[18])  # spine_02's Xposition (cm)
+    path = tmp_path / "jitter.bvh"
+    path.write_text(with_value(1, 18, repr(value + 0.004)))
+    jittered, plain = read_bvh(path), read_bvh(GAME)
+    frames = len(lines) - start
+    spine = plain.skeleton.index("spine_02")
+    assert jittered.skeleton.offsets[spine][0] == pytest.approx(plain.skeleton.offsets[spine][0] + 0.004e-2 / frames)
+
+
 def test_a_moving_root_over_a_translated_child_is_refused(tmp_path):
     path = tmp_path / "both.bvh"
     path.write_text(with_value(1, 0, "3"))  # the root's Xposition moves too
