@@ -3,10 +3,11 @@
 Groups list only bones with rotation dof: ``lhipjoint``/``rhipjoint`` (and the ASF root) have
 none, so they carry nothing a pose prior could learn or a fit could change, and are left out.
 
-Other rigs are matched by name: a joint name is split into a side (``l``/``r`` or
-``left``/``right`` as a prefix such as ``lThigh``, ``LeftUpLeg``, ``L_Knee``, or a suffix
-such as ``thigh.L``) and a part, which is looked up in :data:`PART_PATTERNS` (first match
-wins). A CMU bone name then stands for every joint of that side and part: on the DAZ rig
+Other rigs are matched by name: a joint name is split into a side and the words naming its
+part by :func:`posefield.skeleton.names.side_and_words` (``lThigh``, ``LeftUpLeg``, ``L_Knee``,
+``thigh.L``, ``Bip01 L Thigh``, ``Character1_LeftLeg``), and the part is looked up in
+:data:`PART_PATTERNS` (first match wins; a pattern may match inside the words, so twist and
+bend joints such as ``calf_twist_01_l`` belong to their limb). A CMU bone name then stands for every joint of that side and part: on the DAZ rig
 ``lfemur`` is ``lThigh``, ``lradius`` is ``lForeArm``, ``lfingers`` is ``lIndex1 ... lPinky2``
 (on SMPL ``left_hip``, ``left_elbow`` ...);
 a CMU bone without counterpart (``lwrist`` on DAZ) matches nothing. A ``shoulder`` joint is
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 
 from posefield.errors import SkeletonMismatchError
+from posefield.skeleton.names import side_and_words
 from posefield.skeleton.skeleton import Skeleton
 
 
@@ -49,9 +51,6 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 """(part, regular expression on the lower-cased side-free joint name), first match wins."""
 
-# A one-letter side must be followed by an upper-case letter or a separator ("lowerback" has none).
-_PREFIX = re.compile(r"^(?P<side>(?i:left|right)|[lLrR](?=[A-Z_.\s-]))[_.\s-]?(?P<rest>.+)$")
-_SUFFIX = re.compile(r"^(?P<rest>.+?)[_.](?P<side>l|r|left|right)$", re.IGNORECASE)
 _CMU_PARTS = {part for part, _ in PART_PATTERNS} - {"shoulder"}
 
 
@@ -59,12 +58,12 @@ def side_and_cmu_part(name: str) -> tuple[str, str] | None:
     """``("l" | "r", CMU part)`` of a non-CMU joint name, e.g. ``"lForeArm"`` -> ``("l", "radius")``;
     ``None`` when the name has no side or no known part. A shoulder gives part ``"shoulder"``,
     which :func:`joint_parts` resolves."""
-    match = _PREFIX.match(name) or _SUFFIX.match(name)
-    if not match:
+    side, words = side_and_words(name)
+    if side is None:
         return None
-    rest = match["rest"].lower()
+    rest = "".join(words)
     part = next((p for p, pattern in PART_PATTERNS if re.search(pattern, rest)), None)
-    return (match["side"][0].lower(), part) if part else None
+    return (side, part) if part else None
 
 
 def joint_parts(skeleton: Skeleton) -> list[tuple[str, str] | None]:

@@ -74,11 +74,24 @@ def side_and_part(name: str) -> tuple[str | None, str | None]:
     if cmu:
         return cmu["side"], {"humerus": "upperarm", "radius": "forearm", "femur": "thigh", "tibia": "shin",
                              "toes": "toe"}.get(cmu["part"], cmu["part"])
+    side, part_words = side_and_words(name)
+    return (side, _part(part_words)) if side else (None, None)
+
+
+def side_and_words(name: str) -> tuple[str | None, list[str]]:
+    """(side ``"l"``/``"r"`` or ``None``, the words that name the part) of a joint name.
+
+    The side is a leading or trailing side word, else the only side word inside the name; the
+    part's words are those after it (``Bip01 L Thigh``, ``Character1_LeftLeg`` -> thigh, leg),
+    or before it when it ends the name (``calf_twist_01_l`` -> calf, twist). Digits are dropped.
+    Without a side: ``(None, every word)``.
+    """
+    words = [w for w in name_tokens(name) if not w.isdigit()]
     sides = [i for i, w in enumerate(words) if w in _SIDE_WORDS]
     at = next((i for i in (0, len(words) - 1) if i in sides), sides[0] if len(sides) == 1 else None)
     if len(words) < 2 or at is None:
-        return None, None
-    return words[at][0], _part(words[:at] + words[at + 1:])
+        return None, words
+    return words[at][0], (words[:at] if at == len(words) - 1 else words[at + 1:])
 
 
 _SIDE_WORDS = ("l", "left", "r", "right")

@@ -68,6 +68,14 @@ def test_groups_on_the_daz_rig():
         resolve_group(daz, "lwrist")
 
 
+def test_groups_on_a_biped_rig():
+    biped = named_skeleton(["Bip01", "Bip01 Pelvis", "Bip01 L Thigh", "Bip01 L Calf", "Bip01 L Foot", "Bip01 L Toe0",
+                            "Bip01 R Thigh", "Bip01 Spine", "Bip01 L Clavicle", "Bip01 L UpperArm"])
+    assert names_of(biped, resolve_group(biped, "left_leg")) == ["Bip01 L Thigh", "Bip01 L Calf", "Bip01 L Foot",
+                                                                "Bip01 L Toe0"]
+    assert names_of(biped, resolve_group(biped, "left_shoulder_upper_arm")) == ["Bip01 L Clavicle", "Bip01 L UpperArm"]
+
+
 @pytest.mark.parametrize("names", [
     ["pelvis", "left_collar", "left_shoulder", "left_elbow"],  # SMPL: the shoulder joint moves the upper arm
     ["Hips", "LeftShoulder", "LeftArm", "LeftForeArm"],  # Mixamo: the shoulder is the clavicle
@@ -82,6 +90,10 @@ def test_shoulder_is_the_upper_arm_only_beside_a_collar(names):
     ("lThigh", ("l", "femur")), ("LeftUpLeg", ("l", "femur")), ("R_Knee", ("r", "tibia")),
     ("thigh.L", ("l", "femur")), ("RightHandIndex1", ("r", "fingers")), ("lowerback", None),
     ("leftEye", None), ("lButtock", None), ("lhipjoint", None),
+    # the side inside the name (3ds Max bipeds, MotionBuilder characters), twist joints with their limb
+    ("Bip01 L Thigh", ("l", "femur")), ("Bip01 R Forearm", ("r", "radius")), ("Bip01 L Finger0", ("l", "fingers")),
+    ("Character1_LeftLeg", ("l", "tibia")), ("Character1_RightArm", ("r", "humerus")),
+    ("calf_twist_01_l", ("l", "tibia")), ("Bip01 Pelvis", None),
 ])
 def test_side_and_part(name, expected):
     assert side_and_cmu_part(name) == expected
