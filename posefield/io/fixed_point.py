@@ -10,9 +10,9 @@ characters of each row are laid out in a byte matrix whose unused (NUL) cells on
 Where a column group's integer parts stay below :data:`HEAD_LIMIT` (angles, lengths in
 centimetres), a cell is made of 4- and 8-byte words only: the sign, integer part and point in
 one look-up (NUL-padded on the left), the decimals four at a time (and the first d mod 4 of
-them in a NUL-padded word), so no byte-wise masking or shifting is needed; the cells of evenly
-spaced columns are placed through a strided view instead of index arrays. Other groups take
-the digit-by-digit path.
+them in a NUL-padded word), so no byte-wise masking or shifting is needed. Other groups take
+the digit-by-digit path. Cells go into the rows through strided views, one per run of evenly
+spaced columns (one for a BVH row, about one per bone for AMC), instead of index arrays.
 
 The text equals ``"%.{d}f" % (np.round(v, d) + 0.0)`` of every value (no ``-0.000000``) while
 the counts stay below 10^15, where they are exact integers in a double; a table with a
@@ -122,31 +122,42 @@ def _word_cells(values: np.ndarray, decimals: int) -> np.ndarray:
     return cells.view(np.uint8)
 
 
+Run = tuple[slice, int, int]  # columns of a group, byte of the first one's cell in the row, bytes between cells
+
+
 def _row_template(separators: list[str], decimals: list[int],
-                  cell_bytes: dict[int, int]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """The bytes of one row with NULs where the numbers go, and per number of decimals d the
-    (columns with d, ``cell_bytes[d]``) positions of those columns' cells in the row."""
+                  cell_bytes: dict[int, int]) -> tuple[np.ndarray, dict[int, list[Run]]]:
+    """The bytes of one row with NULs where the numbers go, and per number of decimals d where
+    the cells (``cell_bytes[d]`` wide) of the columns with d go, as runs of evenly spaced cells."""
     template = bytearray()
-    slots: dict[int, list[range]] = {d: [] for d in cell_bytes}
+    starts: dict[int, list[int]] = {d: [] for d in cell_bytes}
     for separator, d in zip(separators, decimals):
         template += separator.encode("ascii")
-        slots[d].append(range(len(template), len(template) + cell_bytes[d]))
+        starts[d].append(len(template))
         template += bytes(cell_bytes[d])
     template += separators[-1].encode("ascii")
-    return np.frombuffer(bytes(template), dtype=np.uint8), {d: np.array(s) for d, s in slots.items()}
+    return np.frombuffer(bytes(template), dtype=np.uint8), {d: _even_runs(s) for d, s in starts.items()}
 
 
-def _place(rows: np.ndarray, slots: np.ndarray, cells: np.ndarray) -> None:
-    """``rows[:, slots] = cells`` for (T, L) rows, (C, W) slots and (T, C, W) cells; through a
-    strided view of ``rows`` when the slots are evenly spaced (a plain copy, no index arrays)."""
-    gaps = np.diff(slots[:, 0])
-    if (gaps == gaps[:1]).all():
-        gap = int(gaps[0]) if len(gaps) else 0
-        view = np.lib.stride_tricks.as_strided(rows[:, slots[0, 0]:], shape=cells.shape,
-                                               strides=(rows.strides[0], gap, 1))
-        view[...] = cells
-    else:
-        rows[:, slots] = cells
+def _even_runs(starts: list[int]) -> list[Run]:
+    """``starts`` (increasing) cut into maximal runs of equal gaps, first to last."""
+    runs, first = [], 0
+    while first < len(starts):
+        gap = starts[first + 1] - starts[first] if first + 1 < len(starts) else 0
+        last = first + 1
+        while last < len(starts) and starts[last] - starts[last - 1] == gap:
+            last += 1
+        runs.append((slice(first, last), starts[first], gap))
+        first = last
+    return runs
+
+
+def _place(rows: np.ndarray, runs: list[Run], cells: np.ndarray) -> None:
+    """Copy (T, C, W) ``cells`` into (T, L) ``rows`` where ``runs`` say, through strided views
+    of ``rows`` (plain copies: 1.7× faster than index arrays on a block of AMC rows)."""
+    for columns, first, gap in runs:
+        part = cells[:, columns]
+        np.lib.stride_tricks.as_strided(rows[:, first:], shape=part.shape, strides=(rows.strides[0], gap, 1))[...] = part
 
 
 def fixed_point_text(values: np.ndarray, decimals: list[int], separators: list[str]) -> str:
@@ -177,13 +188,13 @@ def fixed_point_text(values: np.ndarray, decimals: list[int], separators: list[s
         else:
             width = max(d + 1, len(str(largest)))
             cell_bytes[d], formats[d] = width + 1 + bool(d), functools.partial(_number_cells, decimals=d, width=width)
-    template, slots = _row_template(separators, decimals, cell_bytes)
+    template, runs = _row_template(separators, decimals, cell_bytes)
     selections = {d: slice(None) if len(cs) == values.shape[1] else cs for d, cs in columns.items()}  # no copy for one group
     blocks = []
     for start in range(0, len(values), BLOCK_ROWS):
         block = values[start:start + BLOCK_ROWS]
         rows = np.broadcast_to(template, (len(block), len(template))).copy()
         for d, cs in selections.items():
-            _place(rows, slots[d], formats[d](block[:, cs]))
+            _place(rows, runs[d], formats[d](block[:, cs]))
         blocks.append(rows.tobytes().translate(None, b"\0"))
     return b"".join(blocks).decode("ascii")
