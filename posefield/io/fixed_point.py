@@ -93,7 +93,8 @@ def _heads(point: bool) -> np.ndarray:
 
 @functools.cache
 def _short_digits(count: int) -> np.ndarray:
-    """(10^count,) uint32 whose four bytes are NULs and then the ``count`` (1 … 3) zero-padded digits of 0 … 10^count − 1."""
+    """(10^count,) uint32 whose four bytes are NULs and then the ``count`` (1 … 3) zero-padded
+    digits of 0 … 10^count − 1."""
     chars = _four_digits()[:10 ** count].view(np.uint8).reshape(-1, 4).copy()
     chars[:, :4 - count] = 0
     return chars.view(np.uint32)[:, 0]
@@ -157,7 +158,8 @@ def _place(rows: np.ndarray, runs: list[Run], cells: np.ndarray) -> None:
     of ``rows`` (plain copies: 1.7× faster than index arrays on a block of AMC rows)."""
     for columns, first, gap in runs:
         part = cells[:, columns]
-        np.lib.stride_tricks.as_strided(rows[:, first:], shape=part.shape, strides=(rows.strides[0], gap, 1))[...] = part
+        view = np.lib.stride_tricks.as_strided(rows[:, first:], shape=part.shape, strides=(rows.strides[0], gap, 1))
+        view[...] = part
 
 
 def fixed_point_text(values: np.ndarray, decimals: list[int], separators: list[str]) -> str:
@@ -189,7 +191,8 @@ def fixed_point_text(values: np.ndarray, decimals: list[int], separators: list[s
             width = max(d + 1, len(str(largest)))
             cell_bytes[d], formats[d] = width + 1 + bool(d), functools.partial(_number_cells, decimals=d, width=width)
     template, runs = _row_template(separators, decimals, cell_bytes)
-    selections = {d: slice(None) if len(cs) == values.shape[1] else cs for d, cs in columns.items()}  # no copy for one group
+    # one group takes the block as it is (no copy)
+    selections = {d: slice(None) if len(cs) == values.shape[1] else cs for d, cs in columns.items()}
     blocks = []
     for start in range(0, len(values), BLOCK_ROWS):
         block = values[start:start + BLOCK_ROWS]

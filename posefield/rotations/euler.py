@@ -258,7 +258,8 @@ def _continuous(candidates: np.ndarray, penalty: np.ndarray, reference: np.ndarr
     else:
         reference = np.asarray(reference, dtype=np.float64)[..., None, :]
         wrapped = first - 360.0 * _wrap_count(first - reference)
-        choice0 = np.argmin(np.abs(wrapped - reference).sum(axis=-1) + np.moveaxis(penalty[:, 0], 0, -1), axis=-1).astype(bool)
+        cost0 = np.abs(wrapped - reference).sum(axis=-1) + np.moveaxis(penalty[:, 0], 0, -1)  # (..., 2)
+        choice0 = np.argmin(cost0, axis=-1).astype(bool)
     start = np.where(choice0[..., None], first[..., 1, :], first[..., 0, :])
     turns0 = _wrap_count(start if reference is None else start - reference[..., 0, :])
 
