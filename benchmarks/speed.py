@@ -1,7 +1,8 @@
 """Speed at the machine's limit (issue 22), side by side with a reference Pose-NDF network; writes markdown.
 
     .venv/bin/python benchmarks/speed.py --data ../shared/mocap [--out benchmarks/speed.md]
-                                         [--sizes 100,1000,10000,100000] [--repeats 5] [--networks-only]
+                                         [--sizes 100,1000,10000,100000] [--repeats 5]
+                                         [--networks-only | --end-to-end-only]
 
 One process measures, in this order: the matmul peak (1 thread, all threads); distance,
 distance + gradient and projection throughput at batch 4,096 (1 thread) of the shipped prior
@@ -12,7 +13,8 @@ npz read and write; the CLI's start-up, ``info`` and ``project`` against ``pytho
 ``--repeats`` runs (posefield and the reference interleaved), so a busy machine shows as noise
 rather than bias; the load average is recorded at the start and the end. ``--networks-only``
 measures the matmul peak and the network table only (about a minute) and prints them without
-writing the file.
+writing the file; ``--end-to-end-only`` likewise prints the end-to-end table alone (at the
+given ``--sizes``) with the load average before and after.
 """
 from __future__ import annotations
 
@@ -237,6 +239,7 @@ def end_to_end_table(clip: Motion, sizes: list[int], folder: Path) -> list[str]:
     rows = ["| frames | project s | project frames/s | project peak MiB | denoise s | denoise frames/s "
             "| denoise peak MiB |", "|---:|---:|---:|---:|---:|---:|---:|"]
     prior = get_prior("ndf", clip.skeleton)
+    print("\n".join(rows), flush=True)
     for frames in sizes:
         src = folder / f"clip{frames}.amc"
         save_motion(tiled(clip, frames), src)
@@ -305,9 +308,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("speed.md"))
     parser.add_argument("--sizes", default="100,1000,10000,100000", help="clip lengths of the end-to-end runs")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--networks-only", action="store_true", help="peak and network table only, printed, no file")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--networks-only", action="store_true", help="peak and network table only, printed, no file")
+    only.add_argument("--end-to-end-only", action="store_true", help="end-to-end table only, printed, no file")
     args = parser.parse_args()
     clip_path = args.data / CLIP
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.end_to_end_only:
+        print("\n".join(machine_lines()), flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            end_to_end_table(load_motion(clip_path), sizes, Path(tmp))
+        print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     lines = ["# Speed at the machine's limit (issue 22)", "", "Written by `benchmarks/speed.py` (one run, one process; "
              "best of repeated runs).", ""] + machine_lines() + [""]
     peak1 = matmul_peak(1, args.repeats)
@@ -327,8 +339,7 @@ def main() -> None:
         for title, table in (("Files", lambda: files_table(clip_path, folder, args.repeats)),
                              ("CLI", lambda: cli_table(clip_path, folder, max(2, args.repeats // 2))),
                              ("End to end: AMC in, AMC out (all threads)",
-                              lambda: end_to_end_table(load_motion(clip_path), [int(s) for s in args.sizes.split(",")],
-                                                       folder))):
+                              lambda: end_to_end_table(load_motion(clip_path), sizes, folder))):
             section = [f"## {title}", ""] + table() + [""]
             print("\n".join(section), flush=True)
             lines += section

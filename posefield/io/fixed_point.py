@@ -7,6 +7,13 @@ Here every value is rounded to a whole count of its last decimal (``rint(v · 10
 characters of each row are laid out in a byte matrix whose unused (NUL) cells one
 ``bytes.translate`` drops at the end. Rows go in blocks small enough to stay in cache.
 
+Where a column group's integer parts stay below :data:`HEAD_LIMIT` (angles, lengths in
+centimetres), a cell is made of 4- and 8-byte words only: the sign, integer part and point in
+one look-up (NUL-padded on the left), the decimals four at a time (and the first d mod 4 of
+them in a NUL-padded word), so no byte-wise masking or shifting is needed. Other groups take
+the digit-by-digit path. Cells go into the rows through strided views, one per run of evenly
+spaced columns (one for a BVH row, about one per bone for AMC), instead of index arrays.
+
 The text equals ``"%.{d}f" % (np.round(v, d) + 0.0)`` of every value (no ``-0.000000``) while
 the counts stay below 10^15, where they are exact integers in a double; a table with a
 larger one goes through ``%`` formatting.
@@ -19,6 +26,7 @@ import numpy as np
 
 EXACT_LIMIT = 1e15  # rounded counts below this are exact integers in float64 (and int64)
 BLOCK_ROWS = 512  # rows formatted together: small blocks stay in cache (2× faster than 8,192 rows)
+HEAD_LIMIT = 10_000  # integer parts below this are written by one table look-up (word cells)
 
 
 @functools.cache
@@ -67,19 +75,91 @@ def _number_cells(values: np.ndarray, decimals: int, width: int) -> np.ndarray:
     return cells
 
 
+@functools.cache
+def _heads(point: bool) -> np.ndarray:
+    """(2 · HEAD_LIMIT,) uint64 whose 8 bytes are the text of 0 … 9999, then of −0 … −9999,
+    followed by a point when ``point``, right-aligned after NULs (no leading zeros)."""
+    numbers = np.arange(HEAD_LIMIT)
+    shown = 1 + (numbers >= 10) + (numbers >= 100) + (numbers >= 1000)  # digits written
+    end = 8 - point
+    chars = np.zeros((2, HEAD_LIMIT, 8), dtype=np.uint8)
+    chars[..., end - 4:end] = _four_digits().view(np.uint8).reshape(HEAD_LIMIT, 4)
+    chars[..., end - 4:end] *= np.arange(4, 0, -1) <= shown[:, None]
+    chars[1, numbers, end - 1 - shown] = ord("-")
+    if point:
+        chars[..., 7] = ord(".")
+    return chars.reshape(2 * HEAD_LIMIT, 8).view(np.uint64)[:, 0]
+
+
+@functools.cache
+def _short_digits(count: int) -> np.ndarray:
+    """(10^count,) uint32 whose four bytes are NULs and then the ``count`` (1 … 3) zero-padded
+    digits of 0 … 10^count − 1."""
+    chars = _four_digits()[:10 ** count].view(np.uint8).reshape(-1, 4).copy()
+    chars[:, :4 - count] = 0
+    return chars.view(np.uint32)[:, 0]
+
+
+def _word_cell_bytes(decimals: int) -> int:
+    """Bytes of a word cell: the head (8), a word for the first decimals mod 4 if any, one per four decimals."""
+    return 8 + 4 * (decimals % 4 > 0) + 4 * (decimals // 4)
+
+
+def _word_cells(values: np.ndarray, decimals: int) -> np.ndarray:
+    """(T, C, :func:`_word_cell_bytes`) uint8 characters of ``values`` (T, C) with ``decimals`` places,
+    every integer part below :data:`HEAD_LIMIT` after rounding; NUL marks a character to drop."""
+    scaled, counts = _counts(values, decimals)
+    whole = counts // 10 ** decimals
+    cells = np.empty(values.shape + (_word_cell_bytes(decimals) // 4,), dtype=np.uint32)
+    cells[..., :2].view(np.uint64)[..., 0] = _heads(decimals > 0)[whole + (scaled < 0) * HEAD_LIMIT]
+    rest = counts - whole * 10 ** decimals  # the decimals, filled from the last word back
+    table = _four_digits()
+    for word in range(cells.shape[-1] - 1, cells.shape[-1] - 1 - decimals // 4, -1):
+        quotient = rest // 10000
+        cells[..., word] = table[rest - quotient * 10000]
+        rest = quotient
+    if decimals % 4:
+        cells[..., 2] = _short_digits(decimals % 4)[rest]
+    return cells.view(np.uint8)
+
+
+Run = tuple[slice, int, int]  # columns of a group, byte of the first one's cell in the row, bytes between cells
+
+
 def _row_template(separators: list[str], decimals: list[int],
-                  widths: dict[int, int]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """The bytes of one row with NULs where the numbers go, and per number of decimals d the
-    (columns with d, cell width) positions of those columns' cells in the row."""
+                  cell_bytes: dict[int, int]) -> tuple[np.ndarray, dict[int, list[Run]]]:
+    """The bytes of one row with NULs where the numbers go, and per number of decimals d where
+    the cells (``cell_bytes[d]`` wide) of the columns with d go, as runs of evenly spaced cells."""
     template = bytearray()
-    slots: dict[int, list[range]] = {d: [] for d in widths}
+    starts: dict[int, list[int]] = {d: [] for d in cell_bytes}
     for separator, d in zip(separators, decimals):
         template += separator.encode("ascii")
-        cell = widths[d] + 1 + bool(d)
-        slots[d].append(range(len(template), len(template) + cell))
-        template += bytes(cell)
+        starts[d].append(len(template))
+        template += bytes(cell_bytes[d])
     template += separators[-1].encode("ascii")
-    return np.frombuffer(bytes(template), dtype=np.uint8), {d: np.array(s) for d, s in slots.items()}
+    return np.frombuffer(bytes(template), dtype=np.uint8), {d: _even_runs(s) for d, s in starts.items()}
+
+
+def _even_runs(starts: list[int]) -> list[Run]:
+    """``starts`` (increasing) cut into maximal runs of equal gaps, first to last."""
+    runs, first = [], 0
+    while first < len(starts):
+        gap = starts[first + 1] - starts[first] if first + 1 < len(starts) else 0
+        last = first + 1
+        while last < len(starts) and starts[last] - starts[last - 1] == gap:
+            last += 1
+        runs.append((slice(first, last), starts[first], gap))
+        first = last
+    return runs
+
+
+def _place(rows: np.ndarray, runs: list[Run], cells: np.ndarray) -> None:
+    """Copy (T, C, W) ``cells`` into (T, L) ``rows`` where ``runs`` say, through strided views
+    of ``rows`` (plain copies: 1.7× faster than index arrays on a block of AMC rows)."""
+    for columns, first, gap in runs:
+        part = cells[:, columns]
+        view = np.lib.stride_tricks.as_strided(rows[:, first:], shape=part.shape, strides=(rows.strides[0], gap, 1))
+        view[...] = part
 
 
 def fixed_point_text(values: np.ndarray, decimals: list[int], separators: list[str]) -> str:
@@ -96,17 +176,28 @@ def fixed_point_text(values: np.ndarray, decimals: list[int], separators: list[s
     """
     values = np.asarray(values, dtype=np.float64)
     scale = 10.0 ** np.asarray(decimals, dtype=np.float64)
-    if (np.abs(values).max(axis=0, initial=0.0) * scale >= EXACT_LIMIT).any():
+    magnitude = np.abs(values).max(axis=0, initial=0.0)  # (C,)
+    if (magnitude * scale >= EXACT_LIMIT).any():
         row = "".join(f"{separators[c]}%.{d}f" for c, d in enumerate(decimals)) + separators[-1]
         return (row * len(values)) % tuple((np.rint(values * scale) / scale + 0.0).ravel().tolist())
     columns = {d: [c for c, dc in enumerate(decimals) if dc == d] for d in set(decimals)}
-    widths = {d: max(d + 1, len(str(int(_counts(values[:, cs], d)[1].max(initial=0))))) for d, cs in columns.items()}
-    template, slots = _row_template(separators, decimals, widths)
+    cell_bytes, formats = {}, {}
+    for d, cs in columns.items():
+        # rint is monotone: the largest count of a column is that of its largest magnitude
+        largest = int(np.rint(magnitude[cs].max(initial=0.0) * 10.0 ** d))
+        if largest < HEAD_LIMIT * 10 ** d:
+            cell_bytes[d], formats[d] = _word_cell_bytes(d), functools.partial(_word_cells, decimals=d)
+        else:
+            width = max(d + 1, len(str(largest)))
+            cell_bytes[d], formats[d] = width + 1 + bool(d), functools.partial(_number_cells, decimals=d, width=width)
+    template, runs = _row_template(separators, decimals, cell_bytes)
+    # one group takes the block as it is (no copy)
+    selections = {d: slice(None) if len(cs) == values.shape[1] else cs for d, cs in columns.items()}
     blocks = []
     for start in range(0, len(values), BLOCK_ROWS):
         block = values[start:start + BLOCK_ROWS]
         rows = np.broadcast_to(template, (len(block), len(template))).copy()
-        for d, cs in columns.items():
-            rows[:, slots[d]] = _number_cells(block[:, cs], d, widths[d])
+        for d, cs in selections.items():
+            _place(rows, runs[d], formats[d](block[:, cs]))
         blocks.append(rows.tobytes().translate(None, b"\0"))
     return b"".join(blocks).decode("ascii")

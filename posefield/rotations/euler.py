@@ -181,18 +181,16 @@ def quaternion_to_channels(q: np.ndarray, order: str, reference: np.ndarray | No
     full = _full_order(order)
     if len(order) < 3:
         q = _closest_reachable(torch.as_tensor(q), order).numpy()
-    angles = np.degrees(quaternion_to_euler(q, full))
+    angles = np.moveaxis(np.degrees(quaternion_to_euler(q, full)), -1, 0)  # (3, T, ...)
     keep = len(full) - len(order)
     # The other Euler branch of a proper (Tait-Bryan) decomposition: (a+180, 180-b, c+180).
-    branch_b = np.stack([angles[..., 0] + 180.0, 180.0 - angles[..., 1], angles[..., 2] + 180.0], axis=-1)
-    both = np.stack([angles, branch_b], axis=-2)  # (T, ..., 2, 3)
-    candidates = both[..., keep:]  # (T, ..., 2, n)
-    penalty = np.zeros(candidates.shape[:-1])  # inf rules a branch out
+    both = np.stack([angles, np.stack([angles[0] + 180.0, 180.0 - angles[1], angles[2] + 180.0])])  # (2, 3, T, ...)
+    penalty = np.zeros((2,) + q.shape[:-1])  # inf rules a branch out
     if keep:  # partial orders: only the branch whose dropped angles vanish is exact
-        dropped = (both[..., :keep] + 180.0) % 360.0 - 180.0
-        exact = np.abs(dropped).max(axis=-1) < 1e-6
-        penalty[~(exact | ~exact.any(axis=-1, keepdims=True))] = np.inf
-    return _continuous(candidates, penalty, reference)
+        dropped = (both[:, :keep] + 180.0) % 360.0 - 180.0
+        exact = np.abs(dropped).max(axis=1) < 1e-6
+        penalty[~(exact | ~exact.any(axis=0, keepdims=True))] = np.inf
+    return _continuous(both[:, keep:], penalty, reference)
 
 
 def joint_channels(q: np.ndarray, orders: list[str]) -> list[np.ndarray]:
@@ -223,53 +221,70 @@ def _wrap_count(angles: np.ndarray) -> np.ndarray:
     return np.rint(angles / 360.0)
 
 
+def _turn_distance(step: np.ndarray) -> np.ndarray:
+    """Σ over the first axis of |step − 360° · (whole turns nearest to step)|: the distance of
+    (n, ...) angle steps (degrees) modulo whole turns, added angle by angle."""
+    distance = np.divide(step, 360.0)
+    np.rint(distance, out=distance)
+    distance *= 360.0
+    np.subtract(step, distance, out=distance)
+    np.abs(distance, out=distance)
+    total = distance[0]
+    for k in range(1, len(step)):
+        total += distance[k]
+    return total
+
+
 def _continuous(candidates: np.ndarray, penalty: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     """Per frame, the candidate closest to the previous frame's choice, unwrapped by whole turns.
 
     The cost of a candidate depends on the previous choice only modulo 360°, so the choice
     is a two-state chain: its transitions are computed for all frames at once, followed in
-    one cheap pass, and the turns to add are a cumulative sum.
+    one cheap pass, and the turns to add are a cumulative sum. The angles come first in the
+    arrays, so every operation runs over whole (T, ...) planes.
 
     Args:
-        candidates: (T, ..., 2, n) the two Euler branches' angles (degrees) per frame, for
+        candidates: (2, n, T, ...) the two Euler branches' angles (degrees) per frame, for
             any number of independent curves.
-        penalty: (T, ..., 2) added cost (``inf`` rules a branch out).
+        penalty: (2, T, ...) added cost (``inf`` rules a branch out).
         reference: optional (..., n) angles the first frame should be close to; without it the
             first frame takes branch 0 unless ruled out, within ±180°.
     Returns:
         (T, ..., n) angles in degrees.
     """
-    first = candidates[0]
+    first = np.moveaxis(candidates[:, :, 0], (0, 1), (-2, -1))  # (..., 2, n)
     if reference is None:
-        choice0 = (penalty[0, ..., 0] > 0).astype(np.int64)
+        choice0 = penalty[0, 0] > 0
     else:
         reference = np.asarray(reference, dtype=np.float64)[..., None, :]
         wrapped = first - 360.0 * _wrap_count(first - reference)
-        choice0 = np.argmin(np.abs(wrapped - reference).sum(axis=-1) + penalty[0], axis=-1)
-    start = np.take_along_axis(first, choice0[..., None, None], axis=-2)[..., 0, :]
+        cost0 = np.abs(wrapped - reference).sum(axis=-1) + np.moveaxis(penalty[:, 0], 0, -1)  # (..., 2)
+        choice0 = np.argmin(cost0, axis=-1).astype(bool)
+    start = np.where(choice0[..., None], first[..., 1, :], first[..., 0, :])
     turns0 = _wrap_count(start if reference is None else start - reference[..., 0, :])
-    # step[t - 1, ..., j, k]: from branch j at frame t - 1 to branch k at frame t
-    step = candidates[1:, ..., None, :, :] - candidates[:-1, ..., :, None, :]
-    cost = np.abs(step - 360.0 * _wrap_count(step)).sum(axis=-1) + penalty[1:, ..., None, :]
-    after = np.argmin(cost, axis=-1)  # (T - 1, ..., 2): the next branch after each branch
-    later = np.take_along_axis(_reached(after), choice0[None, ..., None], axis=-1)[..., 0]
-    choices = np.concatenate([choice0[None], later])  # (T, ...)
-    chosen = np.take_along_axis(candidates, choices[..., None, None], axis=-2)[..., 0, :]
-    turns = np.cumsum(np.concatenate([turns0[None], _wrap_count(np.diff(chosen, axis=0))]), axis=0)
-    return chosen - 360.0 * turns
+
+    def cost(j: int, k: int) -> np.ndarray:  # (T - 1, ...): from branch j at frame t - 1 to branch k at frame t
+        return _turn_distance(candidates[k, :, 1:] - candidates[j, :, :-1]) + penalty[k, 1:]
+
+    # the next branch after each branch (the first of equal costs, as argmin takes)
+    reach0, reach1 = _reached(cost(0, 1) < cost(0, 0), cost(1, 1) < cost(1, 0))
+    choices = np.concatenate([choice0[None], np.where(choice0, reach1, reach0)])  # (T, ...)
+    chosen = np.where(choices, candidates[1], candidates[0])  # (n, T, ...)
+    steps = _wrap_count(np.diff(chosen, axis=1))
+    turns = np.cumsum(np.concatenate([np.moveaxis(turns0, -1, 0)[:, None], steps], axis=1), axis=1)
+    return np.moveaxis(chosen - 360.0 * turns, 0, -1)
 
 
-def _reached(after: np.ndarray) -> np.ndarray:
+def _reached(from0: np.ndarray, from1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where a two-state chain is after each step, from either start state.
 
     Args:
-        after: (N, ..., 2) int, ``after[t, ..., s]``: the state after step t from state s
-            (independent chains along the middle dimensions).
+        from0, from1: (N, ...) bool, the state after step t from state 0 and from state 1
+            (independent chains along the other dimensions); overwritten.
     Returns:
-        (N, ..., 2) int, entry [t, ..., s]: the state after steps 0..t starting in state s.
-        The maps are composed by doubling (log₂ N array steps instead of a loop over N).
+        two (N, ...) bool, entry [t, ...] of the s-th: the state after steps 0..t starting in
+        state s. The maps are composed by doubling (log₂ N array steps instead of a loop over N).
     """
-    from0, from1 = after[..., 0].astype(bool), after[..., 1].astype(bool)  # the map, as its two values
     span = 1
     while span < len(from0):
         # (later ∘ earlier)(s) = later(earlier(s)): pick the later map's value at the earlier one's
@@ -277,4 +292,4 @@ def _reached(after: np.ndarray) -> np.ndarray:
         later0, later1 = from0[span:], from1[span:]
         from0[span:], from1[span:] = np.where(earlier0, later1, later0), np.where(earlier1, later1, later0)
         span *= 2
-    return np.stack([from0, from1], axis=-1).astype(np.int64)
+    return from0, from1
