@@ -11,6 +11,8 @@ from posefield.errors import InvalidPoseError, SkeletonMismatchError
 from posefield.rotations.quaternion import quaternion_to_rotmat
 from posefield.skeleton import Skeleton, forward_kinematics
 
+FK_CHUNK = 8192  # frames posed at a time by Motion.joint_positions: working memory independent of the clip's length
+
 
 @dataclasses.dataclass(eq=False)
 class Motion:
@@ -52,10 +54,15 @@ class Motion:
         return quaternion_to_rotmat(torch.as_tensor(self.rotations)).numpy()
 
     def joint_positions(self, with_end_sites: bool = False) -> np.ndarray:
-        """(T, J [+ E], 3) global joint positions in metres."""
-        pos = forward_kinematics(self.skeleton, torch.as_tensor(self.rotations),
-                                 torch.as_tensor(self.root_translation), with_end_sites=with_end_sites)
-        return pos.numpy()
+        """(T, J [+ E], 3) global joint positions in metres (posed :data:`FK_CHUNK` frames at a time)."""
+        points = self.skeleton.num_joints + (len(self.skeleton.end_sites) if with_end_sites else 0)
+        out = np.empty((self.num_frames, points, 3), dtype=np.result_type(self.rotations, self.root_translation))
+        for start in range(0, self.num_frames, FK_CHUNK):
+            part = slice(start, start + FK_CHUNK)
+            out[part] = forward_kinematics(self.skeleton, torch.as_tensor(self.rotations[part]),
+                                           torch.as_tensor(self.root_translation[part]),
+                                           with_end_sites=with_end_sites).numpy()
+        return out
 
     def slice(self, frames: slice | np.ndarray) -> "Motion":
         """A new motion holding the given frames."""

@@ -11,26 +11,52 @@ def gaussian_kernel(sigma_frames: float) -> np.ndarray:
     return k / k.sum()
 
 
-def gaussian_filter(values: np.ndarray, sigma_frames: float) -> np.ndarray:
+FILTER_CHUNK = 8192  # frames filtered at a time: working memory independent of the clip's length
+
+
+def gaussian_filter(values: np.ndarray, sigma_frames: float, signs: np.ndarray | None = None) -> np.ndarray:
     """Filter (T, ...) ``values`` along time with a Gaussian of ``sigma_frames``, repeating the
-    end frames beyond the clip; ``sigma_frames <= 0`` returns a copy."""
+    end frames beyond the clip; ``sigma_frames <= 0`` returns a copy. Computed
+    :data:`FILTER_CHUNK` frames at a time.
+
+    Args:
+        values: (T, ...) samples.
+        sigma_frames: the Gaussian's σ in frames.
+        signs: optional (T, ..., 1) factors the values are multiplied by first (a hemisphere
+            choice, :func:`hemisphere_signs`), without a whole-clip copy.
+    """
     if sigma_frames <= 0:
-        return values.copy()
+        return values.copy() if signs is None else values * signs
     kernel = gaussian_kernel(sigma_frames)
     r = len(kernel) // 2
-    padded = np.concatenate([np.repeat(values[:1], r, axis=0), values, np.repeat(values[-1:], r, axis=0)])
-    return sum(w * padded[i:i + len(values)] for i, w in enumerate(kernel))
-
-
-def continuous_hemisphere(quats: np.ndarray) -> np.ndarray:
-    """(T, J, 4) quaternions with signs flipped so that each is within 90° of its predecessor (4D)."""
-    out = quats.copy()
-    for t in range(1, len(out)):
-        out[t] *= np.where((out[t] * out[t - 1]).sum(axis=-1, keepdims=True) < 0, -1.0, 1.0)
+    out = np.empty(values.shape, dtype=np.result_type(values, kernel))
+    for start in range(0, len(values), FILTER_CHUNK):
+        stop = min(len(values), start + FILTER_CHUNK)
+        rows = np.clip(np.arange(start - r, stop + r), 0, len(values) - 1)
+        block = values[rows] if signs is None else values[rows] * signs[rows]  # (n + 2r, ...)
+        acc = kernel[0] * block[:stop - start]
+        for i in range(1, len(kernel)):
+            acc += kernel[i] * block[i:i + stop - start]
+        out[start:stop] = acc
     return out
+
+
+def hemisphere_signs(quats: np.ndarray) -> np.ndarray:
+    """(T, J, 1) ±1 that put each of (T, J, 4) quaternions within 90° of its predecessor (4D)
+    once its predecessor has been flipped the same way (a running product of the sign changes)."""
+    signs = np.ones(quats.shape[:-1] + (1,))
+    for start in range(1, len(quats), FILTER_CHUNK):
+        stop = min(len(quats), start + FILTER_CHUNK)
+        dots = np.einsum("tjc,tjc->tj", quats[start:stop], quats[start - 1:stop - 1])
+        signs[start:stop, :, 0] = np.where(dots < 0, -1.0, 1.0)
+    np.cumprod(signs, axis=0, out=signs)
+    return signs
 
 
 def smooth_rotations(quats: np.ndarray, sigma_frames: float) -> np.ndarray:
     """(T, J, 4) unit quaternions filtered along time (normalised weighted means on a continuous hemisphere)."""
-    filtered = gaussian_filter(continuous_hemisphere(quats), sigma_frames)
-    return filtered / np.linalg.norm(filtered, axis=-1, keepdims=True)
+    filtered = gaussian_filter(quats, sigma_frames, hemisphere_signs(quats))
+    for start in range(0, len(filtered), FILTER_CHUNK):
+        part = filtered[start:start + FILTER_CHUNK]
+        part /= np.linalg.norm(part, axis=-1, keepdims=True)
+    return filtered

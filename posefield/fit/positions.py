@@ -39,6 +39,7 @@ of positions.
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -153,29 +154,30 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0
     sigma = config.init_smoothing_s * fps * min(gain, 1.0) ** 0.25
     init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
-    rotations, translations = [], []
-    for w in tqdm(windows, desc="fitting", unit="window", disable=not show):
-        variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),
-                                  torch.as_tensor(init_translation[w], dtype=torch.float32), basis)
-        target = torch.as_tensor(targets[w], dtype=torch.float32)
 
-        def loss() -> torch.Tensor:
-            rot = variables.rotations()
-            points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
-            energy = (data_weight * weighted_squared_error(points, target, weights)
-                      + config.acceleration_weight * acceleration_energy(points, fps)
-                      + prior_weight * saturated(prior_energy(prior, rot, within_channels=True), saturation).mean())
-            if floor is not None:
-                floor_points = points  # with held joints, posed again without their gradient
-                if floor.held:
-                    held = rot.index_copy(1, floor_held, rot[:, floor_held].detach())
-                    floor_points = forward_kinematics(skeleton, held, variables.translation(), with_end_sites=True)
-                energy = energy + config.floor_weight * floor_energy(floor_points, floor.height, floor_mask, UP_AXIS)
-            return energy
+    def fitted() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for w in tqdm(windows, desc="fitting", unit="window", disable=not show):
+            variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),
+                                      torch.as_tensor(init_translation[w], dtype=torch.float32), basis)
+            target = torch.as_tensor(targets[w], dtype=torch.float32)
 
-        minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
-                  {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps, config.optimizer)
-        with torch.no_grad():
-            rotations.append(variables.rotations().double().numpy())
-            translations.append(variables.translation().double().numpy())
-    return stitch(windows, rotations, translations, num_frames)
+            def loss() -> torch.Tensor:
+                rot = variables.rotations()
+                points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
+                energy = (data_weight * weighted_squared_error(points, target, weights)
+                          + config.acceleration_weight * acceleration_energy(points, fps)
+                          + prior_weight * saturated(prior_energy(prior, rot, within_channels=True), saturation).mean())
+                if floor is not None:
+                    floor_points = points  # with held joints, posed again without their gradient
+                    if floor.held:
+                        held = rot.index_copy(1, floor_held, rot[:, floor_held].detach())
+                        floor_points = forward_kinematics(skeleton, held, variables.translation(), with_end_sites=True)
+                    energy = energy + config.floor_weight * floor_energy(floor_points, floor.height, floor_mask, UP_AXIS)
+                return energy
+
+            minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
+                      {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps, config.optimizer)
+            with torch.no_grad():
+                yield variables.rotations().double().numpy(), variables.translation().double().numpy()
+
+    return stitch(windows, fitted(), num_frames)

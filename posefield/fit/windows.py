@@ -1,7 +1,11 @@
 """Overlapping windows, so that long clips are fitted in bounded memory and stitched smoothly."""
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
+
+STITCH_CHUNK = 8192  # frames normalised at a time
 
 
 def plan_windows(num_frames: int, size: int, overlap: int) -> list[slice]:
@@ -36,21 +40,28 @@ def blend_weights(windows: list[slice], num_frames: int) -> list[np.ndarray]:
     return [r / total[w] for w, r in zip(windows, raw)]
 
 
-def stitch(windows: list[slice], rotations: list[np.ndarray], translations: list[np.ndarray],
+def stitch(windows: list[slice], results: Iterable[tuple[np.ndarray, np.ndarray]],
            num_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """Blend per-window results into whole-clip arrays.
+    """Blend per-window results into whole-clip arrays, taking each window's as it comes (a
+    generator of results keeps one window's in memory at a time).
 
     Args:
         windows: the windows of :func:`plan_windows`.
-        rotations: per window (n, J, 4) unit quaternions.
-        translations: per window (n, 3) root translations, metres.
+        results: per window, (n, J, 4) unit quaternions and (n, 3) root translations, metres.
     Returns:
         (T, J, 4) unit quaternions (normalised weighted means on a common hemisphere) and (T, 3) translations.
     """
-    rot = np.zeros((num_frames,) + rotations[0].shape[1:])
+    rot: np.ndarray | None = None
     trans = np.zeros((num_frames, 3))
-    for w, weight, q, t in zip(windows, blend_weights(windows, num_frames), rotations, translations):
+    for w, weight, (q, t) in zip(windows, blend_weights(windows, num_frames), results):
+        if rot is None:
+            rot = np.zeros((num_frames,) + q.shape[1:])
         sign = np.where((q * rot[w]).sum(axis=-1, keepdims=True) < 0, -1.0, 1.0)
         rot[w] += weight[:, None, None] * sign * q
         trans[w] += weight[:, None] * t
-    return rot / np.linalg.norm(rot, axis=-1, keepdims=True), trans
+    if rot is None:
+        raise ValueError("stitch needs one result per window")
+    for start in range(0, num_frames, STITCH_CHUNK):
+        part = rot[start:start + STITCH_CHUNK]
+        part /= np.linalg.norm(part, axis=-1, keepdims=True)
+    return rot, trans

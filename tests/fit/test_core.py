@@ -1,5 +1,6 @@
 """Parametrisation, energy terms and windowing shared by the applications."""
 import numpy as np
+import pytest
 import roma
 import torch
 
@@ -83,9 +84,32 @@ def test_windows_cover_and_blend():
     trans = np.random.default_rng(0).normal(size=(250, 3))
     # A window may hand back either sign of a quaternion: stitching must not care.
     parts = [(-1) ** i * rot[w] for i, w in enumerate(windows)]
-    out_rot, out_trans = stitch(windows, parts, [trans[w] for w in windows], 250)
+    out_rot, out_trans = stitch(windows, ((q, trans[w]) for q, w in zip(parts, windows)), 250)
     assert np.allclose(np.abs((out_rot * rot).sum(-1)), 1.0)
     assert np.allclose(out_trans, trans)
+    with pytest.raises(ValueError, match="one result per window"):
+        stitch(windows, iter(()), 250)
+
+
+def test_long_clips_filter_in_pieces_as_one(monkeypatch):
+    """Filtering, hemisphere choice and noise estimate work FILTER_CHUNK frames at a time: the
+    same numbers as the whole clip at once."""
+    from posefield.fit import filtering, jitter
+    from posefield.fit.filtering import gaussian_filter, hemisphere_signs, smooth_rotations
+    from posefield.fit.jitter import rotation_jitter
+
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(scale=0.05, size=(300, 4, 4)), axis=0) + rng.normal(size=(4, 4))
+    quats = walk / np.linalg.norm(walk, axis=-1, keepdims=True) * rng.choice([-1.0, 1.0], size=(300, 4, 1))
+    dofs = np.array([0, 1, 2, 3])
+    whole = (gaussian_filter(quats, 4.0), hemisphere_signs(quats), smooth_rotations(quats, 4.0), rotation_jitter(quats, dofs))
+    for module in (filtering, jitter):
+        monkeypatch.setattr(module, "FILTER_CHUNK", 7)
+    pieces = (gaussian_filter(quats, 4.0), hemisphere_signs(quats), smooth_rotations(quats, 4.0), rotation_jitter(quats, dofs))
+    for a, b in zip(whole, pieces):
+        assert np.array_equal(a, b)
+    flipped = quats * hemisphere_signs(quats)
+    assert ((flipped[1:] * flipped[:-1]).sum(-1) >= 0).all()
 
 
 def test_filtering_keeps_constants_and_ignores_quaternion_signs():

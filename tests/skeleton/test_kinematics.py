@@ -1,6 +1,8 @@
 """Forward kinematics, checked against positions derived by hand for a tiny ASF/AMC pair."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -172,3 +174,13 @@ def test_depth_batched_kinematics_equal_the_joint_by_joint_chain_with_gradients(
         torch.testing.assert_close(fast, slow, **tol)
         torch.testing.assert_close(fast_grads[0], q.grad, **tol)
         torch.testing.assert_close(fast_grads[1], t.grad, **tol)
+
+
+def test_motion_joint_positions_in_pieces_equal_the_whole_clip(monkeypatch):
+    import posefield.motion
+
+    motion = read_amc(Path(__file__).parents[1] / "fixtures" / "cmu" / "05_17.amc")
+    whole = motion.joint_positions(with_end_sites=True)
+    monkeypatch.setattr(posefield.motion, "FK_CHUNK", 7)
+    assert np.array_equal(motion.joint_positions(with_end_sites=True), whole)
+    assert np.array_equal(motion.joint_positions(), whole[:, :motion.skeleton.num_joints])
