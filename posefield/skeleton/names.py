@@ -32,6 +32,8 @@ from posefield.skeleton.skeleton import Skeleton
 
 SIDES = ("l", "r")
 LIMB_PARTS = ("clavicle", "upperarm", "forearm", "hand", "thigh", "shin", "foot", "toe")
+LIMB_CHAINS = (("clavicle", "upperarm", "forearm", "hand"), ("thigh", "shin", "foot", "toe"))
+"""The limb parts of each side, from the body outwards: each part's joint hangs below the one before."""
 TRUNK = ("pelvis", "spine", "spine_mid", "chest", "neck", "head")
 SPINE = ("spine", "spine_mid")
 """The trunk landmarks between pelvis and chest (paired across rigs by place, not by name)."""
@@ -147,28 +149,15 @@ def _limbs(skeleton: Skeleton) -> dict[str, int]:
             feet = parts["foot"]  # SMPL: left_ankle is the foot, left_foot its toes
             parts["toe"] = parts.get("toe", []) + [j for j in feet if "ankle" not in name_tokens(skeleton.names[j])]
             parts["foot"] = [j for j in feet if "ankle" in name_tokens(skeleton.names[j])]
-        for part, joints in parts.items():
-            if part in LIMB_PARTS and joints:
-                # thigh: the deepest (LHipJoint sits above LeftUpLeg); others: the first along the chain
-                pick = max if part == "thigh" else min
-                out[f"{side}_{part}"] = pick(joints, key=lambda j: (_depth(skeleton, j), j))
-    return _chained(skeleton, out)
-
-
-def _chained(skeleton: Skeleton, found: dict[str, int]) -> dict[str, int]:
-    """``found`` without the limb landmarks that do not hang below the one before them."""
-    out = dict(found)
-    for side in SIDES:
-        for chain in (("clavicle", "upperarm", "forearm", "hand"), ("thigh", "shin", "foot", "toe")):
+        for chain in LIMB_CHAINS:
             above = None
             for part in chain:
-                j = out.get(f"{side}_{part}")
-                if j is None:
-                    continue
-                if above is not None and above not in _ancestors(skeleton, j)[1:]:
-                    del out[f"{side}_{part}"]
-                    continue
-                above = j
+                # a part's joint hangs below the part before it (UE's ik_foot_l under the root is no foot)
+                joints = [j for j in parts.get(part, []) if above is None or above in _ancestors(skeleton, j)[1:]]
+                if joints:
+                    # thigh: the deepest (LHipJoint sits above LeftUpLeg); others: the first along the chain
+                    pick = max if part == "thigh" else min
+                    above = out[f"{side}_{part}"] = pick(joints, key=lambda j: (_depth(skeleton, j), j))
     return out
 
 

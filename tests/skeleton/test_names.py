@@ -89,3 +89,25 @@ def test_game_rig_pelvis_is_below_the_static_root():
     assert found["pelvis"] == "pelvis" and found["chest"] == "spine_03" and found["spine"] == "spine_01"
     assert (found["l_upperarm"], found["r_forearm"], found["l_shin"]) == ("upperarm_l", "lowerarm_r", "calf_l")
     assert "root" not in found.values() and "l_toe" not in found
+
+
+def test_unreal_ik_joints_under_the_root_are_not_the_feet_or_hands():
+    """UE mannequins carry ik_foot_l, ik_hand_r ... under the root, beside the body."""
+    import dataclasses
+
+    import numpy as np
+
+    game = load_skeleton(FIXTURES / "rigs" / "game.bvh")
+    extra = [("ik_foot_root", "root"), ("ik_foot_l", "ik_foot_root"), ("ik_foot_r", "ik_foot_root"),
+             ("ik_hand_root", "root"), ("ik_hand_gun", "ik_hand_root"), ("ik_hand_l", "ik_hand_gun"),
+             ("ik_hand_r", "ik_hand_gun")]
+    names = game.names + tuple(n for n, _ in extra)
+    parents = list(game.parents)
+    for _, parent in extra:
+        parents.append(names.index(parent))
+    skeleton = dataclasses.replace(game, names=names, parents=tuple(parents), axes=None,
+                                   offsets=np.concatenate([game.offsets, np.full((len(extra), 3), 0.05)]),
+                                   channels=game.channels + (("Zrotation", "Xrotation", "Yrotation"),) * len(extra))
+    found = {name: skeleton.names[j] for name, j in find_landmarks(skeleton).items()}
+    assert (found["l_foot"], found["r_foot"], found["l_hand"], found["r_hand"]) == ("foot_l", "foot_r", "hand_l", "hand_r")
+    assert found == landmarks(FIXTURES / "rigs" / "game.bvh")
