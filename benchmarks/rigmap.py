@@ -23,6 +23,12 @@ every rotation channel (of the file's own rig), the root-aligned joint error (mm
 the error (mm) of ``complete --missing left_leg`` at the points the left leg moves, against
 the no-prior fit.
 
+``variants`` (``--data ../shared/mocap``) scores held-out CMU clips (09_11, 13_19; every 8th frame)
+on rigs that differ in one way each from the game rig and Mixamo: a Z-up world, metres or
+inches, 3ds Max biped names with spaces, MotionBuilder ``Character1_`` names, other Euler
+channel orders, Unreal's IK joints under the root, extra twist joints; it prints the default
+prior ``ndf`` picks and the AUC at 5° of ``cmu-asf`` through the mapping.
+
 ``fixtures`` writes the small test fixtures of ``tests/fixtures/rigs/`` from the CMU fixture
 clip: the same rig builder on a Mixamo rig (A-pose rest), an SMPL-named rig and the game rig.
 """
@@ -303,9 +309,113 @@ def fixtures(args) -> None:
         print(f"wrote {args.output / f'{name}.bvh'}")
 
 
+# --- rig variants -----------------------------------------------------------------------------
+
+
+def turned(motion: Motion, turn: np.ndarray, scale: float = 1.0) -> Motion:
+    """The same motion on a rig turned as a whole by ``turn`` (3, 3) and scaled: every local frame
+    conjugated (a Z-up rig for a quarter turn about X), offsets and translation turned and scaled."""
+    q = roma.rotmat_to_unitquat(torch.as_tensor(turn))
+    shape = motion.rotations.shape[:2] + (4,)
+    quats = roma.quat_product(roma.quat_product(q.expand(shape), torch.as_tensor(motion.rotations)),
+                              roma.quat_conjugation(q).expand(shape))
+    sk = motion.skeleton
+    meta = dict(sk.meta)
+    if "static_root" in meta:
+        meta["static_root"] = dict(meta["static_root"], position=turn @ meta["static_root"]["position"] * scale)
+    skeleton = dataclasses.replace(sk, offsets=sk.offsets @ turn.T * scale, meta=meta,
+                                   end_sites={k: turn @ v * scale for k, v in sk.end_sites.items()})
+    return Motion(skeleton, canonical_hemisphere(quats).numpy(), motion.root_translation @ turn.T * scale,
+                  motion.fps, motion.source)
+
+
+def renamed(motion: Motion, rename) -> Motion:
+    """The same motion with every joint renamed by ``rename(name) -> name``."""
+    return dataclasses.replace(motion, skeleton=dataclasses.replace(
+        motion.skeleton, names=tuple(rename(n) for n in motion.skeleton.names)))
+
+
+def reordered(motion: Motion, order: str) -> Motion:
+    """The same motion with every joint's rotation channels in Euler ``order`` (e.g. ``"XYZ"``)."""
+    channels = tuple(tuple(c for c in ch if c in SIX[:3]) + tuple(f"{a}rotation" for a in order)
+                     if any(c in THREE for c in ch) else ch for ch in motion.skeleton.channels)
+    return dataclasses.replace(motion, skeleton=dataclasses.replace(motion.skeleton, channels=channels))
+
+
+def with_static_joints(motion: Motion, extra: list[tuple[str, str, tuple[float, float, float]]]) -> Motion:
+    """``motion`` with joints (name, parent, offset in metres) added that never turn (3 channels)."""
+    sk = motion.skeleton
+    names = sk.names + tuple(n for n, _, _ in extra)
+    skeleton = dataclasses.replace(
+        sk, names=names, parents=sk.parents + tuple(names.index(p) for _, p, _ in extra), axes=None,
+        offsets=np.concatenate([sk.offsets, np.array([o for _, _, o in extra], dtype=float)]),
+        channels=sk.channels + (THREE,) * len(extra))
+    still = np.zeros((motion.num_frames, len(extra), 4))
+    still[..., 3] = 1.0
+    return dataclasses.replace(motion, skeleton=skeleton, rotations=np.concatenate([motion.rotations, still], axis=1))
+
+
+_BIPED = {"root": "Bip01", "pelvis": "Bip01 Pelvis", "spine_01": "Bip01 Spine", "spine_02": "Bip01 Spine1",
+          "spine_03": "Bip01 Spine2", "neck_01": "Bip01 Neck", "head": "Bip01 Head", "clavicle": "Clavicle",
+          "upperarm": "UpperArm", "lowerarm": "Forearm", "hand": "Hand", "thigh": "Thigh", "calf": "Calf", "foot": "Foot"}
+
+
+def biped_name(name: str) -> str:
+    """3ds Max biped name of a :data:`GAME` joint: ``thigh_l`` -> ``Bip01 L Thigh``."""
+    if name in _BIPED:
+        return _BIPED[name]
+    part, side = name.rsplit("_", 1)
+    return f"Bip01 {side.upper()} {_BIPED[part]}"
+
+
+UNREAL_IK = [("ik_foot_root", "root", (0.0, 0.0, 0.0)), ("ik_foot_l", "ik_foot_root", (0.1, 0.05, 0.0)),
+             ("ik_foot_r", "ik_foot_root", (-0.1, 0.05, 0.0)), ("ik_hand_root", "root", (0.0, 0.0, 0.0)),
+             ("ik_hand_gun", "ik_hand_root", (0.0, 1.0, 0.3)), ("ik_hand_l", "ik_hand_gun", (0.05, 0.0, 0.0)),
+             ("ik_hand_r", "ik_hand_gun", (-0.05, 0.0, 0.0))]
+TWISTS = [(f"{bone}_twist_01_{s}", f"{bone}_{s}", (length, 0.0, 0.0))
+          for s in ("l", "r") for bone, length in (("upperarm", 0.12), ("calf", 0.2))]
+Z_UP = roma.rotvec_to_rotmat(torch.tensor([np.pi / 2, 0.0, 0.0])).double().numpy()
+VARIANTS = {
+    "game rig (stick rest, static root)": lambda c, rng: build_rig(c, GAME, "stick", rng),
+    "game rig, Z up": lambda c, rng: turned(build_rig(c, GAME, "stick", rng), Z_UP),
+    "game rig, standing rest, Z up, metres": lambda c, rng: turned(build_rig(c, GAME, "world", rng), Z_UP, 0.01),
+    "3ds Max biped names (Bip01 L Thigh), A-pose": lambda c, rng: renamed(build_rig(c, GAME, "apose", rng), biped_name),
+    "MotionBuilder names (Character1_LeftUpLeg), Z up": lambda c, rng: renamed(
+        turned(build_rig(c, MIXAMO, "world", rng), Z_UP), lambda n: "Character1_" + n.split(":")[-1]),
+    "Mixamo, A-pose, inches": lambda c, rng: turned(build_rig(c, MIXAMO, "apose", rng), np.eye(3), 1 / 2.54),
+    "game rig, A-pose, XYZ channels": lambda c, rng: reordered(build_rig(c, GAME, "apose", rng), "XYZ"),
+    "game rig, A-pose, YXZ channels": lambda c, rng: reordered(build_rig(c, GAME, "apose", rng), "YXZ"),
+    "game rig, A-pose, Unreal IK joints under the root": lambda c, rng: with_static_joints(
+        build_rig(c, GAME, "apose", rng), UNREAL_IK),
+    "game rig, A-pose, twist joints": lambda c, rng: with_static_joints(build_rig(c, GAME, "apose", rng), TWISTS),
+}
+
+
+def variants(args) -> None:
+    """AUC at 5° of ``cmu-asf`` through the mapping on each rig of :data:`VARIANTS` (see the module docstring)."""
+    torch.set_num_threads(1)
+    clips = {stem: load_motion(args.data / "cmu-asf-amc" / f"{stem}.amc",
+                               asf=args.data / "cmu-asf-amc" / f"{stem[:2]}.asf") for stem in ("09_11", "13_19")}
+    rows = ["| rig (CMU 09_11, 13_19 written as BVH and read back) | joints | default prior | pairs | AUC 5° |",
+            "|---|---:|---|---:|---:|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, build in VARIANTS.items():
+            rng, scores = np.random.default_rng(0), Scores()
+            for i, (stem, clip) in enumerate(clips.items()):
+                motion = as_file(build(clip, rng), Path(tmp), stem)
+                sub = motion.slice(slice(0, None, args.stride))
+                scores.real.append(score_as_cli("cmu-asf", sub))
+                scores.noisy.append(score_as_cli("cmu-asf", add_channel_noise(sub, 5.0, seed=i)))
+            prior, mapped = choose_prior("ndf", motion)
+            rows.append(f"| {label} | {motion.skeleton.num_joints} | {prior.name}{' (mapped)' if mapped else ''} | "
+                        f"{len(mapped.rig_map.pairs) if mapped else '-'} | {scores.auc():.4f} |")
+            print(rows[-1], flush=True)
+    print("\n".join(rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", nargs="?", default="bench", choices=("bench", "fixtures"))
+    parser.add_argument("what", nargs="?", default="bench", choices=("bench", "variants", "fixtures"))
     parser.add_argument("--data", type=Path, required=True, help="Mocap folder (bench) or CMU fixture folder (fixtures).")
     parser.add_argument("-o", "--output", type=Path, default=None)
     parser.add_argument("--stride", type=int, default=8, help="Score every Nth frame.")
@@ -315,6 +425,8 @@ def main() -> None:
     if args.what == "fixtures":
         args.output = args.output or Path("tests/fixtures/rigs")
         fixtures(args)
+    elif args.what == "variants":
+        variants(args)
     else:
         args.output = args.output or Path("benchmarks/rigmap.md")
         run(args)
