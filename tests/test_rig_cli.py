@@ -91,6 +91,7 @@ def test_complete_project_and_sample_through_a_mapping(rigs):
     assert result.exit_code == 0, result.output
     drawn = read_bvh(rigs / "drawn.bvh")
     assert drawn.num_frames == 4 and drawn.skeleton.names == read_bvh(rigs / "game.bvh").skeleton.names
+    assert "before the mapping" in result.output and "bone directions" in result.output  # realism on the prior's rig
 
 
 def test_a_rig_without_a_body_is_refused(tmp_path):

@@ -189,7 +189,8 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
     """Draw ``num`` poses, write them as a motion of ``num`` frames and measure them against real poses.
     On a ``skeleton`` of another rig than the prior's the poses are drawn on the prior's rig and
     mapped onto it (calibrated on the frames of a ``.bvh`` skeleton file, else its rest pose);
-    its joints without a counterpart stay at rest. ``starts``: where Pose-NDF's projection starts
+    its joints without a counterpart stay at rest. Without real poses of that rig (``reference``),
+    realism is measured on the prior's rig before the mapping. ``starts``: where Pose-NDF's projection starts
     (:data:`posefield.fit.sample.NDF_STARTS`)."""
     from posefield.data.neighbours import NearestPoses
     from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
@@ -204,20 +205,24 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
         rig = own.skeleton
     target = motion_output(out, native_suffix(rig), [skeleton, reference])
     if mapped is None:
-        motion = sample_poses(model, rig, num, seed=seed, starts=starts)
+        motion = drawn = sample_poses(model, rig, num, seed=seed, starts=starts)
     else:
         drawn = sample_poses(model, model.skeleton, num, seed=seed, starts=starts)
         motion = mapped.to_source(drawn, dataclasses.replace(rest_motion(rig).slice(np.zeros(num, dtype=int)),
                                                              fps=drawn.fps, source=drawn.source))
     files = save_motion(motion, target)
     apd = average_pairwise_distance(rig, motion.rotations) if num > 1 else 0.0
-    found = reference_poses(reference, rig)
+    scored, found = motion, reference_poses(reference, rig)
+    if found is None and mapped is not None:  # no real poses of this rig: measure on the prior's, before the mapping
+        scored, found = drawn, reference_poses(None, model.skeleton)
+        if found is not None:
+            found = (*found[:2], f"{found[2]} (the samples on that rig, before the mapping)")
     if found is None:
         return SampleReport(files, apd, None, None, None)
     real, joints, what = found
-    samples, real_quats = (torch.as_tensor(r[:, joints], dtype=torch.float32) for r in (motion.rotations, real))
+    samples, real_quats = (torch.as_tensor(r[:, joints], dtype=torch.float32) for r in (scored.rotations, real))
     score = realism(samples, NearestPoses(real_quats))
-    degrees = float(direction_realism(rig, motion.rotations, real).mean())
+    degrees = float(direction_realism(scored.skeleton, scored.rotations, real).mean())
     return SampleReport(files, apd, score, degrees, what)
 
 
