@@ -25,7 +25,7 @@ the no-prior fit.
 
 ``variants`` (``--data ../shared/mocap``) scores held-out CMU clips (09_11, 13_19; every 8th frame)
 on rigs that differ in one way each from the game rig and Mixamo: a Z-up world, metres or
-inches, 3ds Max biped names with spaces, MotionBuilder ``Character1_`` names, other Euler
+millimetres, 3ds Max biped names with spaces, MotionBuilder ``Character1_`` names, other Euler
 channel orders, Unreal's IK joints under the root, extra twist joints; it prints the default
 prior ``ndf`` picks and the AUC at 5° of ``cmu-asf`` through the mapping.
 
@@ -312,9 +312,9 @@ def fixtures(args) -> None:
 # --- rig variants -----------------------------------------------------------------------------
 
 
-def turned(motion: Motion, turn: np.ndarray, scale: float = 1.0) -> Motion:
-    """The same motion on a rig turned as a whole by ``turn`` (3, 3) and scaled: every local frame
-    conjugated (a Z-up rig for a quarter turn about X), offsets and translation turned and scaled."""
+def turned(motion: Motion, turn: np.ndarray) -> Motion:
+    """The same motion on a rig turned as a whole by ``turn`` (3, 3): every local frame conjugated
+    (a Z-up rig for a quarter turn about X), offsets and translation turned."""
     q = roma.rotmat_to_unitquat(torch.as_tensor(turn))
     shape = motion.rotations.shape[:2] + (4,)
     quats = roma.quat_product(roma.quat_product(q.expand(shape), torch.as_tensor(motion.rotations)),
@@ -322,11 +322,17 @@ def turned(motion: Motion, turn: np.ndarray, scale: float = 1.0) -> Motion:
     sk = motion.skeleton
     meta = dict(sk.meta)
     if "static_root" in meta:
-        meta["static_root"] = dict(meta["static_root"], position=turn @ meta["static_root"]["position"] * scale)
-    skeleton = dataclasses.replace(sk, offsets=sk.offsets @ turn.T * scale, meta=meta,
-                                   end_sites={k: turn @ v * scale for k, v in sk.end_sites.items()})
-    return Motion(skeleton, canonical_hemisphere(quats).numpy(), motion.root_translation @ turn.T * scale,
+        meta["static_root"] = dict(meta["static_root"], position=turn @ meta["static_root"]["position"])
+    skeleton = dataclasses.replace(sk, offsets=sk.offsets @ turn.T, meta=meta,
+                                   end_sites={k: turn @ v for k, v in sk.end_sites.items()})
+    return Motion(skeleton, canonical_hemisphere(quats).numpy(), motion.root_translation @ turn.T,
                   motion.fps, motion.source)
+
+
+def in_unit(motion: Motion, unit: float) -> Motion:
+    """The same motion, to be written in files of ``unit`` metres per unit (1: metres, 0.001: mm)."""
+    return dataclasses.replace(motion, skeleton=dataclasses.replace(
+        motion.skeleton, meta={**motion.skeleton.meta, "length_unit": unit}))
 
 
 def renamed(motion: Motion, rename) -> Motion:
@@ -378,11 +384,11 @@ Z_UP = roma.rotvec_to_rotmat(torch.tensor([np.pi / 2, 0.0, 0.0])).double().numpy
 VARIANTS = {
     "game rig (stick rest, static root)": lambda c, rng: build_rig(c, GAME, "stick", rng),
     "game rig, Z up": lambda c, rng: turned(build_rig(c, GAME, "stick", rng), Z_UP),
-    "game rig, standing rest, Z up, metres": lambda c, rng: turned(build_rig(c, GAME, "world", rng), Z_UP, 0.01),
+    "game rig, standing rest, Z up, metres": lambda c, rng: in_unit(turned(build_rig(c, GAME, "world", rng), Z_UP), 1.0),
     "3ds Max biped names (Bip01 L Thigh), A-pose": lambda c, rng: renamed(build_rig(c, GAME, "apose", rng), biped_name),
     "MotionBuilder names (Character1_LeftUpLeg), Z up": lambda c, rng: renamed(
         turned(build_rig(c, MIXAMO, "world", rng), Z_UP), lambda n: "Character1_" + n.split(":")[-1]),
-    "Mixamo, A-pose, inches": lambda c, rng: turned(build_rig(c, MIXAMO, "apose", rng), np.eye(3), 1 / 2.54),
+    "Mixamo, A-pose, millimetres": lambda c, rng: in_unit(build_rig(c, MIXAMO, "apose", rng), 0.001),
     "game rig, A-pose, XYZ channels": lambda c, rng: reordered(build_rig(c, GAME, "apose", rng), "XYZ"),
     "game rig, A-pose, YXZ channels": lambda c, rng: reordered(build_rig(c, GAME, "apose", rng), "YXZ"),
     "game rig, A-pose, Unreal IK joints under the root": lambda c, rng: with_static_joints(
