@@ -10,6 +10,7 @@ from posefield.data.build import BuildConfig, build_dataset
 from posefield.data.dataset import PoseDataset
 from posefield.errors import SkeletonMismatchError
 from posefield.io import load_skeleton
+from posefield.jobs.describe import describe
 from posefield.regress.bench import (BenchConfig, clips_per_person, held_out_people, run_benchmark, shared_keypoints,
                                      held_out_batch)
 from posefield.regress.body import proportioned_skeleton
@@ -45,11 +46,14 @@ def bone_lengths(points: torch.Tensor, parents: tuple[int, ...]) -> torch.Tensor
     return (points[:, 1:] - points[:, list(parents[1:])]).norm(dim=-1)
 
 
-def test_build_records_every_files_skeleton(two_people):
+def test_build_records_every_files_skeleton(two_people, tmp_path):
+    path = tmp_path / "people.npz"
+    two_people.save(path)
     assert len(two_people.skeletons) == 2 and two_people.file_skeleton.tolist() == [0, 1]
     for k, subject in enumerate(("05", "105")):
         assert np.allclose(two_people.skeletons[k].offsets, load_skeleton(FIXTURES / f"{subject}.asf").offsets)
     assert np.array_equal(two_people.pose_skeleton(), two_people.source)  # one file per subject here
+    assert "files: 2 on 2 skeletons" in describe(path)
 
 
 def test_held_out_people_are_the_validation_subjects_on_their_own_skeletons(two_people, people):
