@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from posefield.regress.bench import (CONDITIONS, CONDITION_TITLES, BenchConfig, Person, dataset_people,
-                                     shared_keypoints, held_out_batch)
+from posefield.regress.bench import (CONDITIONS, CONDITION_TITLES, BenchConfig, Person, dataset_people, held_out_batch,
+                                     shared_keypoints)
 from posefield.regress.body import posed_points
 from posefield.regress.chains import chain_of_joint
 from posefield.regress.checkpoint import model_for

@@ -152,7 +152,7 @@ def person_batch(person: Person, index: int, clips: int, keypoint_names: list[st
 
 
 def held_out_batch(people: list[Person], keypoint_names: list[str], condition: str, config: BenchConfig,
-               synthetic: SyntheticConfig) -> Batch:
+                   synthetic: SyntheticConfig) -> Batch:
     """The ``config.samples`` test scenes of one condition, person by person (identical for every
     condition but the occluder, and for every model reading ``keypoint_names``); the target's
     points (B, J + E, 3) are on each person's own skeleton."""

@@ -11,8 +11,8 @@ from posefield.data.dataset import PoseDataset
 from posefield.errors import SkeletonMismatchError
 from posefield.io import load_skeleton
 from posefield.jobs.describe import describe
-from posefield.regress.bench import (BenchConfig, clips_per_person, held_out_people, run_benchmark, shared_keypoints,
-                                     held_out_batch)
+from posefield.regress.bench import (BenchConfig, clips_per_person, held_out_batch, held_out_people, run_benchmark,
+                                     shared_keypoints)
 from posefield.regress.body import proportioned_skeleton
 from posefield.regress.chains import kinematic_chains
 from posefield.regress.model import build_model
