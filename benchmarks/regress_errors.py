@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/regress_errors.py runs/cmu-asf.npz
 
-Same test scenes as ``posefield bench-regress`` (the validation subjects, seed 2020, every
-condition). For the shipped flat and HKMR models, in mm over the regressor's keypoints,
-root-relative, camera frame:
+Same test scenes as ``posefield bench-regress`` (the validation poses on the held-out people's
+own skeletons, seed 2020, every condition). For the shipped flat and HKMR models, in mm over
+the regressor's keypoints, root-relative, camera frame:
 
 * MPJPE after each outer iteration;
 * the mean error along the viewing axis (|Δz|, depth) and across it (|Δ(x, y)|, which is
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from posefield.data import PoseDataset
-from posefield.regress.bench import CONDITIONS, CONDITION_TITLES, BenchConfig, test_batch
+from posefield.regress.bench import (CONDITIONS, CONDITION_TITLES, BenchConfig, Person, dataset_people, held_out_batch,
+                                     shared_keypoints)
 from posefield.regress.body import posed_points
 from posefield.regress.chains import chain_of_joint
 from posefield.regress.checkpoint import model_for
@@ -48,15 +48,16 @@ def iteration_points(model: RegressionModel, batch: Batch) -> list[torch.Tensor]
         return [posed_points(model.body, e.rotmats(), e.beta)[:, model.keypoints] for e in estimates]
 
 
-def report(models: dict[str, RegressionModel], poses: torch.Tensor) -> str:
+def report(models: dict[str, RegressionModel], people: list[Person]) -> str:
     """The markdown tables of the module docstring."""
     reference = next(iter(models.values()))
+    names = shared_keypoints(models)
     chains = point_chains(reference)
     chain_names = list(dict.fromkeys(c for c, p in zip(chains, reference.keypoints.tolist()) if p != 0))
     split = ["| Condition | Model | MPJPE per iteration | depth \\|Δz\\| | image plane \\|Δ(x, y)\\| | "
              + " | ".join(chain_names) + " |", "|---|---|---|---:|---:|" + "---:|" * len(chain_names)]
     for condition in CONDITIONS:
-        batch = test_batch(reference, poses, condition, BenchConfig(), SyntheticConfig())
+        batch = held_out_batch(people, names, condition, BenchConfig(), SyntheticConfig())
         truth = batch.target.points[:, reference.keypoints]
         for name, model in models.items():
             points = iteration_points(model, batch)
@@ -73,11 +74,11 @@ def report(models: dict[str, RegressionModel], poses: torch.Tensor) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path, help="pose dataset (.npz) whose validation subjects are tested")
+    parser.add_argument("dataset", type=Path, help="pose dataset (.npz) whose held-out people are tested")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = PoseDataset.load(args.dataset)
-    print(report({"flat": model_for("flat", []), "HKMR": model_for("hkmr", [])}, data.split(True)))
+    _, people = dataset_people(args.dataset)
+    print(report({"flat": model_for("flat", []), "HKMR": model_for("hkmr", [])}, people))
 
 
 if __name__ == "__main__":

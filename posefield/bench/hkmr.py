@@ -10,8 +10,8 @@ from posefield.errors import PosefieldError
 def hkmr_section(dataset: Path | None, prior: str, samples: int, clip_length: int,
                  log: Callable[[str], None]) -> str:
     """A markdown section with the MPJPE / PA-MPJPE (mm) table of the shipped regressors on the
-    validation subjects of the pose ``dataset`` (HKMR_MF refined with the ``prior`` spec), or
-    one line saying why it was not run."""
+    held-out people of the pose ``dataset`` (their validation poses on their own skeletons;
+    HKMR_MF refined with the ``prior`` spec), or one line saying why it was not run."""
     from posefield.regress.bench import BenchConfig, bench_dataset, regress_table
 
     title = "### HKMR: 3D pose from 2D keypoints (MPJPE P1 / PA-MPJPE P2, mm)\n\n"
@@ -22,5 +22,6 @@ def hkmr_section(dataset: Path | None, prior: str, samples: int, clip_length: in
                                notify=log)
     except PosefieldError as exc:
         return title + f"Not run: {' '.join(str(exc).split())}.\n"
-    return (title + f"{samples} synthetic test frames per condition from the validation subjects of `{dataset.name}`; "
+    return (title + f"{samples} synthetic test frames per condition of the held-out people of `{dataset.name}` "
+            f"({', '.join(result.people)}, on their own skeletons); "
             f"HKMR_MF refined with the {result.prior!r} prior.\n\n" + regress_table(result) + "\n")

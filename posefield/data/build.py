@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import json
 import time
 from pathlib import Path
 from typing import Iterable
@@ -20,6 +21,8 @@ from posefield.io.formats import MOTION_SUFFIXES
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, pose_distance
 from posefield.rotations.embedding import pose_embedding
+from posefield.skeleton import Skeleton
+from posefield.skeleton.serialize import skeleton_to_dict
 
 
 @dataclasses.dataclass
@@ -173,6 +176,16 @@ def load_for_dataset(path: Path, config: BuildConfig) -> tuple[Motion, int, np.n
     return resampled, motion.num_frames + config.drop_frames, source_frames + config.drop_frames
 
 
+def distinct_skeletons(skeletons: list[Skeleton]) -> tuple[list[Skeleton], np.ndarray]:
+    """The distinct skeletons among the (F,) ``skeletons`` of the source files (two are the same
+    when their serialised forms are), in order of first use, and (F,) int32 the index of each
+    file's among them."""
+    first: dict[str, int] = {}
+    index = [first.setdefault(json.dumps(skeleton_to_dict(s)), len(first)) for s in skeletons]
+    distinct = [skeletons[index.index(k)] for k in range(len(first))]
+    return distinct, np.asarray(index, dtype=np.int32)
+
+
 @dataclasses.dataclass
 class BuildSummary:
     """What :func:`build_dataset` did (frame counts at each stage, subjects, time in s)."""
@@ -194,7 +207,8 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
 
     The modelled joints are the skeleton's non-root joints with rotation channels; the
     root's global orientation is excluded. All files must share the first file's joint
-    tree (names and parents); the dataset keeps the first file's skeleton for kinematics.
+    tree (names and parents); the dataset keeps the first file's skeleton for kinematics, and
+    every distinct skeleton with the one each file was recorded on.
     """
     if config.split_by not in ("subject", "file"):
         raise ValueError(f"split_by must be 'subject' or 'file', not {config.split_by!r}")
@@ -205,6 +219,7 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
     frames_read = 0
     groups: list[str] = []
     frame_numbers: list[np.ndarray] = []
+    file_skeletons: list[Skeleton] = []
     for path in tqdm(files, desc="reading", unit="file", disable=not progress):
         motion, n_read, source_frames = load_for_dataset(path, config)
         frames_read += n_read
@@ -214,6 +229,7 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
         elif motion.skeleton.signature() != skeleton.signature():
             raise SkeletonMismatchError(f"{path}: joint tree differs from {files[0].name}'s; "
                                         "a dataset holds one rig")
+        file_skeletons.append(motion.skeleton)
         quats = canonical_hemisphere(torch.as_tensor(motion.rotations[:, joint_index], dtype=torch.float32))
         per_file.append(quats.numpy())
         groups.append(motion_subject(motion, path) if config.split_by == "subject" else path.stem)
@@ -230,9 +246,11 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
         rows = np.nonzero(is_val == split)[0]
         keep.append(rows[deduplicate(quats[rows], config.dedup_distance)])
     rows = np.sort(np.concatenate(keep))
+    skeletons, file_skeleton = distinct_skeletons(file_skeletons)
     dataset = PoseDataset(quats=quats[rows].numpy(), skeleton=skeleton, joint_index=np.asarray(joint_index),
                           source=source[rows], files=[str(f) for f in files], subjects=groups,
-                          frame=frame[rows], is_val=is_val[rows], fps=config.fps)
+                          frame=frame[rows], is_val=is_val[rows], fps=config.fps, skeletons=skeletons,
+                          file_skeleton=file_skeleton)
     summary = BuildSummary(files=len(files), frames_read=frames_read, frames_resampled=len(source),
                            train_poses=int((~dataset.is_val).sum()), val_poses=int(dataset.is_val.sum()),
                            train_groups=sorted(set(groups) - val_groups), val_groups=sorted(val_groups),

@@ -3,7 +3,10 @@
 File keys: ``quats`` (N, K, 4) float32 canonical unit quaternions (xyzw, w >= 0);
 ``joint_index`` (K,) indices into the skeleton; ``skeleton`` (JSON); ``source`` (N,) index
 into ``files``; ``files`` (F,) source paths; ``subjects`` (F,) subject of each file;
-``frame`` (N,) nearest 0-based frame of the source file; ``is_val`` (N,) bool validation mask; ``fps``.
+``frame`` (N,) nearest 0-based frame of the source file; ``is_val`` (N,) bool validation mask; ``fps``;
+``skeletons`` (JSON list) the distinct skeletons of the source files (the performers' own bone
+lengths) and ``file_skeleton`` (F,) which of them each file was recorded on. A dataset written
+before the last two existed reads with none.
 """
 from __future__ import annotations
 
@@ -63,6 +66,8 @@ class PoseDataset:
     frame: np.ndarray
     is_val: np.ndarray
     fps: float
+    skeletons: list[Skeleton] = dataclasses.field(default_factory=list)
+    file_skeleton: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def joint_names(self) -> list[str]:
@@ -80,6 +85,11 @@ class PoseDataset:
         """(N', K, 4) float32 quaternions of the validation (or training) part."""
         return torch.from_numpy(self.quats[self.is_val == validation])
 
+    def pose_skeleton(self) -> np.ndarray:
+        """(N,) index into ``skeletons`` of the skeleton each pose was recorded on (a dataset
+        that records ``skeletons``)."""
+        return self.file_skeleton[self.source]
+
     def subjects_of(self, validation: bool) -> list[str]:
         rows = np.unique(self.source[self.is_val == validation])
         return sorted({self.subjects[i] for i in rows})
@@ -92,7 +102,8 @@ class PoseDataset:
                 skeleton=json.dumps(skeleton_to_dict(self.skeleton)), source=self.source.astype(np.int32),
                 files=np.asarray(self.files, dtype=str), subjects=np.asarray(self.subjects, dtype=str),
                 frame=self.frame.astype(np.int32), is_val=self.is_val.astype(bool), fps=np.float64(self.fps),
-                format_version=np.int64(DATASET_FORMAT_VERSION))
+                skeletons=json.dumps([skeleton_to_dict(s) for s in self.skeletons]),
+                file_skeleton=np.asarray(self.file_skeleton, np.int32), format_version=np.int64(DATASET_FORMAT_VERSION))
 
     @classmethod
     def load(cls, path: str | Path) -> "PoseDataset":
@@ -105,7 +116,7 @@ class PoseDataset:
                 out = cls(quats=data["quats"].astype(np.float32), skeleton=skeleton_from_dict(json.loads(str(data["skeleton"]))),
                           joint_index=data["joint_index"], source=data["source"], files=[str(f) for f in data["files"]],
                           subjects=[str(s) for s in data["subjects"]], frame=data["frame"], is_val=data["is_val"],
-                          fps=float(data["fps"]))
+                          fps=float(data["fps"]), **recorded_skeletons(data))
         except MotionFormatError:
             raise
         except FileNotFoundError:
@@ -116,4 +127,16 @@ class PoseDataset:
             raise MotionFormatError(path, f"quats have shape {out.quats.shape}, expected (N, {len(out.joint_index)}, 4)")
         if not np.isfinite(out.quats).all():
             raise MotionFormatError(path, "quats contain NaN or inf")
+        if out.skeletons and (out.file_skeleton.shape != (len(out.files),)
+                              or not np.isin(out.file_skeleton, np.arange(len(out.skeletons))).all()):
+            raise MotionFormatError(path, f"file_skeleton must hold one index below {len(out.skeletons)} per file")
         return out
+
+
+def recorded_skeletons(data) -> dict:
+    """The ``skeletons`` and ``file_skeleton`` fields stored in an open ``.npz`` (none in a file
+    written before they existed)."""
+    if "skeletons" not in data:
+        return {}
+    return {"skeletons": [skeleton_from_dict(d) for d in json.loads(str(data["skeletons"]))],
+            "file_skeleton": data["file_skeleton"].astype(np.int32)}

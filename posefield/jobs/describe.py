@@ -51,7 +51,9 @@ def describe(path: str | Path, asf: str | Path | None = None) -> str:
         lines = [f"pose dataset: {len(data)} poses of {data.quats.shape[1]} joints at {data.fps:g} fps",
                  f"train: {int((~data.is_val).sum())} poses from {', '.join(data.subjects_of(False))}",
                  f"val:   {int(data.is_val.sum())} poses from {', '.join(data.subjects_of(True)) or '(none)'}",
-                 f"files: {len(data.files)}"] + skeleton_lines(data.skeleton)
+                 f"files: {len(data.files)} on " + (f"{len(data.skeletons)} skeletons" if data.skeletons else
+                                                    "skeletons not recorded (built before they were kept)")]
+        lines += skeleton_lines(data.skeleton)
     elif suffix == ".npz" and is_keypoint_file(path):
         lines = describe_keypoints(load_keypoints(path))
     else:

@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from posefield.devices import Distributed
 from posefield.errors import PosefieldError
 from posefield.prior.base import PosePrior
-from posefield.regress.body import posed_points
+from posefield.regress.body import Body, posed_points
 from posefield.regress.camera import Crop, translation_to_camera
 from posefield.regress.encoder import keypoint_inputs
 from posefield.regress.losses import RegressLossWeights, Target, regression_loss
@@ -100,11 +100,12 @@ def moved(obj, device: torch.device | str):
     return dataclasses.replace(obj, **changes)
 
 
-def synthetic_batch(model: RegressionModel, poses: torch.Tensor, kinds: torch.Tensor, config: SyntheticConfig,
-                    generator: torch.Generator) -> Batch:
-    """Scenes of ``poses`` (B, R − 1, 4) observed with occluders of ``kinds`` (B,)."""
-    scene = sample_scenes(model.body, poses, config, generator)
-    observation = observe(scene, model.keypoints, kinds, config, generator)
+def synthetic_batch(body: Body, keypoints: torch.Tensor, poses: torch.Tensor, kinds: torch.Tensor,
+                    config: SyntheticConfig, generator: torch.Generator) -> Batch:
+    """Scenes of ``poses`` (B, R − 1, 4) on ``body`` whose (P,) ``keypoints`` (rows of its joints
+    and end sites) are observed, with occluders of ``kinds`` (B,)."""
+    scene = sample_scenes(body, poses, config, generator)
+    observation = observe(scene, keypoints, kinds, config, generator)
     inputs, crop = keypoint_inputs(observation.pixels, observation.confidence, scene.intrinsics)
     target = Target(scene.rotmats, scene.beta, translation_to_camera(scene.translation, crop), scene.points)
     return Batch(inputs, crop, target, scene, observation)
@@ -127,7 +128,8 @@ def initial_parameters(model: RegressionModel, poses: torch.Tensor, config: Synt
     rotmats = torch.cat([CAMERA_FLIP[None], mean])[None]
     sample = poses[torch.randint(len(poses), (1024,), generator=generator)]
     kinds = torch.zeros(len(sample), dtype=torch.long)
-    camera = synthetic_batch(model, sample, kinds, config, generator).target.camera.mean(dim=0, keepdim=True)
+    batch = synthetic_batch(model.body, model.keypoints, sample, kinds, config, generator)
+    camera = batch.target.camera.mean(dim=0, keepdim=True)
     layout = model.regressor.layout
     theta = layout.pack(Estimate(rotmat_to_rot6d(rotmats), camera, torch.zeros(1, len(model.body.chains))))
     model.regressor.initial_theta.copy_(theta[0])
@@ -225,7 +227,8 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
     val_generator = torch.Generator().manual_seed(config.seed + 1)
     val_index = torch.randint(len(val_poses), (VALIDATION_SAMPLES,), generator=val_generator)
     val_kinds = random_kinds(VALIDATION_SAMPLES, config.synthetic.occluder_prob, val_generator)
-    val_batch = moved(synthetic_batch(model, val_poses[val_index], val_kinds, config.synthetic, val_generator), device)
+    val_batch = moved(synthetic_batch(model.body, model.keypoints, val_poses[val_index], val_kinds, config.synthetic,
+                                       val_generator), device)
     model.regressor.to(device)
     measured = moved(model, device)  # shares the network; body and keypoint rows on the device
     trained = dataclasses.replace(measured, regressor=DistributedDataParallel(model.regressor)) if ddp.world > 1 \
@@ -255,7 +258,8 @@ def train_model(model: RegressionModel, train_poses: torch.Tensor, val_poses: to
         model.regressor.train()
         index = torch.randint(len(train_poses), (share,), generator=generator)
         kinds = random_kinds(share, config.synthetic.occluder_prob, generator)
-        batch = moved(synthetic_batch(model, train_poses[index], kinds, config.synthetic, generator), device)
+        batch = moved(synthetic_batch(model.body, model.keypoints, train_poses[index], kinds, config.synthetic,
+                                       generator), device)
         loss, terms = batch_loss(trained, batch, config.weights, prior)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

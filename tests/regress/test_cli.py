@@ -112,7 +112,7 @@ def dataset_file(tmp_path_factory, cmu_motion, cmu_poses) -> Path:
     dataset = PoseDataset(quats=cmu_poses.numpy(), skeleton=cmu_motion.skeleton,
                           joint_index=np.array(cmu_motion.skeleton.rotation_joints()), source=np.zeros(n, np.int32),
                           files=["05_17.amc"], subjects=["05"], frame=np.arange(n), is_val=np.arange(n) % 4 == 0,
-                          fps=30.0)
+                          fps=30.0, skeletons=[cmu_motion.skeleton], file_skeleton=np.zeros(1, np.int32))
     path = tmp_path_factory.mktemp("data") / "poses.npz"
     dataset.save(path)
     return path
@@ -134,10 +134,21 @@ def test_regress_train_and_bench_cli(tmp_path, dataset_file):
     assert "| HKMR | " in text and "| flat | " in text and "Rectangle P2" in text and "HKMR / flat" in text
     assert "| yes |" in text.split("| HKMR | ")[1].splitlines()[0]  # trained with --feedback
     assert "| no |" in text.split("| flat | ")[1].splitlines()[0]
+    assert "held-out people who performed them (05;" in text
     bad = run("regress-train", dataset_file, "-o", tmp_path / "x.pt", "--model", "deep")
     assert bad.exit_code == 2 and "hkmr" in bad.output
     missing_gpu = run("regress-train", dataset_file, "-o", tmp_path / "x.pt", "--device", "cuda:99")
     assert missing_gpu.exit_code == 2 and "not available" in missing_gpu.output and not (tmp_path / "x.pt").exists()
+
+
+def test_bench_needs_a_dataset_with_its_peoples_skeletons(tmp_path, dataset_file):
+    with np.load(dataset_file) as data:  # a dataset written before the skeletons were recorded
+        np.savez(tmp_path / "old.npz", **{k: data[k] for k in data.files if k not in ("skeletons", "file_skeleton")})
+    assert PoseDataset.load(tmp_path / "old.npz").skeletons == []
+    result = run("bench-regress", tmp_path / "old.npz", "-o", tmp_path / "bench.md", "--samples", 8, "--clip-length", 4,
+                 "--no-refine")
+    assert result.exit_code == 2 and "rebuild it" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "bench.md").exists()
 
 
 def test_regress_train_resumes_an_interrupted_run(tmp_path, dataset_file):

@@ -69,7 +69,8 @@ def test_tiny_training_lowers_the_loss(cmu_skeleton, cmu_poses):
     config = RegressTrainConfig(steps=60, batch_size=32, lr=3e-3, log_every=60)
     generator = torch.Generator().manual_seed(5)
     initial_parameters(model, cmu_poses, config.synthetic, generator)
-    fixed = synthetic_batch(model, cmu_poses[:32], torch.zeros(32, dtype=torch.long), SyntheticConfig(), generator)
+    fixed = synthetic_batch(model.body, model.keypoints, cmu_poses[:32], torch.zeros(32, dtype=torch.long),
+                            SyntheticConfig(), generator)
     with torch.no_grad():
         before, _ = batch_loss(model, fixed, config.weights, None)
     record = train_model(model, cmu_poses, cmu_poses, config)
