@@ -53,10 +53,15 @@ def hemisphere_signs(quats: np.ndarray) -> np.ndarray:
     return signs
 
 
+def normalize_in_place(quats: np.ndarray) -> np.ndarray:
+    """Divide (T, ..., 4) quaternions by their lengths in place, :data:`FILTER_CHUNK` frames at a
+    time (no whole-clip temporaries); returns ``quats``."""
+    for start in range(0, len(quats), FILTER_CHUNK):
+        part = quats[start:start + FILTER_CHUNK]
+        part /= np.linalg.norm(part, axis=-1, keepdims=True)
+    return quats
+
+
 def smooth_rotations(quats: np.ndarray, sigma_frames: float) -> np.ndarray:
     """(T, J, 4) unit quaternions filtered along time (normalised weighted means on a continuous hemisphere)."""
-    filtered = gaussian_filter(quats, sigma_frames, hemisphere_signs(quats))
-    for start in range(0, len(filtered), FILTER_CHUNK):
-        part = filtered[start:start + FILTER_CHUNK]
-        part /= np.linalg.norm(part, axis=-1, keepdims=True)
-    return filtered
+    return normalize_in_place(gaussian_filter(quats, sigma_frames, hemisphere_signs(quats)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posefield.fit.filtering import FILTER_CHUNK
+from posefield.fit.filtering import FILTER_CHUNK, hemisphere_signs
 from posefield.rotations.euler import rotation_order
 from posefield.skeleton import Skeleton
 
@@ -35,9 +35,8 @@ def rotation_jitter(quats: np.ndarray, dofs: np.ndarray) -> float:
     for start in range(1, quats.shape[0] - 1, FILTER_CHUNK):
         stop = min(quats.shape[0] - 1, start + FILTER_CHUNK)
         q = np.asarray(quats[start - 1:stop + 1], dtype=np.float64)[:, joints]  # (n + 2, joints, 4)
-        # both neighbours on the hemisphere a running sign choice would give them (filtering.hemisphere_signs)
-        turn = np.where(np.einsum("tjc,tjc->tj", q[1:], q[:-1]) < 0, -1.0, 1.0)[..., None]
-        mid = q[:-2] + (turn[:-1] * turn[1:]) * q[2:]
+        q = q * hemisphere_signs(q)  # (a sign per joint for the whole block drops out of |cos| below)
+        mid = q[:-2] + q[2:]
         mid /= np.linalg.norm(mid, axis=-1, keepdims=True)
         cos_half = np.clip(np.abs((q[1:-1] * mid).sum(axis=-1)), 0.0, 1.0)
         angle_sq[start - 1:stop - 1] = (2 * np.arccos(cos_half)) ** 2

@@ -5,7 +5,7 @@ from typing import Iterable
 
 import numpy as np
 
-STITCH_CHUNK = 8192  # frames normalised at a time
+from posefield.fit.filtering import normalize_in_place
 
 
 def plan_windows(num_frames: int, size: int, overlap: int) -> list[slice]:
@@ -61,7 +61,4 @@ def stitch(windows: list[slice], results: Iterable[tuple[np.ndarray, np.ndarray]
         trans[w] += weight[:, None] * t
     if rot is None:
         raise ValueError("stitch needs one result per window")
-    for start in range(0, num_frames, STITCH_CHUNK):
-        part = rot[start:start + STITCH_CHUNK]
-        part /= np.linalg.norm(part, axis=-1, keepdims=True)
-    return rot, trans
+    return normalize_in_place(rot), trans
