@@ -49,9 +49,10 @@ from posefield.fit.filtering import gaussian_filter, smooth_rotations
 from posefield.fit.floor import Floor
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import Method, minimise
+from posefield.io.formats import single_threaded_torch
 from posefield.fit.terms import acceleration_energy, floor_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
-from posefield.fit.windows import plan_windows, stitch
+from posefield.fit.windows import in_order, plan_windows, stitch
 from posefield.prior.base import PosePrior
 from posefield.skeleton import UP_AXIS, Skeleton, forward_kinematics
 
@@ -124,6 +125,10 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
                   floor: Floor | None = None, noise: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``).
 
+    Windows of ``config.window`` frames are fitted independently, each on one torch thread, as
+    many at once as torch has threads (``torch.get_num_threads()``), and blended where they
+    overlap; the result does not depend on the thread count.
+
     Args:
         skeleton: the joint tree (J joints, E end sites).
         targets: (T, J + E, 3) observed joint and end-site positions, metres.
@@ -155,29 +160,32 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     sigma = config.init_smoothing_s * fps * min(gain, 1.0) ** 0.25
     init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
 
-    def fitted() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for w in tqdm(windows, desc="fitting", unit="window", disable=not show):
-            variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),
-                                      torch.as_tensor(init_translation[w], dtype=torch.float32), basis)
-            target = torch.as_tensor(targets[w], dtype=torch.float32)
+    def fit_window(w: slice) -> tuple[np.ndarray, np.ndarray]:
+        variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),
+                                  torch.as_tensor(init_translation[w], dtype=torch.float32), basis)
+        target = torch.as_tensor(targets[w], dtype=torch.float32)
 
-            def loss() -> torch.Tensor:
-                rot = variables.rotations()
-                points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
-                energy = (data_weight * weighted_squared_error(points, target, weights)
-                          + config.acceleration_weight * acceleration_energy(points, fps)
-                          + prior_weight * saturated(prior_energy(prior, rot, within_channels=True), saturation).mean())
-                if floor is not None:
-                    floor_points = points  # with held joints, posed again without their gradient
-                    if floor.held:
-                        held = rot.index_copy(1, floor_held, rot[:, floor_held].detach())
-                        floor_points = forward_kinematics(skeleton, held, variables.translation(), with_end_sites=True)
-                    energy = energy + config.floor_weight * floor_energy(floor_points, floor.height, floor_mask, UP_AXIS)
-                return energy
+        def loss() -> torch.Tensor:
+            rot = variables.rotations()
+            points = forward_kinematics(skeleton, rot, variables.translation(), with_end_sites=True)
+            energy = (data_weight * weighted_squared_error(points, target, weights)
+                      + config.acceleration_weight * acceleration_energy(points, fps)
+                      + prior_weight * saturated(prior_energy(prior, rot, within_channels=True), saturation).mean())
+            if floor is not None:
+                floor_points = points  # with held joints, posed again without their gradient
+                if floor.held:
+                    held = rot.index_copy(1, floor_held, rot[:, floor_held].detach())
+                    floor_points = forward_kinematics(skeleton, held, variables.translation(), with_end_sites=True)
+                energy = energy + config.floor_weight * floor_energy(floor_points, floor.height, floor_mask, UP_AXIS)
+            return energy
 
-            minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
-                      {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps, config.optimizer)
-            with torch.no_grad():
-                yield variables.rotations().double().numpy(), variables.translation().double().numpy()
+        minimise([{"params": [variables.offsets], "lr": config.rotation_lr},
+                  {"params": [variables.shift], "lr": config.translation_lr}], loss, config.steps, config.optimizer)
+        with torch.no_grad():
+            return variables.rotations().double().numpy(), variables.translation().double().numpy()
 
-    return stitch(windows, fitted(), num_frames)
+    workers = torch.get_num_threads()
+    with single_threaded_torch():
+        results = tqdm(in_order(fit_window, windows, workers), total=len(windows), desc="fitting", unit="window",
+                       disable=not show)
+        return stitch(windows, results, num_frames)

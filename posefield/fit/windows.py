@@ -1,11 +1,15 @@
 """Overlapping windows, so that long clips are fitted in bounded memory and stitched smoothly."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
 from posefield.fit.filtering import normalize_in_place
+
+T = TypeVar("T")
 
 
 def plan_windows(num_frames: int, size: int, overlap: int) -> list[slice]:
@@ -53,7 +57,7 @@ def stitch(windows: list[slice], results: Iterable[tuple[np.ndarray, np.ndarray]
     """
     rot: np.ndarray | None = None
     trans = np.zeros((num_frames, 3))
-    for w, weight, (q, t) in zip(windows, blend_weights(windows, num_frames), results):
+    for (q, t), w, weight in zip(results, windows, blend_weights(windows, num_frames)):
         if rot is None:
             rot = np.zeros((num_frames,) + q.shape[1:])
         sign = np.where((q * rot[w]).sum(axis=-1, keepdims=True) < 0, -1.0, 1.0)
@@ -62,3 +66,20 @@ def stitch(windows: list[slice], results: Iterable[tuple[np.ndarray, np.ndarray]
     if rot is None:
         raise ValueError("stitch needs one result per window")
     return normalize_in_place(rot), trans
+
+
+def in_order(work: Callable[[slice], T], windows: list[slice], workers: int) -> Iterator[T]:
+    """``work(w)`` for each window, on up to ``workers`` threads, yielded in window order with at
+    most ``workers`` results waiting (memory bounded whatever the clip's length). The windows are
+    independent and each runs as it would alone, so the results do not depend on ``workers``."""
+    if workers <= 1 or len(windows) <= 1:
+        yield from map(work, windows)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[T]] = deque()
+        for w in windows:
+            pending.append(pool.submit(work, w))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

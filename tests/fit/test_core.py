@@ -6,7 +6,7 @@ import torch
 
 from posefield.fit.terms import acceleration_energy, geman_mcclure, saturated, twist_angle, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
-from posefield.fit.windows import blend_weights, plan_windows, stitch
+from posefield.fit.windows import blend_weights, in_order, plan_windows, stitch
 
 
 def test_dof_basis_keeps_hinges_on_their_axis(skeleton):
@@ -89,6 +89,23 @@ def test_windows_cover_and_blend():
     assert np.allclose(out_trans, trans)
     with pytest.raises(ValueError, match="one result per window"):
         stitch(windows, iter(()), 250)
+
+
+def test_windows_run_in_parallel_in_order_with_bounded_results():
+    windows = plan_windows(1000, 100, 20)
+    started: list[int] = []
+    waiting = []
+
+    def work(w: slice) -> int:
+        started.append(w.start)
+        return w.start
+
+    results = in_order(work, windows, workers=3)
+    for w, start in zip(windows, results):
+        assert start == w.start
+        waiting.append(len(started) - len(waiting))  # started but not yet taken, this one included
+    assert max(waiting) <= 3
+    assert list(in_order(work, windows, workers=1)) == [w.start for w in windows]
 
 
 def test_long_clips_filter_in_pieces_as_one(monkeypatch):

@@ -44,6 +44,24 @@ def test_denoise_long_clip_in_windows(skeleton):
     assert root_aligned_error(windowed, denoise(noisy, no_prior(skeleton), whole)) < 0.3  # cm: no seams
 
 
+def test_windows_fitted_on_two_threads_give_the_same_motion(skeleton, stand_in_prior):
+    """Windows run on as many threads as torch has, each single-threaded: the result does not
+    depend on the thread count."""
+    noisy = noisy_copy(make_motion(skeleton, num_frames=150), 6.0, seed=2)
+    config = dataclasses.replace(DENOISE_DEFAULTS, steps=10, window=64, overlap=16, progress=False)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        alone = denoise(noisy, stand_in_prior, config)
+        torch.set_num_threads(2)
+        parallel = denoise(noisy, stand_in_prior, config)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.get_num_threads() == threads
+    np.testing.assert_array_equal(alone.rotations, parallel.rotations)
+    np.testing.assert_array_equal(alone.root_translation, parallel.root_translation)
+
+
 def test_moved_points_are_the_bone_ends_of_hidden_joints(skeleton):
     hidden = [skeleton.index("lfemur"), skeleton.index("ltibia"), skeleton.index("lfoot")]
     mask = moved_points(skeleton, hidden)
