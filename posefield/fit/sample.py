@@ -5,7 +5,9 @@
   random rotations (``"random"``, the paper's) or per-limb mixtures of neighbouring exemplars
   (``"mix"``, the default): a base exemplar is drawn with a weight that grows with how sparse
   the exemplars are around it (rare poses count as much as common ones), and each limb and the
-  trunk is taken from one of the base's :data:`MIX_NEIGHBOURS` nearest exemplars. The starts are
+  trunk is taken from one of the base's :data:`MIX_NEIGHBOURS` nearest exemplars. Only recorded
+  exemplars are mixed, not the mirror images a prior trained with them stores beside them
+  (:meth:`~posefield.prior.base.PosePrior.recorded_exemplars`). The starts are
   new poses whose every limb is real and fits the rest of the body; see
   ``benchmarks/generation.md`` for how the choices were made and how they compare;
 * the VAE and the GMM: their own samplers (z ~ N(0, I) decoded; draws from the components);
@@ -30,9 +32,9 @@ from posefield.skeleton import Skeleton
 
 NDF_STARTS = ("mix", "random")
 SAMPLE_STEPS = 50  # projection steps from a start (uniformly random starts need more than denoising does)
-MIX_NEIGHBOURS = 4  # donors of each limb: the base exemplar and its nearest exemplars (benchmarks/generation.md)
-RARITY_POWER = 4.0  # base exemplars drawn ∝ (distance to their DENSITY_RANK-th nearest exemplar) ** power
-DENSITY_RANK = 8
+MIX_NEIGHBOURS = 2  # donors of each limb: the base exemplar and its nearest exemplars (benchmarks/generation.md)
+RARITY_POWER = 6.0  # base exemplars drawn ∝ (distance to their DENSITY_RANK-th nearest exemplar) ** power
+DENSITY_RANK = 64
 
 
 def limb_parts(prior: PosePrior) -> list[torch.Tensor]:
@@ -64,7 +66,7 @@ def rarity_weights(distances: torch.Tensor, power: float = RARITY_POWER) -> torc
 def mixed_exemplars(prior: PosePrior, num: int, generator: torch.Generator,
                     neighbours: int = MIX_NEIGHBOURS, power: float = RARITY_POWER) -> torch.Tensor:
     """(num, K, 4) poses whose every limb (and trunk) comes from one of the ``neighbours`` nearest
-    exemplars of a base exemplar, drawn by :func:`rarity_weights`.
+    exemplars of a base exemplar, drawn by :func:`rarity_weights`; recorded exemplars only.
 
     Args:
         prior: a prior with stored exemplars (M, K, 4).
@@ -73,9 +75,9 @@ def mixed_exemplars(prior: PosePrior, num: int, generator: torch.Generator,
         neighbours: donors per limb (the base itself included); 1 returns whole exemplars.
         power: rarity weighting of the base (:func:`rarity_weights`).
     """
-    exemplars = prior.exemplars()
-    if exemplars is None:
-        raise ValueError(f"prior {prior.name!r} stores no exemplars to mix")
+    exemplars = prior.recorded_exemplars()
+    if exemplars is None or not len(exemplars):
+        raise ValueError(f"prior {prior.name!r} stores no recorded exemplars to mix")
     exemplars = exemplars.float()
     rank = min(DENSITY_RANK, len(exemplars) - 1)
     neighbours = max(1, min(neighbours, len(exemplars)))
@@ -100,7 +102,7 @@ def draw(prior: PosePrior, num: int, generator: torch.Generator, starts: str = "
     if starts not in NDF_STARTS:
         raise ValueError(f"unknown sampling starts {starts!r} (expected one of {', '.join(NDF_STARTS)})")
     if isinstance(prior, PoseNDF):
-        first = (mixed_exemplars(prior, num, generator) if starts == "mix" and prior.exemplars() is not None
+        first = (mixed_exemplars(prior, num, generator) if starts == "mix" and prior.recorded_exemplars() is not None
                  else random_unit_quaternions((num, len(prior.joint_index)), generator))
         return project(prior, first, max_steps=SAMPLE_STEPS).quats.detach().float()
     if hasattr(prior, "sample"):

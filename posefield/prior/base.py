@@ -25,6 +25,7 @@ class PosePrior(abc.ABC, torch.nn.Module):
     skeleton: Skeleton | None
     joint_index: list[int]
     stored_exemplars: torch.Tensor | None = None
+    exemplars_recorded: torch.Tensor | None = None
     energy_scale: float = 1.0
     energy_is_distance: bool = False
 
@@ -39,6 +40,17 @@ class PosePrior(abc.ABC, torch.nn.Module):
         (:func:`posefield.prior.checkpoint.exemplar_sample`); samplers of the baselines draw theirs.
         """
         return self.stored_exemplars
+
+    def recorded_exemplars(self) -> torch.Tensor | None:
+        """(M', K, 4) the exemplars that are recorded poses, without the mirror images a prior
+        trained with ``--mirror`` draws its exemplars among (``exemplars_recorded``, (M,) bool;
+        ``None``: all of them), or ``None`` without exemplars. Mirror images help completion
+        propose hidden joints; a generator that copies limbs from exemplars takes recorded ones.
+        """
+        exemplars = self.exemplars()
+        if exemplars is None or self.exemplars_recorded is None:
+            return exemplars
+        return exemplars[self.exemplars_recorded]
 
     def use_rig(self, skeleton: Skeleton) -> None:
         """Adapt the parts of the energy that belong to the rig rather than to the learned

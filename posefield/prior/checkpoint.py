@@ -6,6 +6,7 @@ Layout (a dict read with ``torch.load(weights_only=True)``, so loading runs no p
     config: {...}, skeleton: skeleton_to_dict(...), joint_index: [...], model: state_dict,
     training: {...}   # optional: optimizer, scheduler, epoch, RNG, history (see train.py)
     exemplars: (M, K, 4) float16   # optional: a sample of the training poses (PosePrior.exemplars)
+    exemplars_recorded: (M,) bool  # optional: which exemplars are recorded poses, not mirror images
 """
 from __future__ import annotations
 
@@ -37,10 +38,14 @@ DEFAULT_PRIOR = "cmu-asf"
 EXEMPLARS = 4096  # training poses stored for complete (benchmarks/applications.md: 16,384 helped on a tuning split only)
 
 
+def exemplar_pick(count: int, num: int = EXEMPLARS, seed: int = 0) -> torch.Tensor:
+    """(min(num, count),) increasing indices drawn without replacement from ``count`` poses (seeded)."""
+    return torch.randperm(count, generator=torch.Generator().manual_seed(seed))[:num].sort().values
+
+
 def exemplar_sample(poses: torch.Tensor, num: int = EXEMPLARS, seed: int = 0) -> torch.Tensor:
     """(min(num, N), K, 4) poses drawn without replacement from (N, K, 4) ``poses`` (seeded)."""
-    pick = torch.randperm(len(poses), generator=torch.Generator().manual_seed(seed))[:num]
-    return poses[pick.sort().values].float()
+    return poses[exemplar_pick(len(poses), num, seed)].float()
 
 
 def build_prior(kind: str, skeleton: Skeleton, joint_index: list[int], config: dict[str, Any]) -> PosePrior:
@@ -61,6 +66,8 @@ def checkpoint_dict(model: PosePrior, training: dict[str, Any] | None = None) ->
         out["training"] = training
     if model.stored_exemplars is not None:
         out["exemplars"] = model.stored_exemplars.detach().cpu().half()
+        if model.exemplars_recorded is not None:
+            out["exemplars_recorded"] = model.exemplars_recorded.detach().cpu().bool()
     return out
 
 
@@ -82,6 +89,12 @@ def prior_from_checkpoint(data: dict[str, Any], path: str | Path) -> PosePrior:
         model.load_state_dict(data["model"])
         if "exemplars" in data:
             model.stored_exemplars = exemplars_from(data["exemplars"], len(model.joint_index))
+            if "exemplars_recorded" in data:
+                recorded = data["exemplars_recorded"]
+                if recorded.dtype != torch.bool or recorded.shape != (len(model.stored_exemplars),):
+                    raise ValueError(f"exemplars_recorded of {recorded.dtype} {tuple(recorded.shape)}, "
+                                     f"expected bool ({len(model.stored_exemplars)},)")
+                model.exemplars_recorded = recorded
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     except Exception as exc:  # missing keys, wrong shapes, bad skeleton

@@ -10,7 +10,7 @@ from posefield.fit.interpolate import interpolate, pick_frame
 from posefield.fit.manifold import project_to_manifold
 from posefield.fit.metrics import average_pairwise_distance, direction_realism, realism
 from posefield.data.neighbours import NearestPoses as _Nearest
-from posefield.fit.sample import limb_parts, mixed_exemplars, rarity_weights, sample_poses
+from posefield.fit.sample import DENSITY_RANK, limb_parts, mixed_exemplars, rarity_weights, sample_poses
 from posefield.prior.ndf.noise import perturb
 from posefield.fit.terms import prior_energy
 from posefield.prior.registry import no_prior
@@ -79,13 +79,26 @@ def test_rarity_weights_favour_sparse_exemplars_and_fall_back_to_uniform():
 def test_mixed_exemplars_draw_an_isolated_exemplar_more_often_with_rarity(skeleton):
     stand_in_prior = NearestPosePrior(skeleton, walk_rotations(skeleton, 7, fps=7.0))
     poses = stand_in_prior.poses.float()
-    crowd = poses[:1].repeat(20, 1, 1)  # 20 copies of one pose: a dense region
+    crowd = poses[:1].repeat(DENSITY_RANK + 16, 1, 1)  # copies of one pose: a dense region
     crowd = crowd + 1e-3 * torch.randn(crowd.shape, generator=torch.Generator().manual_seed(0))
     stand_in_prior.stored_exemplars = torch.cat([crowd / crowd.norm(dim=-1, keepdim=True), poses[-1:]])
     def share_of_the_isolated(power):
         drawn = mixed_exemplars(stand_in_prior, 400, torch.Generator().manual_seed(1), neighbours=1, power=power)
         return float((drawn == poses[-1]).all(-1).all(-1).float().mean())
     assert share_of_the_isolated(0.0) < 0.1 < 0.5 < share_of_the_isolated(3.0)
+
+
+def test_mixed_exemplars_leave_out_the_mirror_images(skeleton):
+    stand_in_prior = NearestPosePrior(skeleton, walk_rotations(skeleton, 7, fps=7.0))
+    stand_in_prior.stored_exemplars = stand_in_prior.poses.float()
+    stand_in_prior.exemplars_recorded = torch.tensor([True, False, True, False, True, True, False])
+    recorded = stand_in_prior.stored_exemplars[stand_in_prior.exemplars_recorded]
+    assert torch.equal(stand_in_prior.recorded_exemplars(), recorded)
+    mixed = mixed_exemplars(stand_in_prior, 100, torch.Generator().manual_seed(0), neighbours=1)
+    assert (mixed[:, None] == recorded[None]).all(-1).all(-1).any(1).all()
+    stand_in_prior.exemplars_recorded = torch.zeros(7, dtype=torch.bool)
+    with pytest.raises(ValueError, match="no recorded exemplars"):
+        mixed_exemplars(stand_in_prior, 10, torch.Generator().manual_seed(0))
 
 
 def test_direction_realism_is_zero_on_the_reference_and_grows_with_noise(walk):

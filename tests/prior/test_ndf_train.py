@@ -95,6 +95,12 @@ def test_checkpoint_keeps_a_sample_of_the_training_poses(trained, tmp_path):
     torch.save(data, bad)
     with pytest.raises(CheckpointError, match="bad.pt.*exemplars"):
         load_prior(str(bad))
+    assert loaded.exemplars_recorded is None and loaded.recorded_exemplars() is exemplars  # not mirrored: all recorded
+    data = torch.load(path, weights_only=True)
+    data["exemplars_recorded"] = torch.ones(len(exemplars) - 1, dtype=torch.bool)
+    torch.save(data, bad)
+    with pytest.raises(CheckpointError, match="bad.pt.*exemplars_recorded"):
+        load_prior(str(bad))
 
 
 def test_mirror_setting_is_resolved_and_old_checkpoints_read_as_unmirrored(trained):
@@ -118,4 +124,9 @@ def test_symmetric_rig_trains_on_its_mirrored_poses_too(tmp_path):
           progress=False, log=lines.append)
     training = read_checkpoint(tmp_path / "m.pt")["training"]
     assert training["config"]["mirror"] is True and not any("without mirrored" in line for line in lines)
-    assert len(load_prior(str(tmp_path / "m.pt")).exemplars()) == 2 * len(dataset.split(False))
+    prior = load_prior(str(tmp_path / "m.pt"))
+    assert len(prior.exemplars()) == 2 * len(dataset.split(False))
+    # the checkpoint tells the recorded poses from their mirror images: the generator takes the former
+    recorded = prior.recorded_exemplars()
+    assert prior.exemplars_recorded.sum() == len(dataset.split(False)) == len(recorded)
+    torch.testing.assert_close(recorded, dataset.split(False), atol=1e-3, rtol=0)

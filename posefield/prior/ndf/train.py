@@ -31,7 +31,7 @@ from posefield.data.mirror import mirrored_if_asked
 from posefield.devices import Distributed, distributed_device
 from posefield.errors import CheckpointError, PosefieldError
 from posefield.prior.base import energies
-from posefield.prior.checkpoint import (build_prior, exemplar_sample, prior_from_checkpoint, prior_path, read_checkpoint,
+from posefield.prior.checkpoint import (build_prior, exemplar_pick, prior_from_checkpoint, prior_path, read_checkpoint,
                                         save_checkpoint)
 from posefield.prior.optimizer import decaying_adam, metrics_line, optimise_epoch
 from posefield.prior.ndf.losses import LossWeights, NDFObjective, distance_loss
@@ -206,6 +206,7 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
         origin = checkpoint["training"].get("init")
         model = prior_from_checkpoint(checkpoint, out)
         model.check_skeleton(dataset.skeleton)
+    recorded = int((~dataset.is_val).sum())  # training poses before mirror images join them (after them)
     dataset, config = mirrored_if_asked(dataset, config, log)
     if checkpoint is None and init is not None:
         model, origin = warm_start(init, dataset)
@@ -214,7 +215,10 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
     elif checkpoint is None:
         torch.manual_seed(config.seed)
         model = build_prior(config.kind, dataset.skeleton, list(dataset.joint_index), dataclasses.asdict(config.model))
-        model.stored_exemplars = exemplar_sample(dataset.split(False), seed=config.seed)
+        training_poses = dataset.split(False)
+        pick = exemplar_pick(len(training_poses), seed=config.seed)
+        model.stored_exemplars = training_poses[pick].float()
+        model.exemplars_recorded = pick < recorded if config.mirror else None
     model = model.to(dev).train()
     weights = model.weights
 
