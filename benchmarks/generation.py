@@ -38,17 +38,22 @@ def main() -> None:
     parser.add_argument("--prior", action="append", default=None, help="NAME=SPEC; default ndf, vae, gmm, none")
     parser.add_argument("--num", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="also the bone-direction realism against every pose of this dataset of the rig "
+                             "(issue 20's reference: the CMU clips alone, held-out people included)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = PoseDataset.load(args.dataset)
     skeleton = load_skeleton(args.skeleton)
     joints = [int(j) for j in data.joint_index]
     every = skeleton.posed(joints, data.quats)
+    other = skeleton.posed(joints, PoseDataset.load(args.reference).quats) if args.reference else None
     held_out = pose_features(skeleton, skeleton.posed(joints, data.split(True).double().numpy()))
     index = NearestPoses(data.split(False))
     specs = dict(p.split("=", 1) for p in args.prior) if args.prior else {k: k for k in ("ndf", "vae", "gmm", "none")}
-    rows = ["| prior | APD (cm) | realism (rad) | realism (° bone directions) | FID (cm²) | self-penetrating |",
-            "|---|---:|---:|---:|---:|---:|"]
+    rows = ["| prior | APD (cm) | realism (rad) | realism (° bone directions) |"
+            + (f" realism (°) against {args.reference.name} |" if other is not None else "")
+            + " FID (cm²) | self-penetrating |", "|---|---:|---:|---:|" + ("---:|" if other is not None else "") + "---:|---:|"]
     for name, spec in specs.items():
         prior = get_prior(spec, skeleton)
         for starts in (("mix", "random") if prior.name == "ndf" else ("mix",)):
@@ -58,7 +63,8 @@ def main() -> None:
                 if prior.name == "ndf" else name
             rows.append(f"| {label} | {average_pairwise_distance(skeleton, motion.rotations):.1f} | "
                         f"{realism(quats, index):.3f} | {direction_realism(skeleton, motion.rotations, every).mean():.1f} | "
-                        f"{frechet_distance(pose_features(skeleton, motion.rotations), held_out):,.0f} | "
+                        + (f"{direction_realism(skeleton, motion.rotations, other).mean():.1f} | " if other is not None else "")
+                        + f"{frechet_distance(pose_features(skeleton, motion.rotations), held_out):,.0f} | "
                         f"{100 * self_penetration(motion):.1f}% |")
             print(rows[-1], flush=True)
     print(f"\n{args.num} samples per prior on {args.skeleton.name}; realism against {len(data)} poses "

@@ -176,10 +176,11 @@ def reference_poses(reference: Path | None, rig: Skeleton) -> tuple[np.ndarray, 
             shipped = get_prior("ndf", rig)
         except SkeletonMismatchError:
             return None
-        if shipped.exemplars() is None:
+        recorded = shipped.recorded_exemplars()
+        if recorded is None:
             return None
-        quats, joints = shipped.exemplars().double().numpy(), list(shipped.joint_index)
-        what = f"{len(quats)} training poses stored with the shipped Pose-NDF prior of the {rig.rig} rig"
+        quats, joints = recorded.double().numpy(), list(shipped.joint_index)
+        what = f"{len(quats)} recorded training poses stored with the shipped Pose-NDF prior of the {rig.rig} rig"
     return rig.posed(joints, quats), joints, what
 
 

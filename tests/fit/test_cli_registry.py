@@ -78,7 +78,7 @@ def test_sample_command(tmp_path, walk_bvh):
 def test_sample_command_measures_every_shipped_prior(tmp_path, args):
     code, out = run("sample", "-n", 6, "-o", tmp_path / "samples.amc", *args)
     assert code == 0, out
-    assert re.search(r"realism against \d+ training poses stored with the shipped Pose-NDF prior of the cmu-asf rig", out)
+    assert re.search(r"realism against \d+ recorded training poses stored with the shipped Pose-NDF prior of the cmu-asf rig", out)
     assert load_motion(tmp_path / "samples.amc").num_frames == 6
 
 
