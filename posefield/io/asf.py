@@ -19,6 +19,7 @@ description by :func:`describe_skeleton`.
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,13 @@ def read_text(path: str | Path) -> str:
         raise MotionFormatError(path, f"cannot read file ({err.strerror or err})") from None
     if not data.strip():
         raise MotionFormatError(path, "file is empty")
-    try:
-        text = data.decode("utf-8")
+    try:  # decoded and line ends normalised in one pass (universal newlines)
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=None).read()
     except UnicodeDecodeError:
-        text = _latin1_comments(data, path)
+        text = _latin1_comments(data, path).replace("\r\n", "\n").replace("\r", "\n")
     if "\0" in text:
         raise MotionFormatError(path, "not a text file (binary data: NUL bytes)")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _latin1_comments(data: bytes, path: Path) -> str:

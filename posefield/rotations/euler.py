@@ -86,11 +86,21 @@ def _components(q: np.ndarray) -> Components:
 
 def conjugate_by(q: np.ndarray, frame: np.ndarray, inverse: bool = False) -> np.ndarray:
     """c ⊗ q ⊗ c⁻¹ (``inverse``: c⁻¹ ⊗ q ⊗ c) for (..., 4) quaternions and (..., 4) unit frames
-    c (broadcast): the quaternion form of C · R · Cᵀ (Cᵀ · R · C)."""
-    c = _components(frame)
-    inverted = (-c[0], -c[1], -c[2], c[3])
-    first, second = (inverted, c) if inverse else (c, inverted)
-    return np.stack(_product(_product(first, _components(q)), second), axis=-1)
+    c (broadcast): the quaternion form of C · R · Cᵀ (Cᵀ · R · C). For a unit c that is q's vector
+    part turned by C (by Cᵀ) and its scalar part kept: nine products where two Hamilton products
+    take thirty-two."""
+    cx, cy, cz, cw = _components(frame)
+    rot = ((1 - 2 * (cy * cy + cz * cz), 2 * (cx * cy - cz * cw), 2 * (cx * cz + cy * cw)),
+           (2 * (cx * cy + cz * cw), 1 - 2 * (cx * cx + cz * cz), 2 * (cy * cz - cx * cw)),
+           (2 * (cx * cz - cy * cw), 2 * (cy * cz + cx * cw), 1 - 2 * (cx * cx + cy * cy)))
+    if inverse:
+        rot = tuple(zip(*rot))
+    x, y, z, w = _components(q)
+    out = np.empty(np.broadcast_shapes(x.shape, cx.shape) + (4,))
+    for i, (a, b, c) in enumerate(rot):
+        out[..., i] = a * x + b * y + c * z
+    out[..., 3] = w
+    return out
 
 
 def channels_to_quaternion(angles_deg: np.ndarray, orders: list[str]) -> np.ndarray:
