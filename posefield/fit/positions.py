@@ -39,7 +39,6 @@ of positions.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -49,10 +48,10 @@ from posefield.fit.filtering import gaussian_filter, smooth_rotations
 from posefield.fit.floor import Floor
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import Method, minimise
-from posefield.io.formats import single_threaded_torch
 from posefield.fit.terms import acceleration_energy, floor_energy, prior_energy, saturated, weighted_squared_error
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import in_order, plan_windows, stitch
+from posefield.io.formats import single_threaded_torch
 from posefield.prior.base import PosePrior
 from posefield.skeleton import UP_AXIS, Skeleton, forward_kinematics
 

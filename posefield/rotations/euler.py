@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from posefield.rotations.axis_sets import closest_about_axis, closest_two_axis
-from posefield.rotations.quaternion import rotmat_to_quaternion
+from posefield.rotations.quaternion import rotmat_entries, rotmat_to_quaternion
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}  # an axis letter's column in a frame
@@ -89,14 +89,12 @@ def conjugate_by(q: np.ndarray, frame: np.ndarray, inverse: bool = False) -> np.
     c (broadcast): the quaternion form of C · R · Cᵀ (Cᵀ · R · C). For a unit c that is q's vector
     part turned by C (by Cᵀ) and its scalar part kept: nine products where two Hamilton products
     take thirty-two."""
-    cx, cy, cz, cw = _components(frame)
-    rot = ((1 - 2 * (cy * cy + cz * cz), 2 * (cx * cy - cz * cw), 2 * (cx * cz + cy * cw)),
-           (2 * (cx * cy + cz * cw), 1 - 2 * (cx * cx + cz * cz), 2 * (cy * cz - cx * cw)),
-           (2 * (cx * cz - cy * cw), 2 * (cy * cz + cx * cw), 1 - 2 * (cx * cx + cy * cy)))
+    entries = rotmat_entries(*_components(frame))  # C row by row
+    rot = [entries[0:3], entries[3:6], entries[6:9]]
     if inverse:
-        rot = tuple(zip(*rot))
+        rot = list(zip(*rot))
     x, y, z, w = _components(q)
-    out = np.empty(np.broadcast_shapes(x.shape, cx.shape) + (4,))
+    out = np.empty(np.broadcast_shapes(x.shape, entries[0].shape) + (4,))
     for i, (a, b, c) in enumerate(rot):
         out[..., i] = a * x + b * y + c * z
     out[..., 3] = w
