@@ -19,7 +19,7 @@ def run(*args):
 
 @pytest.fixture
 def rigs(tmp_path):
-    for name in ("game.bvh", "mixamo.bvh", "smpl.bvh"):
+    for name in ("game.bvh", "mixamo.bvh", "smpl.bvh", "unity.bvh"):
         shutil.copy(RIGS / name, tmp_path / name)
     return tmp_path
 
@@ -34,6 +34,24 @@ def test_rig_prints_pairs_unpaired_joints_and_alignment(rigs):
     assert "motion joints kept as they are: root" in out
     assert "prior joints without a pair:" in out and "lhipjoint" in out and "upperneck" in out
     assert "residual°" in out
+
+
+def test_unity_names_with_two_spine_joints_pair_by_place(rigs):
+    """Unity-style names under a static ``joint_Root``; ``Spine`` and ``Chest`` pair with CMU's
+    ``lowerback`` and ``thorax`` (their places along the trunk), ``upperback`` takes its share."""
+    out = run("rig", rigs / "unity.bvh", "--prior", "cmu-asf").output
+    pairs = {line.split()[0]: line.split()[2] for line in out.splitlines() if line.split()[1:2] == ["<-"]}
+    assert pairs == {"root": "Hips", "lowerback": "Spine", "thorax": "Chest", "lowerneck": "Neck", "head": "Head",
+                     **{f"{s}{cmu}": f"{unity}_{s.upper()}" for s in "lr" for cmu, unity in (
+                         ("clavicle", "Shoulder"), ("humerus", "UpperArm"), ("radius", "LowerArm"), ("hand", "Hand"),
+                         ("femur", "UpperLeg"), ("tibia", "LowerLeg"), ("foot", "Foot"), ("toes", "Toes"))}}
+    assert "motion joints kept as they are: joint_Root" in out
+    assert "upperback" in out.split("prior joints without a pair:")[1]
+    result = run("denoise", rigs / "unity.bvh", "-o", rigs / "clean.bvh")
+    assert result.exit_code == 0, result.output
+    assert "21 joints matched" in result.stderr
+    after = read_bvh(rigs / "clean.bvh")
+    assert after.skeleton.names == read_bvh(rigs / "unity.bvh").skeleton.names and after.num_frames == 3
 
 
 def test_rig_map_file_overrides_the_match(rigs):

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from posefield.data.neighbours import NearestPoses
-from posefield.fit.filtering import smooth_rotations
+from posefield.data.filtering import smooth_rotations
 from posefield.fit.floor import Floor, chain_tops, observed_floor_height
 from posefield.fit.points import moved_points
 from posefield.fit.positions import PositionFitConfig, fit_positions

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posefield.fit.filtering import FILTER_CHUNK, hemisphere_signs
+from posefield.data.filtering import FILTER_CHUNK, hemisphere_signs
 from posefield.rotations.euler import rotation_order
 from posefield.skeleton import Skeleton
 

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from posefield.fit.filtering import gaussian_filter, smooth_rotations
+from posefield.data.filtering import gaussian_filter, smooth_rotations
 from posefield.fit.floor import Floor
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import Method, minimise

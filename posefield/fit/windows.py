@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from posefield.fit.filtering import normalize_in_place
+from posefield.data.filtering import normalize_in_place
 
 T = TypeVar("T")
 

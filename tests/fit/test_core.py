@@ -111,8 +111,9 @@ def test_windows_run_in_parallel_in_order_with_bounded_results():
 def test_long_clips_filter_in_pieces_as_one(monkeypatch):
     """Filtering, hemisphere choice and noise estimate work FILTER_CHUNK frames at a time: the
     same numbers as the whole clip at once."""
-    from posefield.fit import filtering, jitter
-    from posefield.fit.filtering import gaussian_filter, hemisphere_signs, smooth_rotations
+    from posefield.data import filtering
+    from posefield.fit import jitter
+    from posefield.data.filtering import gaussian_filter, hemisphere_signs, smooth_rotations
     from posefield.fit.jitter import rotation_jitter
 
     rng = np.random.default_rng(3)
@@ -130,7 +131,7 @@ def test_long_clips_filter_in_pieces_as_one(monkeypatch):
 
 
 def test_filtering_keeps_constants_and_ignores_quaternion_signs():
-    from posefield.fit.filtering import gaussian_filter, smooth_rotations
+    from posefield.data.filtering import gaussian_filter, smooth_rotations
 
     values = np.tile([1.0, 2.0, 3.0], (20, 1))
     assert np.allclose(gaussian_filter(values, 2.5), values)

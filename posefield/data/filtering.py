@@ -1,4 +1,4 @@
-"""Gaussian temporal filtering of motions, the starting point of denoising."""
+"""Gaussian temporal filtering of motions: the start of denoising, and the frames a rig map settles on."""
 from __future__ import annotations
 
 import numpy as np
