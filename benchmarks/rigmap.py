@@ -18,15 +18,17 @@ Two sets of clips no prior saw, each scored and denoised as the CLI does it (``s
   the ``cmu-asf`` prior (mapping) and the ``daz-bvh`` prior (native).
 
 Per set: AUC of the prior's score of real frames against frames with 5° Gaussian noise on
-every rotation channel (of the file's own rig), the root-aligned joint error (mm) of
+every rotation channel (of the file's own rig; each whole file, clean or noisy, scored on its
+own as ``score`` does, every ``--stride``-th frame's score kept), the root-aligned joint error (mm) of
 ``denoise`` on windows with 6° noise, against the noisy windows and the no-prior fit, and
 the error (mm) of ``complete --missing left_leg`` at the points the left leg moves, against
 the no-prior fit.
 
-``variants`` (``--data ../shared/mocap``) scores held-out CMU clips (09_11, 13_19; every 8th frame)
+``variants`` (``--data ../shared/mocap``) scores held-out CMU clips (09_11, 13_19, likewise)
 on rigs that differ in one way each from the game rig and Mixamo: a Z-up world, metres or
 millimetres, 3ds Max biped names with spaces, MotionBuilder ``Character1_`` names, other Euler
-channel orders, Unreal's IK joints under the root, extra twist joints; it prints the default
+channel orders, Unreal's IK joints under the root, extra twist joints, Unity-style names with
+two spine joints; it prints the default
 prior ``ndf`` picks and the AUC at 5° of ``cmu-asf`` through the mapping.
 
 ``fixtures`` writes the small test fixtures of ``tests/fixtures/rigs/`` from the CMU fixture
@@ -219,11 +221,10 @@ def measure(clips: dict[str, Motion], specs: list[str], stride: int, window: int
     scores = {spec: Scores() for spec in specs}
     errors: dict[str, list] = {k: [] for k in ("noisy", "none", *specs, "complete:none", *(f"complete:{s}" for s in specs))}
     for i, (name, clip) in enumerate(clips.items()):
-        sub = clip.slice(slice(0, None, stride))
-        noisy = add_channel_noise(sub, 5.0, seed=i)
+        noisy = add_channel_noise(clip, 5.0, seed=i)
         for spec in specs:
-            scores[spec].real.append(score_as_cli(spec, sub))
-            scores[spec].noisy.append(score_as_cli(spec, noisy))
+            scores[spec].real.append(score_as_cli(spec, clip)[::stride])
+            scores[spec].noisy.append(score_as_cli(spec, noisy)[::stride])
         for start in range(0, clip.num_frames - window + 1, max(window, clip.num_frames // 2)):
             part = clip.slice(slice(start, start + window))
             noisy = add_channel_noise(part, 6.0, seed=100 + i)
@@ -245,16 +246,15 @@ def paired_noise_aucs(clips: dict[str, Motion], specs: list[str], stride: int, v
     noise apart on the joints both rigs hold."""
     scores = {spec: Scores() for spec in specs}
     for i, clip in enumerate(clips.values()):
-        sub = clip.slice(slice(0, None, stride))
-        noisy = add_channel_noise(sub, 5.0, seed=i)
-        _, mapped = choose_prior(via, sub)
+        noisy = add_channel_noise(clip, 5.0, seed=i)
+        _, mapped = choose_prior(via, clip)
         paired = sorted(s for _, s in mapped.rig_map.pairs)
-        rotations = sub.rotations.copy()
+        rotations = clip.rotations.copy()
         rotations[:, paired] = noisy.rotations[:, paired]
         partly = dataclasses.replace(noisy, rotations=rotations)
         for spec in specs:
-            scores[spec].real.append(score_as_cli(spec, sub))
-            scores[spec].noisy.append(score_as_cli(spec, partly))
+            scores[spec].real.append(score_as_cli(spec, clip)[::stride])
+            scores[spec].noisy.append(score_as_cli(spec, partly)[::stride])
     return {spec: v.auc() for spec, v in scores.items()}
 
 
@@ -287,8 +287,9 @@ def run(args) -> None:
     lines = ["# Shipped priors on rigs they were not trained on (rig mapping)", "",
              f"Command: `python benchmarks/rigmap.py --data DATA --stride {args.stride} --window {args.window} "
              f"--clips {args.clips}`", "",
-             "AUC: real frames against frames with 5° noise per rotation channel (every "
-             f"{args.stride}th frame). Denoising: windows of {args.window} frames (120 fps), 6° noise; "
+             "AUC: real frames against frames with 5° noise per rotation channel, each file (clean or noisy, at "
+             f"its own frame rate) scored as `score` scores it, every {args.stride}th frame's score kept. "
+             f"Denoising: windows of {args.window} frames (120 fps), 6° noise; "
              "mean root-aligned joint and end-site error, mm, on the file's own rig.", ""]
     rng = np.random.default_rng(0)
     cmu = cmu_clips(args.data, ("09", "13"), args.clips)
@@ -305,7 +306,7 @@ def run(args) -> None:
                              fps=60.0 if stem.startswith("salsa") else None)
     auc_daz, err_daz = measure(daz, ["cmu-asf", "daz-bvh"], args.stride, args.window, log)
     auc_paired = paired_noise_aucs(daz, ["cmu-asf", "daz-bvh"], args.stride, "cmu-asf")
-    pairs = len(choose_prior("cmu-asf", next(iter(daz.values())).slice(slice(0, None, args.stride)))[1].rig_map.pairs)
+    pairs = len(choose_prior("cmu-asf", next(iter(daz.values())))[1].rig_map.pairs)
     header = ["| prior | AUC 5° | denoise error | / noisy | / no prior | left-leg completion | / no prior |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     lines += ["## Game rig (21 joints, stick rest pose, 6 channels, static root), CMU 09 + 13", "",
@@ -444,9 +445,8 @@ def variants(args) -> None:
             rng, scores = np.random.default_rng(0), Scores()
             for i, (stem, clip) in enumerate(clips.items()):
                 motion = as_file(build(clip, rng), Path(tmp), stem)
-                sub = motion.slice(slice(0, None, args.stride))
-                scores.real.append(score_as_cli("cmu-asf", sub))
-                scores.noisy.append(score_as_cli("cmu-asf", add_channel_noise(sub, 5.0, seed=i)))
+                scores.real.append(score_as_cli("cmu-asf", motion)[::args.stride])
+                scores.noisy.append(score_as_cli("cmu-asf", add_channel_noise(motion, 5.0, seed=i))[::args.stride])
             prior, mapped = choose_prior("ndf", motion)
             rows.append(f"| {label} | {motion.skeleton.num_joints} | {prior.name}{' (mapped)' if mapped else ''} | "
                         f"{len(mapped.rig_map.pairs) if mapped else '-'} | {scores.auc():.4f} |")
@@ -459,7 +459,7 @@ def main() -> None:
     parser.add_argument("what", nargs="?", default="bench", choices=("bench", "variants", "fixtures"))
     parser.add_argument("--data", type=Path, required=True, help="Mocap folder (bench) or CMU fixture folder (fixtures).")
     parser.add_argument("-o", "--output", type=Path, default=None)
-    parser.add_argument("--stride", type=int, default=8, help="Score every Nth frame.")
+    parser.add_argument("--stride", type=int, default=8, help="Keep every Nth frame's score.")
     parser.add_argument("--window", type=int, default=240, help="Denoising window, frames.")
     parser.add_argument("--clips", type=int, default=4, help="Clips per CMU subject.")
     args = parser.parse_args()
