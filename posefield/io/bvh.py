@@ -13,7 +13,8 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
   joint's offset, so forward kinematics stays exact and the writer writes it back. Animated
   (stretching) bone translations are refused with a one-line :class:`MotionFormatError`,
   except for one layout of game rigs: a static root (a ground joint whose channels never
-  change) whose child carries the body's translation (hips under ``root``). There the
+  change, or that has none: ``root``, ``Reference``, ``Armature``) whose child carries the
+  body's translation (hips under ``root``). There the
   child's translation is moved onto the root, which then moves with the body (a posefield
   motion translates its root only); ``skeleton.meta["static_root"]`` keeps the root's pose
   and the child's name, and the writer puts the translation (and any turn of the root) back
@@ -30,10 +31,14 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
 * ``drop_frames=N`` drops the first N frames (the CMU-DAZ clips start with a T-pose frame
   and a three-frame ramp into the motion: use 4).
 
-The writer gives every joint three rotation channels (its own order when it has all three,
-otherwise its listed axes completed with the missing ones in Z, Y, X order) and the root
-its position channels too; joints come out depth first (children in index order), which
-is the reader's order, so skeletons read from BVH keep their joint indices.
+The writer keeps a joint's own channel list when the motion fits it (fewer than three
+rotation channels, none at all, a root without position channels: as read from such a
+file, :func:`fits_channels`); otherwise it gives the joint three rotation channels (its
+own order when it has all three, otherwise its listed axes completed with the missing ones
+in Z, Y, X order) and the root its position channels too. ``Frame Time`` is written as it
+was read while the motion keeps that rate (``skeleton.meta["frame_time"]``). Joints come out
+depth first (children in index order), which is the reader's order, so skeletons read from
+BVH keep their joint indices.
 """
 from __future__ import annotations
 
@@ -75,6 +80,7 @@ class _Header:
     end_sites: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)
     frames: int = 0
     frame_time: float = 0.0
+    frame_time_text: str = ""  # the Frame Time as printed, written back while the rate is unchanged
     data_start: int = 0  # 0-based index of the first line after the header
 
 
@@ -86,6 +92,7 @@ class _Tokens:
         self.lines = lines
         self.line = 0  # 1-based line of the last token returned
         self._pending: list[str] = []
+        self.last = ""  # the last token returned
 
     def error(self, problem: str) -> MotionFormatError:
         return MotionFormatError(self.path, problem, line=max(self.line, 1))
@@ -98,7 +105,8 @@ class _Tokens:
                 raise self.error(f"unexpected end of file, expected {what}")
             self._pending = self.lines[self.line].split()[::-1]
             self.line += 1
-        return self._pending.pop()
+        self.last = self._pending.pop()
+        return self.last
 
     def expect(self, word: str) -> None:
         token = self.next(repr(word))
@@ -176,7 +184,7 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
         else float(length_unit)
     rotations = _rotations(header.channels, values)
     root_translation = _joint_translation(header.channels, values, 0, offsets[0])
-    meta: dict = {"length_unit": unit}
+    meta: dict = {"length_unit": unit, "frame_time": header.frame_time_text}
     carrier = _static_root_carrier(path, header, values, offsets, unit)
     if carrier is not None:
         rest, moved = offsets[carrier].copy(), _joint_translation(header.channels, values, carrier, offsets[carrier])
@@ -199,8 +207,9 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
 
 
 def _decode(path: Path, data: bytes) -> str:
+    """The file's text; a UTF-8 byte order mark (Windows exporters write one) is dropped."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MotionFormatError(path, f"not a text file (byte {exc.start} is not UTF-8)") from None
 
@@ -222,6 +231,7 @@ def _parse_header(path: Path, lines: list[str]) -> _Header:
     tokens.expect("Frame")
     tokens.expect("Time:")
     header.frame_time = tokens.number("the frame time")
+    header.frame_time_text = tokens.last
     if header.frame_time <= 0:
         raise tokens.error(f"frame time must be positive, got {header.frame_time}")
     if not tokens.line_is_done():
@@ -252,14 +262,25 @@ def _parse_joint(tokens: _Tokens, header: _Header, parent: int) -> None:
             tokens.expect("Site")
             if j in header.end_sites:
                 raise tokens.error(f"joint {name!r} has more than one End Site")
-            tokens.expect("{")
-            tokens.expect("OFFSET")
-            header.end_sites[j] = tokens.vector()
-            tokens.expect("}")
+            header.end_sites[j] = _parse_end_site(tokens)
         else:
             raise tokens.error(f"unexpected {_quote(word)} in joint {name!r}")
     if header.offsets[j] is None:
         raise tokens.error(f"joint {name!r} has no OFFSET")
+
+
+def _parse_end_site(tokens: _Tokens) -> np.ndarray:
+    """(3,) offset of ``End Site { OFFSET x y z }`` after ``End Site``; some exporters write the
+    block without an OFFSET (``End Site { }``), read as 0 0 0."""
+    tokens.expect("{")
+    word = tokens.next("'OFFSET' or '}' of the End Site")
+    if word == "}":
+        return np.zeros(3)
+    if word != "OFFSET":
+        raise tokens.error(f"expected 'OFFSET' or '}}' in End Site, found {_quote(word)}")
+    site = tokens.vector()
+    tokens.expect("}")
+    return site
 
 
 def _parse_channels(tokens: _Tokens) -> tuple[str, ...]:
@@ -360,7 +381,7 @@ def _static_root_carrier(path: Path, header: _Header, values: np.ndarray, offset
                          unit: float) -> int | None:
     """The child of a static root that carries the body's translation (see the module
     docstring), or ``None`` when the file does not have this layout."""
-    if len(values) < 2 or not any(c in POSITION_CHANNELS for c in header.channels[0]):
+    if len(values) < 2:
         return None
     root = header.channels[0]
     turns = [k for k, c in enumerate(root) if c in ROTATION_CHANNELS]
@@ -460,8 +481,9 @@ def written_length_unit(skeleton: Skeleton) -> float:
 def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
     """Write ``motion`` as a BVH file, atomically.
 
-    Every joint gets three rotation channels, the root also three position channels (see
-    the module docstring); leaf joints without an end site get ``End Site`` at 0 0 0.
+    Every joint keeps its own channels where the motion fits them (:func:`fits_channels`),
+    else gets three rotation channels, the root also three position channels (see the
+    module docstring); leaf joints without an end site get ``End Site`` at 0 0 0.
     Lengths are written in :func:`written_length_unit`, angles with the Euler branch and
     360° wrap closest to the previous frame. ``read_bvh`` of the result gives the same joint
     positions and rotations (to print precision: offsets ``%.10g``, channels
@@ -485,18 +507,62 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
             raise MotionFormatError(path, f"joint name {name!r} cannot be written to BVH (words must be "
                                           "separated by single spaces, without braces)")
     unit = written_length_unit(skeleton)
-    channels = [written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
     order = _depth_first(skeleton.parents)
     quats, translations = _joint_motion(motion)
+    channels = [skeleton.channels[j] if fits_channels(skeleton, j, quats[:, j], translations[j])
+                else written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
     angles = joint_channels(quats, [rotation_order(c) for c in channels])
     values = np.concatenate([_channel_values(angles[j], translations[j], channels[j], unit) for j in order], axis=1)
     with atomic_open(path) as handle:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
-        handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {np.format_float_positional(1.0 / motion.fps, trim='-')}\n")
+        handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {written_frame_time(motion)}\n")
         columns = values.shape[1]
         handle.write(fixed_point_text(values, [MOTION_DECIMALS] * columns, [""] + [" "] * (columns - 1) + ["\n"]))
     return [path]
+
+
+def written_frame_time(motion: Motion) -> str:
+    """The ``Frame Time`` :func:`write_bvh` prints: the text it was read with
+    (``skeleton.meta["frame_time"]``, e.g. ``0.0333333``) while that still gives the motion's
+    frame rate, else 1 / fps in full (``0.03333333333333333``)."""
+    text = motion.skeleton.meta.get("frame_time")
+    try:
+        value = float(text) if isinstance(text, str) else math.nan
+    except ValueError:
+        value = math.nan
+    if math.isfinite(value) and value > 0 and _frame_rate(value) == motion.fps:
+        return text
+    return np.format_float_positional(1.0 / motion.fps, trim="-")
+
+
+CHANNEL_FIT = 1e-10  # quaternion distance (about half the angle, rad) and metres fits_channels allows
+
+
+def fits_channels(skeleton: Skeleton, j: int, quats: np.ndarray, translation: np.ndarray) -> bool:
+    """Whether joint ``j``'s own channel list holds its motion, so that :func:`write_bvh` can
+    keep it: (T, 4) local rotations the joint's rotation channels reach (in world-aligned
+    axes, as BVH has them) and, for the root, a (T, 3) translation (metres) that stays at its
+    OFFSET along the axes it has no position channel for; both within :data:`CHANNEL_FIT`.
+    Other joints' translations are their offsets, which the OFFSET line holds."""
+    own = skeleton.channels[j]
+    if own == written_channels(own, root=j == 0):
+        return True
+    if not np.allclose(skeleton.axes[j], np.eye(3), rtol=0.0, atol=1e-12):
+        return False
+    if j == 0:
+        fixed = [k for k, c in enumerate(POSITION_CHANNELS) if c not in own]
+        if np.abs(translation[:, fixed] - skeleton.offsets[0, fixed]).max(initial=0.0) > CHANNEL_FIT:
+            return False
+    order = rotation_order(own)
+    if len(order) == 3 or not len(quats):
+        return True
+    angles = joint_channels(quats[:, None], [order])[0]
+    reached = channels_to_quaternion(np.pad(angles, ((0, 0), (3 - len(order), 0)))[:, None],
+                                     ["".join(a for a in "ZYX" if a not in order) + order])[:, 0]
+    q = np.asarray(quats, dtype=np.float64)
+    distance = np.minimum(np.linalg.norm(reached - q, axis=-1), np.linalg.norm(reached + q, axis=-1))
+    return float(distance.max()) <= CHANNEL_FIT
 
 
 def written_channels(channels: tuple[str, ...], root: bool) -> tuple[str, ...]:
@@ -562,7 +628,7 @@ def _channel_values(angles: np.ndarray, translation: np.ndarray, channels: tuple
     rotation_columns = [c for c in channels if c in ROTATION_CHANNELS]
     columns = [translation[:, POSITION_CHANNELS.index(c)] if c in POSITION_CHANNELS
                else angles[:, rotation_columns.index(c)] for c in channels]
-    return np.stack(columns, axis=1)
+    return np.stack(columns, axis=1) if columns else np.zeros((len(translation), 0))
 
 
 def _hierarchy_lines(skeleton: Skeleton, channels: list[tuple[str, ...]], unit: float, j: int,

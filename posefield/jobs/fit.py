@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from posefield.errors import SkeletonMismatchError
+from posefield.errors import MotionFormatError, SkeletonMismatchError
 from posefield.fit.keypoints import ViewSettings
 from posefield.io.files import motion_output, native_suffix, read_motion
 from posefield.io.formats import load_skeleton, save_motion
@@ -27,6 +27,14 @@ from posefield.prior.registry import get_prior
 from posefield.skeleton import Skeleton
 
 Log = Callable[[str], None]
+
+
+def with_frames(motion: Motion, src: Path, job: str) -> Motion:
+    """``motion`` if it has frames; a header-only file (``Frames: 0``) gives ``job`` nothing to
+    work on: :class:`MotionFormatError` naming ``src``."""
+    if motion.num_frames == 0:
+        raise MotionFormatError(src, f"has no frames: nothing to {job}")
+    return motion
 
 
 def on_prior_rig(motion: Motion, prior: PosePrior, mapped: PriorRig | None,
@@ -57,7 +65,7 @@ def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     mean number of steps."""
     from posefield.prior.motions.apply import project_motion
 
-    motion = read_motion(src, asf)
+    motion = with_frames(read_motion(src, asf), src, "project")
     target = motion_output(out, src.suffix.lower(), files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
     results = []
@@ -78,7 +86,7 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     ``log`` (if given) hears the input's estimated noise level, ``note`` of a rig mapping."""
     from posefield.fit.denoise import denoise, denoise_mapped
 
-    motion = read_motion(src, asf)
+    motion = with_frames(read_motion(src, asf), src, "denoise")
     target = motion_output(out, src.suffix, files_of(motion))
     model, mapped = choose_prior(prior, motion, rig_map, note)
     result = denoise(motion, model) if mapped is None else denoise_mapped(motion, model, mapped)
@@ -103,7 +111,7 @@ def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: P
     mapped rig the prior's joints standing for the missing ones (and those below) are filled in."""
     from posefield.fit.complete import AUTO_FLOOR, complete
 
-    motion = read_motion(src, asf)
+    motion = with_frames(read_motion(src, asf), src, "complete")
     target = motion_output(out, src.suffix, files_of(motion))
     hidden = hidden_joints(motion.skeleton, missing)
     model, mapped = choose_prior(prior, motion, rig_map, note)

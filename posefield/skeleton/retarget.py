@@ -25,7 +25,10 @@ its axis), others the share the target's poses give them (:func:`learn_shares`: 
 joints below every mapped one take given default rotations. For scoring, paired target joints
 can be put within their channels (``to_target(reachable=True)``). Mapping back writes the mapped source joints' global
 frames and keeps every other source joint's local rotation (fingers, twist joints, extra
-spine joints), so source → target → source reproduces the source's mapped joints exactly.
+spine joints), so source → target → source reproduces the source's mapped joints exactly;
+a source joint with fewer than three rotation channels (a one-channel knee, a ``CHANNELS 0``
+toe) takes the nearest rotation its channels reach, so the result fits the source's own
+channels and is written back in them.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ import numpy as np
 import torch
 
 from posefield.errors import SkeletonMismatchError
-from posefield.rotations.euler import rotation_order
+from posefield.rotations.euler import channels_to_rotmat, rotation_order, rotmat_to_channels
 from posefield.skeleton.dofs import RigDofs
 from posefield.skeleton.names import LANDMARKS, SIDES, SPINE, find_landmarks, trunk_chain, trunk_fractions
 from posefield.skeleton.skeleton import Skeleton
@@ -459,6 +462,17 @@ def to_target(rig_map: RigMap, rotmats: np.ndarray, translation: np.ndarray,
     return local, pos_s[:, s0] - pos_t[:, t0]
 
 
+def within_channels(skeleton: Skeleton, j: int, rotmats: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) nearest rotations joint ``j``'s own rotation channels reach (in its axis frame)
+    from ``rotmats`` (T, 3, 3): the identity for a joint without rotation channels, ``rotmats``
+    itself for one with three (float64 throughout, so a file's channels are met to print precision)."""
+    order = rotation_order(skeleton.channels[j])
+    if len(order) == 3:
+        return rotmats
+    axis = skeleton.axes[j]
+    return channels_to_rotmat(rotmat_to_channels(rotmats, order, axis), order, axis)
+
+
 def to_source(rig_map: RigMap, rotmats: np.ndarray, translation: np.ndarray,
               source_rotmats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Target poses -> source poses, on the source's own joints.
@@ -468,8 +482,9 @@ def to_source(rig_map: RigMap, rotmats: np.ndarray, translation: np.ndarray,
         rotmats: (T, Jt, 3, 3) target local rotations; translation: (T, 3) target root position, m.
         source_rotmats: (T, Js, 3, 3) source local rotations the unpaired source joints keep.
     Returns:
-        (T, Js, 3, 3) source local rotations and (T, 3) source root positions (the first
-        pair's source joint where its target joint is).
+        (T, Js, 3, 3) source local rotations, each within the joint's channels
+        (:func:`within_channels`; the joints below make up for the difference), and (T, 3)
+        source root positions (the first pair's source joint where its target joint is).
     """
     source = rig_map.source
     world_t, pos_t = world_frames(rig_map.target, rotmats, translation)
@@ -480,6 +495,7 @@ def to_source(rig_map: RigMap, rotmats: np.ndarray, translation: np.ndarray,
         above = world[:, p] if p >= 0 else np.eye(3)
         if j in mapped:
             local[:, j] = np.swapaxes(above, -1, -2) @ mapped[j]
+        local[:, j] = within_channels(source, j, local[:, j])
         world[:, j] = above @ local[:, j]
     t0, s0 = rig_map.pairs[0]
     _, pos_s = world_frames(source, local, np.zeros((len(local), 3)))

@@ -24,7 +24,7 @@ from posefield.prior.ndf.model import PoseNDF
 from posefield.prior.ndf.projection import project
 from posefield.prior.registry import SHIPPED_SUFFIX, get_prior, no_prior
 from posefield.rotations import canonical_hemisphere, quaternion_mean
-from posefield.skeleton import Skeleton
+from posefield.skeleton import POSITION_CHANNELS, Skeleton
 from posefield.skeleton.retarget import RigMap, calibrate, learn_shares, match_rigs, to_source, to_target, world_frames
 
 
@@ -73,8 +73,12 @@ class PriorRig:
 
     def to_source(self, result: Motion, original: Motion) -> Motion:
         """``result`` (on the prior's rig, frame for frame with ``original``) back on ``original``'s
-        rig: the paired joints from ``result``, every other joint as in ``original``."""
+        rig: the paired joints from ``result``, every other joint as in ``original``, each
+        within its own channels (a root without position channels keeps ``original``'s
+        place along those axes, see :func:`fixed_root_axes`)."""
         rotmats, translation = to_source(self.rig_map, result.rotmats(), result.root_translation, original.rotmats())
+        fixed = fixed_root_axes(original.skeleton)
+        translation[:, fixed] = original.root_translation[:, fixed]
         return dataclasses.replace(original, rotations=_quats(rotmats), root_translation=translation,
                                    source=dict(result.source))
 
@@ -87,6 +91,15 @@ class PriorRig:
             if j not in paired and target.parents[j] in found:
                 found.add(j)
         return sorted(found)
+
+
+def fixed_root_axes(skeleton: Skeleton) -> list[int]:
+    """The axes (0, 1, 2 for X, Y, Z) along which ``skeleton``'s root has no position channel, so
+    cannot move (a BVH root with only rotation channels); none on a rig read with a static root
+    (``meta["static_root"]``: the body's translation is its child's, see :mod:`posefield.io.bvh`)."""
+    if "static_root" in skeleton.meta:
+        return []
+    return [k for k, channel in enumerate(POSITION_CHANNELS) if channel not in skeleton.channels[0]]
 
 
 def map_to_prior(prior: PosePrior, motion: Motion, overrides: dict[str, str | None] | None = None) -> PriorRig:
