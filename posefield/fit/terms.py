@@ -27,23 +27,18 @@ def prior_energy(prior: PosePrior, rotations: torch.Tensor, within_channels: boo
     training-subject clips (``benchmarks/baseline_weights.py``, ``benchmarks/baseline-weights.md``),
     and every objective sees s · f; an instance may override it (``prior.energy_scale = s``).
     ``prior.energy`` itself (AUCs, projection, reports) stays unscaled.
-
-    The poses are the objectives' own (unit quaternions they build), so a Pose-NDF prior scores
-    them without :meth:`PoseNDF.validate`'s input checks, which cost a fifteenth of a denoising
-    step; the other priors check them in ``energy``.
     """
     if not prior.joint_index:
         return rotations.new_zeros(rotations.shape[0])
     parameter = next(prior.parameters(), None)
-    quats = rotations.index_select(1, torch.as_tensor(prior.joint_index, device=rotations.device))
+    quats = rotations[:, prior.joint_index]
     if parameter is not None:
         quats = quats.to(parameter.dtype)
-    if not isinstance(prior, PoseNDF):
-        energy = prior.energy(quats)
-    elif within_channels and prior.dofs is not None and prior.dofs.restricted:
+    if within_channels and isinstance(prior, PoseNDF) and prior.dofs is not None and prior.dofs.restricted:
+        prior.validate(quats)
         energy = prior.field(prior.dofs(canonical_hemisphere(quats))[0])
     else:
-        energy = prior(quats)
+        energy = prior.energy(quats)
     return (prior.energy_scale * energy).to(rotations.dtype)
 
 
