@@ -13,12 +13,21 @@ T = TypeVar("T")
 
 
 def plan_windows(num_frames: int, size: int, overlap: int) -> list[slice]:
-    """Cover ``num_frames`` frames with windows of ``size`` frames overlapping by at least ``overlap``.
+    """Cover ``num_frames`` frames with windows of at most ``size`` frames overlapping by at least ``overlap``.
 
-    The last window ends at the clip's end (it may overlap its neighbour by more).
+    A clip of ``size - overlap`` to ``2 size - overlap`` frames is cut into two halves that
+    overlap by ``overlap`` (the plan depends on the clip alone, never on the thread count):
+    two fits to run at once, and less work than a second full window that overlaps the first by
+    most of its frames. Side by side on two threads (``benchmarks/speed.md``), a 1,000-frame clip
+    denoised 1.26 x faster that way, to the same error (14 clips, −0.06 ± 0.02 mm); on one
+    thread it is 0.82 x as fast. Longer clips get windows of ``size``; the last one ends at the
+    clip's end (it may overlap its neighbour by more).
     """
     if size <= overlap:
         raise ValueError(f"window size {size} must exceed the overlap {overlap}")
+    if size - overlap <= num_frames <= 2 * size - overlap and num_frames > 2 * overlap:
+        half = (num_frames + overlap + 1) // 2
+        return [slice(0, half), slice(num_frames - half, num_frames)]
     if num_frames <= size:
         return [slice(0, num_frames)]
     starts = list(range(0, num_frames - size, size - overlap)) + [num_frames - size]

@@ -80,6 +80,12 @@ def test_windows_cover_and_blend():
         total[w] += weight
     assert np.allclose(total, 1.0)
     assert plan_windows(50, 100, 20) == [slice(0, 50)]
+    # one to two windows' length: two halves overlapping by the overlap, whatever the thread count
+    assert plan_windows(80, 100, 20) == [slice(0, 50), slice(30, 80)]
+    assert plan_windows(100, 100, 20) == [slice(0, 60), slice(40, 100)]
+    assert plan_windows(180, 100, 20) == [slice(0, 100), slice(80, 180)]
+    assert plan_windows(79, 100, 20) == [slice(0, 79)]  # shorter: one window
+    assert [w.stop - w.start for w in plan_windows(181, 100, 20)] == [100, 100, 100]  # longer: full windows
     rot = roma.random_unitquat((250, 3)).numpy()
     trans = np.random.default_rng(0).normal(size=(250, 3))
     # A window may hand back either sign of a quaternion: stitching must not care.
