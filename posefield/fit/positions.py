@@ -157,7 +157,9 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0
     sigma = config.init_smoothing_s * fps * min(gain, 1.0) ** 0.25
-    init_rotations, init_translation = smooth_rotations(init_rotations, sigma), gaussian_filter(init_translation, sigma)
+    # the windows are fitted in float32: the filtered start is kept so (half a long clip's memory, same values)
+    init_rotations = smooth_rotations(init_rotations, sigma).astype(np.float32)
+    init_translation = gaussian_filter(init_translation, sigma).astype(np.float32)
 
     def fit_window(w: slice) -> tuple[np.ndarray, np.ndarray]:
         variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),
