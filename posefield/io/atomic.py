@@ -34,10 +34,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | Path, mode: str = "w", newline: str | None = "\n") -> Iterator[IO]:
-    """Open a temporary file for writing and move it onto ``path`` when the block succeeds."""
+def atomic_open(path: str | Path, mode: str = "w", newline: str | None = "\n",
+                encoding: str = "utf-8") -> Iterator[IO]:
+    """Open a temporary file for writing (text in ``encoding``) and move it onto ``path`` when the block succeeds."""
     with atomic_path(path) as tmp:
-        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": newline}
+        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
         with open(tmp, mode, **kwargs) as handle:
             yield handle
 

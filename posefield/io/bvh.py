@@ -28,6 +28,8 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
   a whole rate's, and equal to it to its printed digits (±1 in the last), gives that rate
   (0.00833333 s → 120 fps).
   ``fps=`` overrides the header (the CMU salsa clips say 120 fps but were recorded at 60).
+* Text: UTF-8 (a byte order mark dropped) or, failing that, Latin-1 (written back in it);
+  keywords in any case (``End site``), a value glued to ``Frames:`` or ``Time:`` (``Frames:120``).
 * ``drop_frames=N`` drops the first N frames (the CMU-DAZ clips start with a T-pose frame
   and a three-frame ramp into the motion: use 4).
 
@@ -109,8 +111,13 @@ class _Tokens:
         return self.last
 
     def expect(self, word: str) -> None:
+        """The next token is the keyword ``word``, in any case (``End site``, ``HIERARCHY``); a
+        keyword ending in a colon may have its value glued on (``Frames:120``)."""
         token = self.next(repr(word))
-        if token != word:
+        glued = word.endswith(":") and len(token) > len(word) and _keyword(token[:len(word)]) == _keyword(word)
+        if glued:
+            self._pending.append(token[len(word):])
+        elif _keyword(token) != _keyword(word):
             raise self.error(f"expected {word!r}, found {_quote(token)}")
 
     def number(self, what: str) -> float:
@@ -148,6 +155,11 @@ class _Tokens:
         return " ".join(words)
 
 
+def _keyword(token: str) -> str:
+    """A header keyword as compared: exporters differ in its case (``End site``, ``Offset``)."""
+    return token.upper()
+
+
 def _quote(token: str, limit: int = 40) -> str:
     """``repr`` of a token for an error message, shortened to ``limit`` characters."""
     return repr(token if len(token) <= limit else token[:limit] + "...")
@@ -173,7 +185,8 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
         MotionFormatError: one line, ``FILE:LINE: problem``, for any malformed content.
     """
     path = Path(path)
-    lines = _LINE_BREAK.split(_decode(path, path.read_bytes()))
+    text, encoding = _decode(path, path.read_bytes())
+    lines = _LINE_BREAK.split(text)
     header = _parse_header(path, lines)
     values = _parse_frames(path, lines, header)
     if not 0 <= drop_frames <= header.frames:
@@ -185,6 +198,8 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
     rotations = _rotations(header.channels, values)
     root_translation = _joint_translation(header.channels, values, 0, offsets[0])
     meta: dict = {"length_unit": unit, "frame_time": header.frame_time_text}
+    if encoding != "utf-8":
+        meta["encoding"] = encoding
     carrier = _static_root_carrier(path, header, values, offsets, unit)
     if carrier is not None:
         rest, moved = offsets[carrier].copy(), _joint_translation(header.channels, values, carrier, offsets[carrier])
@@ -206,12 +221,16 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
                   source={"path": str(path), "format": "bvh", "subject": path.stem})
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """The file's text; a UTF-8 byte order mark (Windows exporters write one) is dropped."""
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    """The file's text and its encoding: UTF-8 (a byte order mark, as Windows exporters write,
+    dropped), else Latin-1 (joint names such as ``Épaule`` from older Windows exporters; the file
+    is written back in it). Bytes that are neither (NUL bytes) are refused."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
-        raise MotionFormatError(path, f"not a text file (byte {exc.start} is not UTF-8)") from None
+        if b"\0" in data:
+            raise MotionFormatError(path, f"not a text file (byte {exc.start} is not UTF-8)") from None
+        return data.decode("latin-1"), "latin-1"
 
 
 def _parse_header(path: Path, lines: list[str]) -> _Header:
@@ -221,11 +240,11 @@ def _parse_header(path: Path, lines: list[str]) -> _Header:
     tokens.expect("HIERARCHY")
     tokens.expect("ROOT")
     _parse_joint(tokens, header, parent=-1)
-    word = tokens.next("'MOTION'")
+    word = _keyword(tokens.next("'MOTION'"))
     if word == "ROOT":
         raise tokens.error("files with several ROOT hierarchies are not supported")
     if word != "MOTION":
-        raise tokens.error(f"expected 'MOTION', found {_quote(word)}")
+        raise tokens.error(f"expected 'MOTION', found {_quote(tokens.last)}")
     tokens.expect("Frames:")
     header.frames = tokens.integer("the number of frames")
     tokens.expect("Frame")
@@ -251,20 +270,20 @@ def _parse_joint(tokens: _Tokens, header: _Header, parent: int) -> None:
     header.offsets.append(None)
     header.channels.append(())
     tokens.expect("{")
-    while (word := tokens.next(f"'}}' closing joint {name!r}")) != "}":
+    while (word := _keyword(tokens.next(f"'}}' closing joint {name!r}"))) != "}":
         if word == "OFFSET":
             header.offsets[j] = tokens.vector()
         elif word == "CHANNELS":
             header.channels[j] = _parse_channels(tokens)
         elif word == "JOINT":
             _parse_joint(tokens, header, parent=j)
-        elif word == "End":
+        elif word == "END":
             tokens.expect("Site")
             if j in header.end_sites:
                 raise tokens.error(f"joint {name!r} has more than one End Site")
             header.end_sites[j] = _parse_end_site(tokens)
         else:
-            raise tokens.error(f"unexpected {_quote(word)} in joint {name!r}")
+            raise tokens.error(f"unexpected {_quote(tokens.last)} in joint {name!r}")
     if header.offsets[j] is None:
         raise tokens.error(f"joint {name!r} has no OFFSET")
 
@@ -273,11 +292,11 @@ def _parse_end_site(tokens: _Tokens) -> np.ndarray:
     """(3,) offset of ``End Site { OFFSET x y z }`` after ``End Site``; some exporters write the
     block without an OFFSET (``End Site { }``), read as 0 0 0."""
     tokens.expect("{")
-    word = tokens.next("'OFFSET' or '}' of the End Site")
+    word = _keyword(tokens.next("'OFFSET' or '}' of the End Site"))
     if word == "}":
         return np.zeros(3)
     if word != "OFFSET":
-        raise tokens.error(f"expected 'OFFSET' or '}}' in End Site, found {_quote(word)}")
+        raise tokens.error(f"expected 'OFFSET' or '}}' in End Site, found {_quote(tokens.last)}")
     site = tokens.vector()
     tokens.expect("}")
     return site
@@ -513,13 +532,24 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
                 else written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
     angles = joint_channels(quats, [rotation_order(c) for c in channels])
     values = np.concatenate([_channel_values(angles[j], translations[j], channels[j], unit) for j in order], axis=1)
-    with atomic_open(path) as handle:
+    with atomic_open(path, encoding=written_encoding(skeleton)) as handle:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
         handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {written_frame_time(motion)}\n")
         columns = values.shape[1]
         handle.write(fixed_point_text(values, [MOTION_DECIMALS] * columns, [""] + [" "] * (columns - 1) + ["\n"]))
     return [path]
+
+
+def written_encoding(skeleton: Skeleton) -> str:
+    """The text encoding :func:`write_bvh` uses: the one the file was read in
+    (``skeleton.meta["encoding"]``, Latin-1) while it can spell every joint name, else UTF-8."""
+    encoding = skeleton.meta.get("encoding", "utf-8")
+    try:
+        "".join(skeleton.names).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "utf-8"
+    return encoding
 
 
 def written_frame_time(motion: Motion) -> str:

@@ -124,6 +124,9 @@ TEXT_QUIRKS = {
     "whitespace around lines": lambda t: "".join(f" \t{line}  \n" for line in t.splitlines()),
     "scientific notation": lambda t: map_values(t, lambda f, c, v: f"{float(v):.12e}"),
     "negative zeros": lambda t: map_values(t, lambda f, c, v: ("-0", "-0.000000e+00", "0")[c % 3] if c % 5 == 4 else v),
+    "keywords in other cases": lambda t: t.replace("End Site", "End site").replace("OFFSET", "Offset")
+                                          .replace("HIERARCHY", "Hierarchy"),
+    "values glued to Frames: and Time:": lambda t: t.replace("Frames: ", "Frames:").replace("Time: ", "Time:"),
     "End Site without OFFSET": lambda t: re.sub(r"End Site\s*\{\s*OFFSET[^\n]*\n\s*\}", "End Site\n{\n}", t),
 }
 
@@ -145,6 +148,19 @@ def test_text_quirks_read_as_the_plain_file(quirk, tmp_path):
     again = odd.read_text()
     assert hierarchy(again) == hierarchy(plain.read_text())
     assert parse(again)["frame_time"] == "0.008333333333" and parse(again)["frames"] == 3
+
+
+def test_latin1_joint_names_are_read_and_written_back_in_latin1(tmp_path):
+    path, out = tmp_path / "latin1.bvh", tmp_path / "out.bvh"
+    path.write_bytes(MIXAMO.replace("mixamorig:LeftHand", "mixamorig:MainGauche\xe9").encode("latin-1"))
+    motion = read_bvh(path)
+    assert "mixamorig:MainGauche\xe9" in motion.skeleton.names
+    np.testing.assert_allclose(motion.joint_positions(with_end_sites=True),
+                               read_bvh(RIGS / "mixamo.bvh").joint_positions(with_end_sites=True), atol=1e-12)
+    write_bvh(motion, out)
+    again = out.read_bytes().decode("latin-1")
+    assert hierarchy(again) == hierarchy(path.read_bytes().decode("latin-1"))
+    assert read_bvh(out).skeleton.names == motion.skeleton.names
 
 
 @pytest.mark.parametrize("frame_time, fps", [("0.0416667", 24), ("0.041667", 24), ("0.04", 25), ("0.0333333", 30),
