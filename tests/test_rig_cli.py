@@ -1,4 +1,5 @@
 """Motions of other rigs through a shipped prior: ``posefield rig``, ``--rig-map`` and the applications."""
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from posefield.cli import app
-from posefield.io.bvh import read_bvh
+from posefield.io.bvh import read_bvh, write_bvh
 
 RIGS = Path(__file__).resolve().parent / "fixtures" / "rigs"
 runner = CliRunner()
@@ -119,3 +120,64 @@ def test_a_rig_without_a_body_is_refused(tmp_path):
                                         "Frame Time: 0.1\n0 0 0 0 0 0\n")
     result = run("score", tmp_path / "stick.bvh", "--prior", "cmu-asf")
     assert result.exit_code == 2 and "matches a joint" in result.output
+
+
+# --- DAZ Genesis 3-9: bend/twist pairs in the limbs, a 'pelvis' joint of the legs under 'hip' ---
+
+GENESIS_NAMES = {"Hips": "hip", "Spine": "abdomenLower", "Spine1": "abdomenUpper", "Spine2": "chestUpper",
+                 "Neck": "neckLower", "Head": "head", **{f"{side}{mixamo}": f"{side[0].lower()}{daz}" for side in
+                 ("Left", "Right") for mixamo, daz in (("Shoulder", "Collar"), ("Arm", "ShldrBend"),
+                 ("ForeArm", "ForearmBend"), ("Hand", "Hand"), ("UpLeg", "ThighBend"), ("Leg", "Shin"),
+                 ("Foot", "Foot"), ("ToeBase", "Toe"))}}
+
+
+def with_joint_above(motion, name: str, children: list[str], fraction: float):
+    """``motion`` with a new joint ``name`` (three channels, no rotation) inserted above ``children``
+    (siblings), ``fraction`` of the way along the first child's bone: the same poses on another tree."""
+    skel = motion.skeleton
+    kids = [skel.names.index(c) for c in children]
+    parent = skel.parents[kids[0]]
+    at = min(kids)  # the new joint takes the first child's index; later joints move up by one
+    new_index = lambda j: j + (j >= at)
+    names = list(skel.names[:at]) + [name] + list(skel.names[at:])
+    parents = [p if p < 0 else new_index(p) for p in skel.parents]
+    parents = parents[:at] + [parent if parent < 0 else new_index(parent)] + parents[at:]
+    offsets = np.insert(skel.offsets, at, fraction * skel.offsets[kids[0]], axis=0)
+    for k in kids:
+        parents[new_index(k)] = at
+        offsets[new_index(k)] = skel.offsets[k] - offsets[at]
+    identity = np.zeros((motion.num_frames, 1, 4))
+    identity[..., 3] = 1.0
+    skeleton = dataclasses.replace(skel, names=tuple(names), parents=tuple(parents), offsets=offsets,
+                                   channels=skel.channels[:at] + (("Zrotation", "Xrotation", "Yrotation"),) + skel.channels[at:],
+                                   end_sites={new_index(j): v for j, v in skel.end_sites.items()}, axes=None)
+    rotations = np.concatenate([motion.rotations[:, :at], identity, motion.rotations[:, at:]], axis=1)
+    return dataclasses.replace(motion, skeleton=skeleton, rotations=rotations, source={})
+
+
+def genesis(motion):
+    """``motion`` (of the Mixamo fixture) on a Genesis-8-like rig: DAZ names, a twist joint halfway
+    along each upper arm, forearm and thigh, and a 'pelvis' joint above the thighs under 'hip'."""
+    skel = motion.skeleton
+    motion = dataclasses.replace(motion, skeleton=dataclasses.replace(
+        skel, names=tuple(GENESIS_NAMES[n.removeprefix("mixamorig:")] for n in skel.names)))
+    for side in "lr":
+        for bend, child in (("ShldrBend", "ForearmBend"), ("ForearmBend", "Hand"), ("ThighBend", "Shin")):
+            motion = with_joint_above(motion, f"{side}{bend.replace('Bend', 'Twist')}", [f"{side}{child}"], 0.5)
+    return with_joint_above(motion, "pelvis", ["lThighBend", "rThighBend"], 0.0)
+
+
+def test_genesis_bend_and_twist_joints_map_and_score_like_the_same_poses_on_mixamo(rigs):
+    write_bvh(genesis(read_bvh(rigs / "mixamo.bvh")), rigs / "genesis.bvh")
+    out = run("rig", rigs / "genesis.bvh", "--prior", "cmu-asf").output
+    pairs = {line.split()[0]: line.split()[2] for line in out.splitlines() if line.split()[1:2] == ["<-"]}
+    assert (pairs["root"], pairs["lhumerus"], pairs["rradius"], pairs["lfemur"], pairs["thorax"]) == \
+        ("hip", "lShldrBend", "rForearmBend", "lThighBend", "chestUpper"), out
+    kept = out.split("motion joints kept as they are: ")[1].splitlines()[0].split(", ")
+    assert sorted(kept) == sorted(["pelvis"] + [f"{s}{j}Twist" for s in "lr" for j in ("Shldr", "Forearm", "Thigh")])
+    scores = {}
+    for name in ("mixamo", "genesis"):
+        result = run("score", rigs / f"{name}.bvh", "--prior", "cmu-asf", "-o", rigs / f"{name}.csv")
+        assert result.exit_code == 0, result.output
+        scores[name] = np.loadtxt(rigs / f"{name}.csv", delimiter=",", skiprows=1, usecols=-1)
+    np.testing.assert_allclose(scores["genesis"], scores["mixamo"], atol=1e-3)

@@ -7,7 +7,8 @@ Its joint is the one whose rotation moves that part (the thigh's joint sits at t
 
 Limb joints are recognised by name, in every naming family in use: CMU ASF and HDM05
 (``lfemur``, ``rradius``), CMU BVH conversions and Mixamo (``LeftUpLeg``, ``LeftLeg``,
-``mixamorig:LeftForeArm``), DAZ (``lThigh``, ``lShin``, ``lCollar``, ``lShldr``), SMPL
+``mixamorig:LeftForeArm``), DAZ (``lThigh``, ``lShin``, ``lCollar``, ``lShldr``; Genesis 3-9's
+``lShldrBend`` above ``lShldrTwist``), Biovision (``LeftUpArm``, ``LeftLowArm``), SMPL
 (``left_hip``, ``left_knee``, ``left_collar``, ``left_shoulder``, ``left_wrist``), Unity and
 Unreal humanoids (``UpperLeg_L``, ``upperarm_l``, ``LowerArm_R``, ``thigh_l``, ``calf_r``,
 ``clavicle_l``, ``ball_l``), 3ds Max bipeds (``Bip01 L Thigh``). :func:`name_tokens`
@@ -17,7 +18,8 @@ trailing ``l``/``left``/``r``/``right`` word (else the only one inside the name)
 remaining words, joined, are looked up in :data:`PART_ALIASES`.
 
 The trunk is found from the tree, which works whatever the spine joints are called: the
-pelvis is the deepest joint above both thighs, the chest the deepest joint above both upper
+pelvis is the deepest joint above both thighs and the chest (a joint above the legs alone,
+DAZ Genesis' ``pelvis`` under ``hip``, is none), the chest the deepest joint above both upper
 arms (or clavicles), the spine chain the joints between them, the neck the first joint from
 the chest towards the head. ``spine_mid`` exists where a spine chain has three or more joints.
 Across rigs the spine landmarks pair by place (:func:`trunk_fractions`), not by rank.
@@ -43,10 +45,10 @@ LANDMARKS: tuple[str, ...] = TRUNK + tuple(f"{s}_{p}" for s in SIDES for p in LI
 PART_ALIASES: dict[str, tuple[str, ...]] = {
     "clavicle": ("clavicle", "collar", "collarbone"),
     "upperarm": ("upperarm", "uparm", "arm", "shldr", "humerus"),
-    "forearm": ("forearm", "lowerarm", "elbow", "radius"),
+    "forearm": ("forearm", "lowerarm", "lowarm", "elbow", "radius"),
     "hand": ("hand", "wrist"),
     "thigh": ("thigh", "upleg", "upperleg", "femur", "hip"),
-    "shin": ("shin", "calf", "leg", "lowerleg", "knee", "tibia", "crus"),
+    "shin": ("shin", "calf", "leg", "lowerleg", "lowleg", "knee", "tibia", "crus"),
     "foot": ("foot", "ankle"),
     "toe": ("toe", "toes", "toebase", "ball"),
     "shoulder": ("shoulder",),  # the clavicle where the side also has an upper arm, else the upper arm
@@ -99,8 +101,16 @@ def side_and_words(name: str) -> tuple[str | None, list[str]]:
 _SIDE_WORDS = ("l", "left", "r", "right")
 
 
+_BEND = "bend"
+"""A last word that names the bending joint of a bend/twist pair (DAZ Genesis 3-9: ``lShldrBend``
+above ``lShldrTwist``): that joint plays the part; the twist joint plays none."""
+
+
 def _part(words: list[str]) -> str | None:
-    """The part of the longest run of ``words`` ending them that is an alias, else ``None``."""
+    """The part of the longest run of ``words`` ending them that is an alias (a last ``bend``
+    word dropped), else ``None``."""
+    if len(words) > 1 and words[-1] == _BEND:
+        words = words[:-1]
     for start in range(len(words)):
         joined = "".join(words[start:])
         part = next((p for p, aliases in PART_ALIASES.items() if joined in aliases), None)
@@ -184,10 +194,12 @@ def trunk_fractions(skeleton: Skeleton, found: dict[str, int]) -> np.ndarray:
 def find_landmarks(skeleton: Skeleton) -> dict[str, int]:
     """Landmark name -> joint index of every landmark found on ``skeleton`` (see the module docstring)."""
     out = _limbs(skeleton)
-    if "l_thigh" in out and "r_thigh" in out:
-        out["pelvis"] = _common_ancestor(skeleton, out["l_thigh"], out["r_thigh"])
     arms = [(out.get(f"l_{p}"), out.get(f"r_{p}")) for p in ("upperarm", "clavicle")]
     pair = next(((a, b) for a, b in arms if a is not None and b is not None), None)
+    if "l_thigh" in out and "r_thigh" in out:
+        out["pelvis"] = _common_ancestor(skeleton, out["l_thigh"], out["r_thigh"])
+        if pair is not None:  # a hip joint of the legs alone under the root (DAZ Genesis 3-9's 'pelvis')
+            out["pelvis"] = _common_ancestor(skeleton, out["pelvis"], _common_ancestor(skeleton, *pair))
     if pair is not None:
         chest = _common_ancestor(skeleton, *pair)
         if "pelvis" in out and out["pelvis"] in _ancestors(skeleton, chest)[1:]:

@@ -20,6 +20,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
     # DAZ
     ("lThigh", ("l", "thigh")), ("rShin", ("r", "shin")), ("lCollar", ("l", "clavicle")), ("lShldr", ("l", "upperarm")),
     ("lButtock", ("l", None)), ("leftEye", ("l", None)),
+    # DAZ Genesis 3-9: the bend joint plays the part, the twist joint none
+    ("lShldrBend", ("l", "upperarm")), ("rForearmBend", ("r", "forearm")), ("lThighBend", ("l", "thigh")),
+    ("lShldrTwist", ("l", None)), ("rThighTwist", ("r", None)),
+    # Biovision
+    ("LeftUpArm", ("l", "upperarm")), ("RightLowArm", ("r", "forearm")), ("LeftLowLeg", ("l", "shin")),
     # SMPL
     ("left_hip", ("l", "thigh")), ("right_knee", ("r", "shin")), ("left_collar", ("l", "clavicle")),
     ("left_ankle", ("l", "foot")), ("right_wrist", ("r", "hand")),
