@@ -181,3 +181,43 @@ def test_genesis_bend_and_twist_joints_map_and_score_like_the_same_poses_on_mixa
         assert result.exit_code == 0, result.output
         scores[name] = np.loadtxt(rigs / f"{name}.csv", delimiter=",", skiprows=1, usecols=-1)
     np.testing.assert_allclose(scores["genesis"], scores["mixamo"], atol=1e-3)
+
+
+# --- more naming families: the Mixamo fixture's joints renamed (same tree, same motion) ---
+
+MIXAMO_ORDER = ("Hips Spine Spine1 Spine2 Neck Head LeftShoulder LeftArm LeftForeArm LeftHand RightShoulder RightArm "
+                "RightForeArm RightHand LeftUpLeg LeftLeg LeftFoot LeftToeBase RightUpLeg RightLeg RightFoot "
+                "RightToeBase").split()
+FAMILIES = {
+    "Biovision": "Hips Chest Chest2 Chest3 Neck Head LeftCollar LeftUpArm LeftLowArm LeftHand RightCollar RightUpArm "
+                 "RightLowArm RightHand LeftHip LeftKnee LeftAnkle LeftToe RightHip RightKnee RightAnkle RightToe",
+    "OptiTrack": "Skeleton:Hip Skeleton:Ab Skeleton:Ab2 Skeleton:Chest Skeleton:Neck Skeleton:Head Skeleton:LShoulder "
+                 "Skeleton:LUArm Skeleton:LFArm Skeleton:LHand Skeleton:RShoulder Skeleton:RUArm Skeleton:RFArm "
+                 "Skeleton:RHand Skeleton:LThigh Skeleton:LShin Skeleton:LFoot Skeleton:LToe Skeleton:RThigh "
+                 "Skeleton:RShin Skeleton:RFoot Skeleton:RToe",
+    "Xsens": "Pelvis L5 L3 T8 Neck Head LeftShoulder LeftUpperArm LeftForeArm LeftHand RightShoulder RightUpperArm "
+             "RightForeArm RightHand LeftUpperLeg LeftLowerLeg LeftFoot LeftToe RightUpperLeg RightLowerLeg RightFoot RightToe",
+    "Kinect": "SpineBase SpineMid Spine2 SpineShoulder Neck Head ClavicleLeft ShoulderLeft ElbowLeft WristLeft "
+              "ClavicleRight ShoulderRight ElbowRight WristRight HipLeft KneeLeft AnkleLeft FootLeft HipRight "
+              "KneeRight AnkleRight FootRight",
+    "Rigify": "hips spine spine.001 spine.002 neck head shoulder.L upper_arm.L forearm.L hand.L shoulder.R upper_arm.R "
+              "forearm.R hand.R thigh.L shin.L foot.L toe.L thigh.R shin.R foot.R toe.R",
+    "VRoid": " ".join(f"J_Bip_{n}" for n in "C_Hips C_Spine C_Chest C_UpperChest C_Neck C_Head L_Shoulder L_UpperArm "
+                      "L_LowerArm L_Hand R_Shoulder R_UpperArm R_LowerArm R_Hand L_UpperLeg L_LowerLeg L_Foot "
+                      "L_ToeBase R_UpperLeg R_LowerLeg R_Foot R_ToeBase".split()),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_naming_families_pair_every_landmark(family, rigs):
+    names = dict(zip(MIXAMO_ORDER, FAMILIES[family].split()))
+    motion = read_bvh(rigs / "mixamo.bvh")
+    skeleton = dataclasses.replace(motion.skeleton, names=tuple(names[n.removeprefix("mixamorig:")]
+                                                                for n in motion.skeleton.names))
+    write_bvh(dataclasses.replace(motion, skeleton=skeleton, source={}), rigs / "renamed.bvh")
+    out = run("rig", rigs / "renamed.bvh", "--prior", "cmu-asf").output
+    pairs = {line.split()[0]: line.split()[2] for line in out.splitlines() if line.split()[1:2] == ["<-"]}
+    assert "motion joints kept as they are: none" in out, out
+    expected = {"root": "Hips", "lhumerus": "LeftArm", "rradius": "RightForeArm", "lclavicle": "LeftShoulder",
+                "rfemur": "RightUpLeg", "ltibia": "LeftLeg", "rfoot": "RightFoot", "head": "Head"}
+    assert {prior: pairs[prior] for prior in expected} == {prior: names[joint] for prior, joint in expected.items()}

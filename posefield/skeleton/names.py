@@ -8,7 +8,7 @@ Its joint is the one whose rotation moves that part (the thigh's joint sits at t
 Limb joints are recognised by name, in every naming family in use: CMU ASF and HDM05
 (``lfemur``, ``rradius``), CMU BVH conversions and Mixamo (``LeftUpLeg``, ``LeftLeg``,
 ``mixamorig:LeftForeArm``), DAZ (``lThigh``, ``lShin``, ``lCollar``, ``lShldr``; Genesis 3-9's
-``lShldrBend`` above ``lShldrTwist``), Biovision (``LeftUpArm``, ``LeftLowArm``), SMPL
+``lShldrBend`` above ``lShldrTwist``), Biovision (``LeftUpArm``, ``LeftLowArm``), OptiTrack (``LUArm``, ``LFArm``), SMPL
 (``left_hip``, ``left_knee``, ``left_collar``, ``left_shoulder``, ``left_wrist``), Unity and
 Unreal humanoids (``UpperLeg_L``, ``upperarm_l``, ``LowerArm_R``, ``thigh_l``, ``calf_r``,
 ``clavicle_l``, ``ball_l``), 3ds Max bipeds (``Bip01 L Thigh``). :func:`name_tokens`
@@ -44,8 +44,8 @@ LANDMARKS: tuple[str, ...] = TRUNK + tuple(f"{s}_{p}" for s in SIDES for p in LI
 
 PART_ALIASES: dict[str, tuple[str, ...]] = {
     "clavicle": ("clavicle", "collar", "collarbone"),
-    "upperarm": ("upperarm", "uparm", "arm", "shldr", "humerus"),
-    "forearm": ("forearm", "lowerarm", "lowarm", "elbow", "radius"),
+    "upperarm": ("upperarm", "uparm", "uarm", "arm", "shldr", "humerus"),
+    "forearm": ("forearm", "lowerarm", "lowarm", "farm", "elbow", "radius"),
     "hand": ("hand", "wrist"),
     "thigh": ("thigh", "upleg", "upperleg", "femur", "hip"),
     "shin": ("shin", "calf", "leg", "lowerleg", "lowleg", "knee", "tibia", "crus"),
@@ -61,9 +61,14 @@ _HEAD = ("head",)
 
 
 def name_tokens(name: str) -> list[str]:
-    """Lower-case words of a joint name without namespace: ``"mixamorig:LeftUpLeg"`` -> left, up, leg."""
+    """Lower-case words of a joint name without namespace: ``"mixamorig:LeftUpLeg"`` -> left, up, leg.
+    A leading side letter glued to a one-letter abbreviation is split (OptiTrack's ``LUArm``,
+    ``RFArm`` -> l, u, arm)."""
     bare = re.split(r"[:|]", name)[-1]
-    return [w.lower() for w in _WORDS.findall(bare)]
+    words = _WORDS.findall(bare)
+    if len(words) > 1 and len(words[0]) == 2 and words[0][0] in "LR" and words[0].isalpha():
+        words[:1] = list(words[0])
+    return [w.lower() for w in words]
 
 
 def side_and_part(name: str) -> tuple[str | None, str | None]:

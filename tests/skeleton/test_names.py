@@ -24,6 +24,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
     ("lShldrBend", ("l", "upperarm")), ("rForearmBend", ("r", "forearm")), ("lThighBend", ("l", "thigh")),
     ("lShldrTwist", ("l", None)), ("rThighTwist", ("r", None)),
     # Biovision
+    # OptiTrack Motive: a side letter glued to an abbreviation
+    ("Skeleton:LUArm", ("l", "upperarm")), ("RFArm", ("r", "forearm")), ("LShin", ("l", "shin")), ("Ab", (None, None)),
     ("LeftUpArm", ("l", "upperarm")), ("RightLowArm", ("r", "forearm")), ("LeftLowLeg", ("l", "shin")),
     # SMPL
     ("left_hip", ("l", "thigh")), ("right_knee", ("r", "shin")), ("left_collar", ("l", "clavicle")),
