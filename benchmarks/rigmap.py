@@ -28,7 +28,7 @@ the no-prior fit.
 on rigs that differ in one way each from the game rig and Mixamo: a Z-up world, metres or
 millimetres, 3ds Max biped names with spaces, MotionBuilder ``Character1_`` names, other Euler
 channel orders, Unreal's IK joints under the root, extra twist joints, Unity-style names with
-two spine joints; it prints the default
+two spine joints, OptiTrack names, DAZ Genesis' bend and twist joints; it prints the default
 prior ``ndf`` picks and the AUC at 5° of ``cmu-asf`` through the mapping.
 
 ``fixtures`` writes the small test fixtures of ``tests/fixtures/rigs/`` from the CMU fixture
@@ -97,6 +97,29 @@ MIXAMO = [("mixamorig:Hips", None, "root"), ("mixamorig:Spine", "mixamorig:Hips"
         (f"mixamorig:{s}UpLeg", "mixamorig:Hips", f"{side}femur"), (f"mixamorig:{s}Leg", f"mixamorig:{s}UpLeg", f"{side}tibia"),
         (f"mixamorig:{s}Foot", f"mixamorig:{s}Leg", f"{side}foot"),
         (f"mixamorig:{s}ToeBase", f"mixamorig:{s}Foot", f"{side}toes"))]
+# OptiTrack Motive names: a side letter glued to abbreviations (LUArm, LFArm), two spine joints, 21 joints
+OPTITRACK = [("Skeleton:Hip", None, "root"), ("Skeleton:Ab", "Skeleton:Hip", "lowerback"),
+             ("Skeleton:Chest", "Skeleton:Ab", "thorax"), ("Skeleton:Neck", "Skeleton:Chest", "lowerneck"),
+             ("Skeleton:Head", "Skeleton:Neck", "head")] + [
+    row for s, side in (("L", "l"), ("R", "r")) for row in (
+        (f"Skeleton:{s}Shoulder", "Skeleton:Chest", f"{side}clavicle"),
+        (f"Skeleton:{s}UArm", f"Skeleton:{s}Shoulder", f"{side}humerus"),
+        (f"Skeleton:{s}FArm", f"Skeleton:{s}UArm", f"{side}radius"), (f"Skeleton:{s}Hand", f"Skeleton:{s}FArm", f"{side}hand"),
+        (f"Skeleton:{s}Thigh", "Skeleton:Hip", f"{side}femur"), (f"Skeleton:{s}Shin", f"Skeleton:{s}Thigh", f"{side}tibia"),
+        (f"Skeleton:{s}Foot", f"Skeleton:{s}Shin", f"{side}foot"), (f"Skeleton:{s}Toe", f"Skeleton:{s}Foot", f"{side}toes"))]
+# DAZ Genesis 3-9 names: bend and twist joints in the limbs (a twist joint follows its bend joint's
+# CMU joint, at its place), a 'pelvis' joint of the legs alone under 'hip', lower and upper abdomen
+GENESIS = [("hip", None, "root"), ("pelvis", "hip", "root"), ("abdomenLower", "hip", "lowerback"),
+           ("abdomenUpper", "abdomenLower", "upperback"), ("chestUpper", "abdomenUpper", "thorax"),
+           ("neckLower", "chestUpper", "lowerneck"), ("head", "neckLower", "head")] + [
+    row for side in "lr" for row in (
+        (f"{side}Collar", "chestUpper", f"{side}clavicle"), (f"{side}ShldrBend", f"{side}Collar", f"{side}humerus"),
+        (f"{side}ShldrTwist", f"{side}ShldrBend", f"{side}humerus"),
+        (f"{side}ForearmBend", f"{side}ShldrTwist", f"{side}radius"),
+        (f"{side}ForearmTwist", f"{side}ForearmBend", f"{side}radius"), (f"{side}Hand", f"{side}ForearmTwist", f"{side}hand"),
+        (f"{side}ThighBend", "pelvis", f"{side}femur"), (f"{side}ThighTwist", f"{side}ThighBend", f"{side}femur"),
+        (f"{side}Shin", f"{side}ThighTwist", f"{side}tibia"), (f"{side}Foot", f"{side}Shin", f"{side}foot"),
+        (f"{side}Toe", f"{side}Foot", f"{side}toes"))]
 SMPL = [("pelvis", None, "root")] + [
     row for s, side in (("left", "l"), ("right", "r")) for row in (
         (f"{s}_hip", "pelvis", f"{side}femur"), (f"{s}_knee", f"{s}_hip", f"{side}tibia"),
@@ -430,6 +453,9 @@ VARIANTS = {
     "game rig, A-pose, twist joints": lambda c, rng: with_static_joints(build_rig(c, GAME, "apose", rng), TWISTS),
     "Unity names (UpperLeg_L), two spine joints, toes, stick rest": lambda c, rng: build_rig(c, UNITY, "stick", rng),
     "Unity names, two spine joints, toes, standing rest": lambda c, rng: build_rig(c, UNITY, "world", rng),
+    "OptiTrack names (Skeleton:LUArm), two spine joints, toes, A-pose": lambda c, rng: build_rig(c, OPTITRACK, "apose", rng),
+    "DAZ Genesis names (lShldrBend), twist joints, legs' pelvis, A-pose": lambda c, rng: build_rig(c, GENESIS, "apose",
+                                                                                                  rng),
 }
 
 
