@@ -72,7 +72,7 @@ def _project_batch(prior: PoseNDF, quats: torch.Tensor, step_size: float, max_st
     steps = torch.zeros(len(q), dtype=torch.int64, device=q.device)
     active = torch.arange(len(q), device=q.device)
     for step in range(max_steps + 1):
-        x = q[active].requires_grad_(True)
+        x = q[active].requires_grad_(step < max_steps)  # the last distance needs no gradient
         f = prior(x)
         distance[active] = f.detach()
         keep = f.detach() >= tol
