@@ -185,6 +185,7 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     or, with --kind vae|gmm, a baseline prior (CPU)."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.data.dataset import require_splits
     from posefield.io.outputs import check_output
     from posefield.prior.ndf.train import train, train_config
     check_output(output, [dataset])
@@ -194,19 +195,20 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     if kind == "vae":
         from posefield.prior.baselines.vae import VAETrainConfig, train_vae
         sizes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}
-        train_vae(PoseDataset.load(dataset), output, VAETrainConfig(seed=seed, mirror=mirror, **sizes), resume=resume,
-                  log=typer.echo)
+        train_vae(require_splits(PoseDataset.load(dataset), dataset, training=True), output,
+                  VAETrainConfig(seed=seed, mirror=mirror, **sizes), resume=resume, log=typer.echo)
         return
     if kind == "gmm":
         from posefield.prior.baselines.gmm import GMMFitConfig, train_gmm
         if resume:
             fail("--resume does not apply to --kind gmm (EM fits in one go)")
-        train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed, mirror=mirror), log=typer.echo)
+        train_gmm(require_splits(PoseDataset.load(dataset), dataset, training=True), output,
+                  GMMFitConfig(seed=seed, mirror=mirror), log=typer.echo)
         return
     config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs, lr_decay=lr_decay,
                           mirror=mirror, lr=lr, mine=mine)
-    train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo,
-          init=init)
+    train(require_splits(PoseDataset.load(dataset), dataset, training=True), output, config, resume=resume,
+          device=device, cache_dir=cache_dir, log=typer.echo, init=init)
 
 
 @prior_app.command("eval")
@@ -223,6 +225,7 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
     field (accuracy per distance bin out to uniformly random poses, false zeros)."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.data.dataset import require_splits
     from posefield.io.outputs import check_output
     from posefield.prior.checkpoint import load_prior
     from posefield.prior.evaluation.evaluate import EvalConfig, evaluate, report_markdown, write_report
@@ -231,7 +234,11 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
     torch.set_num_threads(threads)
     config = EvalConfig(**given(num_poses=poses, far_poses=far_poses))
     title = title or f"{Path(prior).stem} on {dataset.name}"
-    section = report_markdown(title, evaluate(load_prior(prior), PoseDataset.load(dataset), config), config)
+    poses = require_splits(PoseDataset.load(dataset), dataset, training=True, validation=True)
+    model = load_prior(prior)
+    if model.name != "ndf":
+        fail(f"{prior}: a {model.name!r} prior; 'prior eval' evaluates Pose-NDF priors (all kinds: 'posefield bench')")
+    section = report_markdown(title, evaluate(model, poses, config), config)
     typer.echo(section)
     if output is not None:
         write_report(output, title, section)
