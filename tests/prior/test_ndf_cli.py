@@ -177,3 +177,13 @@ def test_eval_leaves_a_binary_file_at_its_output_alone(trained, tree, tmp_path):
     assert result.exit_code == 2 and result.output.splitlines()[-1].startswith("posefield: error:"), result.output
     assert "other.pt" in result.output.splitlines()[-1] and "Traceback" not in result.output
     assert (tmp_path / "other.pt").read_bytes() == b"PK\x03\x04\x80\xff binary"
+
+
+def test_resuming_a_baseline_checkpoint_as_pose_ndf_is_refused_naming_it(tree, tmp_path):
+    """--resume (kind ndf) on a vae checkpoint: one line naming it, the checkpoint kept."""
+    tree.save(tmp_path / "poses.npz")
+    assert run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "vae.pt", "--kind", "vae", "--epochs", 1).exit_code == 0
+    before = (tmp_path / "vae.pt").read_bytes()
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "vae.pt", "--resume", "--epochs", 2)
+    one_line_error(result, "vae.pt", "'vae'")
+    assert (tmp_path / "vae.pt").read_bytes() == before
