@@ -103,7 +103,7 @@ def friendly_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except PosefieldError as exc:
             fail(str(exc))
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
             fail(f"{exc.filename}: {exc.strerror}")
     return wrapper
 

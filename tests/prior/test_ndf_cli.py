@@ -187,3 +187,13 @@ def test_resuming_a_baseline_checkpoint_as_pose_ndf_is_refused_naming_it(tree, t
     result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "vae.pt", "--resume", "--epochs", 2)
     one_line_error(result, "vae.pt", "'vae'")
     assert (tmp_path / "vae.pt").read_bytes() == before
+
+
+def test_a_file_given_as_cache_folder_is_named_in_one_line(tree, tmp_path):
+    tree.save(tmp_path / "poses.npz")
+    (tmp_path / "cache").write_text("a file, not a folder")
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", "--epochs", 1, "--pairs", 50,
+                 "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.splitlines()[-1].startswith("posefield: error:") and "cache" in result.output.splitlines()[-1]
+    assert (tmp_path / "cache").read_text() == "a file, not a folder" and not (tmp_path / "p.pt").exists()
