@@ -103,7 +103,7 @@ def friendly_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except PosefieldError as exc:
             fail(str(exc))
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
             fail(f"{exc.filename}: {exc.strerror}")
     return wrapper
 
@@ -185,6 +185,7 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     or, with --kind vae|gmm, a baseline prior (CPU)."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.data.dataset import require_splits
     from posefield.io.outputs import check_output
     from posefield.prior.ndf.train import train, train_config
     check_output(output, [dataset])
@@ -194,19 +195,20 @@ def prior_train_cmd(dataset: Path = typer.Argument(..., help="Pose dataset (.npz
     if kind == "vae":
         from posefield.prior.baselines.vae import VAETrainConfig, train_vae
         sizes = {name: value for name, value in (("epochs", epochs), ("batch_size", batch_size)) if value is not None}
-        train_vae(PoseDataset.load(dataset), output, VAETrainConfig(seed=seed, mirror=mirror, **sizes), resume=resume,
-                  log=typer.echo)
+        train_vae(require_splits(PoseDataset.load(dataset), dataset, training=True), output,
+                  VAETrainConfig(seed=seed, mirror=mirror, **sizes), resume=resume, log=typer.echo)
         return
     if kind == "gmm":
         from posefield.prior.baselines.gmm import GMMFitConfig, train_gmm
         if resume:
             fail("--resume does not apply to --kind gmm (EM fits in one go)")
-        train_gmm(PoseDataset.load(dataset), output, GMMFitConfig(seed=seed, mirror=mirror), log=typer.echo)
+        train_gmm(require_splits(PoseDataset.load(dataset), dataset, training=True), output,
+                  GMMFitConfig(seed=seed, mirror=mirror), log=typer.echo)
         return
     config = train_config(epochs=epochs, batch_size=batch_size, seed=seed, kind=kind, num_train=pairs, lr_decay=lr_decay,
                           mirror=mirror, lr=lr, mine=mine)
-    train(PoseDataset.load(dataset), output, config, resume=resume, device=device, cache_dir=cache_dir, log=typer.echo,
-          init=init)
+    train(require_splits(PoseDataset.load(dataset), dataset, training=True), output, config, resume=resume,
+          device=device, cache_dir=cache_dir, log=typer.echo, init=init)
 
 
 @prior_app.command("eval")
@@ -223,6 +225,7 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
     field (accuracy per distance bin out to uniformly random poses, false zeros)."""
     import torch
     from posefield.data import PoseDataset
+    from posefield.data.dataset import require_splits
     from posefield.io.outputs import check_output
     from posefield.prior.checkpoint import load_prior
     from posefield.prior.evaluation.evaluate import EvalConfig, evaluate, report_markdown, write_report
@@ -231,7 +234,11 @@ def prior_eval_cmd(prior: str = typer.Argument(..., help="Checkpoint path or shi
     torch.set_num_threads(threads)
     config = EvalConfig(**given(num_poses=poses, far_poses=far_poses))
     title = title or f"{Path(prior).stem} on {dataset.name}"
-    section = report_markdown(title, evaluate(load_prior(prior), PoseDataset.load(dataset), config), config)
+    poses = require_splits(PoseDataset.load(dataset), dataset, training=True, validation=True)
+    model = load_prior(prior)
+    if model.name != "ndf":
+        fail(f"{prior}: a {model.name!r} prior; 'prior eval' evaluates Pose-NDF priors (all kinds: 'posefield bench')")
+    section = report_markdown(title, evaluate(model, poses, config), config)
     typer.echo(section)
     if output is not None:
         write_report(output, title, section)
@@ -312,15 +319,16 @@ def split_list(text: Optional[str]) -> list[str]:
 
 
 def read_inputs(paths: list[Path], labels: Optional[str], asf: Optional[Path]):
-    """The motions of ``paths`` and their labels (``--labels`` or the file stems)."""
+    """The motions of ``paths`` (each with frames to show) and their labels (``--labels`` or the file stems)."""
     from posefield.io.files import read_motion
+    from posefield.jobs.fit import with_frames
     names = split_list(labels) or [p.stem for p in paths]
     if len(names) != len(paths):
         fail(f"--labels names {len(names)} inputs but {len(paths)} were given")
     amc = [p.suffix.lower() == ".amc" for p in paths]
     if asf is not None and not any(amc):
         fail(f"--asf {asf} applies to .amc inputs only, and none was given")
-    return [read_motion(p, asf if is_amc else None) for p, is_amc in zip(paths, amc)], names
+    return [with_frames(read_motion(p, asf if is_amc else None), p, "show") for p, is_amc in zip(paths, amc)], names
 
 
 @app.command("render")
@@ -340,7 +348,9 @@ def render_cmd(inputs: list[Path] = typer.Argument(..., help="Motions to overlay
     from posefield.io.outputs import check_output
     from posefield.viz.camera import view_azimuth
     from posefield.viz.render import render_motions
-    from posefield.viz.video import ANIMATION_SUFFIXES, PICTURE_SUFFIXES
+    from posefield.viz.video import ANIMATION_SUFFIXES, GIF_MIN_FPS, PICTURE_SUFFIXES
+    if fps is not None and fps < GIF_MIN_FPS and output.suffix.lower() == ".gif":
+        fail(f"--fps must be at least {GIF_MIN_FPS:g} for a GIF (a frame shows at most 655 s), got {fps!r}")
     try:
         chosen = [int(f) for f in split_list(frames)] or None
     except ValueError:
@@ -393,7 +403,10 @@ def image_cmd(photo: Path = typer.Argument(..., help="Photo of a person (.jpg, .
               skeleton: Optional[Path] = typer.Option(None, help="Skeleton to fit (.asf/.bvh; fit2d)."),
               prior: str = typer.Option("ndf", help="'ndf' (the shipped prior), 'none', or a checkpoint path.")) -> None:
     """Recover a 3D body from a photo: 2D keypoints (MediaPipe), then HKMR or fit2d, and an overlay."""
+    from posefield.image.recover import RECOVERY_METHODS
     from posefield.jobs.image import image_file
+    if method not in RECOVERY_METHODS:
+        fail(f"--method must be one of {', '.join(RECOVERY_METHODS)}, got {method!r}")
     for written in image_file(photo, output, overlay, body if mesh else None, method, skeleton, prior,
                               notify=lambda message: typer.echo(message, err=True)):
         typer.echo(f"wrote {written}")
@@ -437,8 +450,10 @@ def dataset_build(sources: list[Path] = typer.Argument(..., help="Motion files o
                   asf: Optional[Path] = typer.Option(None, help="Skeleton for .amc sources (default: NN.asf beside them)."),
                   seed: Optional[int] = number(None, 0, MAX_SEED, help="Seed of the validation draw (library default).")) -> None:
     """Build a pose dataset (unit quaternions of the rotating non-root joints) with a train/val split."""
-    from posefield.data.build import BuildConfig, build_dataset
+    from posefield.data.build import SPLIT_BY, BuildConfig, build_dataset
     from posefield.io.outputs import check_output
+    if split_by is not None and split_by not in SPLIT_BY:
+        fail(f"--split-by must be one of {', '.join(SPLIT_BY)}, got {split_by!r}")
     if output.suffix.lower() != ".npz":
         fail(f"{output}: dataset output must end in .npz")
     check_output(output, sources)

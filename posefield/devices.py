@@ -23,6 +23,8 @@ def training_device(name: str) -> torch.device:
         device = torch.device(name)
     except (RuntimeError, ValueError):
         raise PosefieldError(f"unknown device {name!r} (expected 'cpu', 'cuda' or 'cuda:N')") from None
+    if device.type not in ("cpu", "cuda"):  # a type torch knows (mps, xpu, meta ...) but posefield does not train on
+        raise PosefieldError(f"unknown device {name!r} (expected 'cpu', 'cuda' or 'cuda:N')")
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0 or (device.index is not None and device.index >= count):

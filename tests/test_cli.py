@@ -1,4 +1,5 @@
 """The command line: exit codes, one-line errors, conversions and dataset building."""
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from posefield.cli import app
 from posefield.data import PoseDataset
-from posefield.io import load_motion
+from posefield.io import load_motion, save_motion
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 runner = CliRunner()
@@ -182,3 +183,76 @@ def test_convert_refuses_a_resampling_that_would_make_millions_of_frames(cmu, tm
     """Each rate is in range, but 60 frames claimed at 0.001 fps last 16 hours: 59 million frames at 1000 fps."""
     result = run("convert", cmu / "05_17.amc", tmp_path / "x.bvh", "--source-fps", "0.001", "--fps", "1000")
     assert result.exit_code == 2 and "at most 1000000" in result.output and not (tmp_path / "x.bvh").exists()
+
+
+def one_line_error(result, *words: str) -> str:
+    """The one ``posefield: error:`` line of a run that exits with code 2 (besides progress bars),
+    checked to hold ``words``."""
+    lines = [line for line in result.output.splitlines() if line.strip() and not re.match(r"[\w ]+: +\d+%\|", line)]
+    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("posefield: error:"), result.output
+    assert all(word in lines[0] for word in words), lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("split_by", ["nosuch", ""])
+def test_dataset_build_refuses_an_unknown_split_by_naming_it(cmu, tmp_path, split_by):
+    result = run("dataset", "build", cmu / "05_17.amc", "-o", tmp_path / "x.npz", "--split-by", split_by)
+    one_line_error(result, "--split-by", repr(split_by))
+    assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.fixture
+def no_frames(cmu):
+    """A posefield ``.npz`` motion of 05_17's skeleton holding no frames."""
+    save_motion(load_motion(cmu / "05_17.amc").slice(slice(0, 0)), cmu / "empty.npz")
+    return cmu / "empty.npz"
+
+
+@pytest.mark.parametrize("command", [("render", "-o", "{out}/r.png"), ("view", "--seconds", "0", "--no-browser"),
+                                     ("keypoints", "-o", "{out}/k.npz"), ("dataset", "build", "-o", "{out}/d.npz")])
+def test_a_motion_without_frames_is_refused_naming_it(no_frames, tmp_path, command):
+    """Nothing to draw, film or make poses of: one line naming the file, nothing written."""
+    out = tmp_path / "out"
+    out.mkdir()
+    words = [word.format(out=out) for word in command]
+    args = [*words[:2], no_frames, *words[2:]] if words[0] == "dataset" else [words[0], no_frames, *words[1:]]
+    one_line_error(run(*args), str(no_frames))
+    assert not list(out.iterdir())
+
+
+def test_a_gif_slower_than_its_frame_delays_hold_is_refused_naming_fps(cmu, tmp_path):
+    """A GIF frame shows at most 655.35 s: --fps 0.001 (1000 s a frame) is refused before drawing."""
+    result = run("render", cmu / "05_17.amc", "-o", tmp_path / "r.gif", "--fps", "0.001")
+    one_line_error(result, "--fps", "0.001")
+    assert not (tmp_path / "r.gif").exists()
+
+
+def test_image_refuses_an_unknown_method_before_reading_the_photo(tmp_path):
+    result = run("image", tmp_path / "missing.jpg", "-o", tmp_path / "body.bvh", "--method", "nosuch")
+    one_line_error(result, "--method", "'nosuch'")
+
+
+@pytest.mark.filterwarnings("error")  # a numpy overflow warning would print lines of its own
+def test_huge_rotations_in_an_npz_are_refused_in_one_line(cmu, tmp_path):
+    save_motion(load_motion(cmu / "05_17.amc"), tmp_path / "clip.npz")
+    with np.load(tmp_path / "clip.npz") as data:
+        fields = dict(data)
+    np.savez(tmp_path / "huge.npz", **{**fields, "rotations": fields["rotations"] * 1e300})
+    one_line_error(run("info", tmp_path / "huge.npz"), "huge.npz", "not unit quaternions")
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda d: {"source": d["source"] + 50}, "source must index"),
+    (lambda d: {"joint_index": d["joint_index"] + 1000}, "joint_index"),
+    (lambda d: {"quats": d["quats"] * 0}, "not unit quaternions"),
+    (lambda d: {k: d[k][:0] for k in ("quats", "source", "frame", "is_val")}, "holds no poses"),
+])
+def test_a_corrupt_pose_dataset_is_refused_naming_it(cmu, tmp_path, change, words):
+    """Indices out of range, non-unit quaternions or no poses: one line, not an IndexError later."""
+    assert run("dataset", "build", cmu / "05_17.amc", "-o", tmp_path / "good.npz", "--val-fraction", "0.3").exit_code == 0
+    with np.load(tmp_path / "good.npz") as data:
+        fields = dict(data)
+    np.savez(tmp_path / "bad.npz", **{**fields, **change(fields)})
+    for command in (["info", tmp_path / "bad.npz"], ["prior", "train", tmp_path / "bad.npz", "-o", tmp_path / "p.pt", "--kind", "gmm"]):
+        one_line_error(run(*command), "bad.npz", words)
+    assert not (tmp_path / "p.pt").exists()

@@ -25,6 +25,9 @@ from posefield.skeleton import Skeleton
 from posefield.skeleton.serialize import skeleton_to_dict
 
 
+SPLIT_BY = ("subject", "file")  # what the train/validation split holds out whole
+
+
 @dataclasses.dataclass
 class BuildConfig:
     """Settings of :func:`build_dataset`.
@@ -210,7 +213,7 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
     tree (names and parents); the dataset keeps the first file's skeleton for kinematics, and
     every distinct skeleton with the one each file was recorded on.
     """
-    if config.split_by not in ("subject", "file"):
+    if config.split_by not in SPLIT_BY:
         raise ValueError(f"split_by must be 'subject' or 'file', not {config.split_by!r}")
     t0 = time.perf_counter()
     files = find_motion_files(sources)
@@ -246,6 +249,8 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
         rows = np.nonzero(is_val == split)[0]
         keep.append(rows[deduplicate(quats[rows], config.dedup_distance)])
     rows = np.sort(np.concatenate(keep))
+    if len(rows) == 0:
+        raise MotionFormatError(files[0] if len(files) == 1 else None, "no frames to make poses of")
     skeletons, file_skeleton = distinct_skeletons(file_skeletons)
     dataset = PoseDataset(quats=quats[rows].numpy(), skeleton=skeleton, joint_index=np.asarray(joint_index),
                           source=source[rows], files=[str(f) for f in files], subjects=groups,

@@ -127,10 +127,47 @@ class PoseDataset:
             raise MotionFormatError(path, f"quats have shape {out.quats.shape}, expected (N, {len(out.joint_index)}, 4)")
         if not np.isfinite(out.quats).all():
             raise MotionFormatError(path, "quats contain NaN or inf")
+        check_indices(out, path)
         if out.skeletons and (out.file_skeleton.shape != (len(out.files),)
                               or not np.isin(out.file_skeleton, np.arange(len(out.skeletons))).all()):
             raise MotionFormatError(path, f"file_skeleton must hold one index below {len(out.skeletons)} per file")
         return out
+
+
+def require_splits(dataset: PoseDataset, path: str | Path, training: bool = False,
+                   validation: bool = False) -> PoseDataset:
+    """``dataset`` (read from ``path``), checked to hold training poses (with ``training``) and
+    validation poses (with ``validation``), as a job needs: :class:`MotionFormatError` naming
+    ``path`` otherwise."""
+    for needed, part, split in ((training, "training", False), (validation, "validation", True)):
+        if needed and not (dataset.is_val == split).any():
+            raise MotionFormatError(path, f"holds no {part} poses")
+    return dataset
+
+
+UNIT_TOLERANCE = 1e-3  # |norm - 1| a stored float32 quaternion may be off by
+
+
+def check_indices(dataset: PoseDataset, path: Path) -> None:
+    """Raise :class:`MotionFormatError` naming ``path`` unless ``dataset`` holds poses of unit
+    quaternions, its ``joint_index`` names distinct joints of its skeleton, and ``source``,
+    ``frame`` and ``is_val`` hold one entry per pose, ``source`` indexing ``files``/``subjects``."""
+    n, joints, files = len(dataset), len(dataset.skeleton.names), len(dataset.files)
+    if n == 0:
+        raise MotionFormatError(path, "holds no poses")
+    norm_error = np.abs(np.linalg.norm(dataset.quats, axis=-1) - 1).max()
+    if norm_error > UNIT_TOLERANCE:
+        raise MotionFormatError(path, f"quats are not unit quaternions (max |norm - 1| = {norm_error:.3g})")
+    index = np.asarray(dataset.joint_index)
+    if index.ndim != 1 or index.dtype.kind not in "iu" or len(np.unique(index)) != len(index) \
+            or not ((0 <= index) & (index < joints)).all():
+        raise MotionFormatError(path, f"joint_index must hold distinct joints of its {joints}-joint skeleton")
+    for name in ("source", "frame", "is_val"):
+        if np.shape(getattr(dataset, name)) != (n,):
+            raise MotionFormatError(path, f"{name} has shape {np.shape(getattr(dataset, name))}, expected ({n},)")
+    if len(dataset.subjects) != files or dataset.source.dtype.kind not in "iu" \
+            or not ((0 <= dataset.source) & (dataset.source < files)).all():
+        raise MotionFormatError(path, f"source must index its {files} files (with one subject each)")
 
 
 def recorded_skeletons(data) -> dict:

@@ -1,13 +1,32 @@
 """Gaussian temporal filtering of motions: the start of denoising, and the frames a rig map settles on."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
-def gaussian_kernel(sigma_frames: float) -> np.ndarray:
-    """(2r + 1,) normalised Gaussian weights, r = ⌈3σ⌉."""
+EXACT_TAIL = 1 << 20  # Gaussian weights summed one by one beyond a clip's end; a longer tail is integrated
+
+
+def gaussian_kernel(sigma_frames: float, frames: int | None = None) -> np.ndarray:
+    """(2r + 1,) normalised Gaussian weights, r = ⌈3σ⌉. Given the clip's ``frames`` (T), a
+    filter that repeats the end frames puts every weight beyond ±(T - 1) on an end frame: those
+    weights are added to the outermost ones and r is at most T - 1, however large σ is (a clip
+    claiming 10⁹ fps)."""
     radius = int(np.ceil(3 * sigma_frames))
-    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
+    if frames is None or radius < frames:
+        k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
+        return k / k.sum()
+    inner = max(frames - 1, 0)
+    k = np.exp(-0.5 * (np.arange(-inner, inner + 1) / sigma_frames) ** 2)
+    if radius - inner <= EXACT_TAIL:
+        tail = np.exp(-0.5 * (np.arange(inner + 1, radius + 1) / sigma_frames) ** 2).sum()
+    else:  # the sum of weights inner + 1 ... radius, as the integral over [inner + 0.5, radius + 0.5]
+        scale = sigma_frames * math.sqrt(2.0)
+        tail = sigma_frames * math.sqrt(math.pi / 2) * (math.erf((radius + 0.5) / scale) - math.erf((inner + 0.5) / scale))
+    k[0] += tail
+    k[-1] += tail
     return k / k.sum()
 
 
@@ -27,7 +46,7 @@ def gaussian_filter(values: np.ndarray, sigma_frames: float, signs: np.ndarray |
     """
     if sigma_frames <= 0:
         return values.copy() if signs is None else values * signs
-    kernel = gaussian_kernel(sigma_frames)
+    kernel = gaussian_kernel(sigma_frames, len(values))
     r = len(kernel) // 2
     out = np.empty(values.shape, dtype=np.result_type(values, kernel))
     for start in range(0, len(values), FILTER_CHUNK):

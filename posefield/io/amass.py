@@ -216,7 +216,8 @@ def _read_posefield(path: Path, data: np.lib.npyio.NpzFile, skeleton: Skeleton |
     if skeleton is not None and skeleton.signature() != stored.signature():
         raise SkeletonMismatchError(f"{path}: the given skeleton's joints differ from the file's")
     rotations = _numeric(path, "rotations", _array(path, data, "rotations"), (None, stored.num_joints, 4))
-    norm_error = np.abs(np.linalg.norm(rotations, axis=-1) - 1.0)
+    with np.errstate(over="ignore"):  # huge finite values: an infinite norm, refused below
+        norm_error = np.abs(np.linalg.norm(rotations, axis=-1) - 1.0)
     if norm_error.size and norm_error.max() > UNIT_TOLERANCE:
         raise MotionFormatError(path, f"'rotations' are not unit quaternions (max |norm - 1| = {norm_error.max():.3g})")
     trans = _numeric(path, "trans", _array(path, data, "trans"), (rotations.shape[0], 3))

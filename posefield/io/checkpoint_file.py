@@ -18,7 +18,8 @@ def read_checkpoint_file(path: str | Path, fmt: str, version: int, what: str) ->
         version: the ``format_version`` it must carry.
         what: a noun for messages, e.g. ``"prior"``.
     Raises:
-        CheckpointError: one line naming the file when it is missing, unreadable or foreign.
+        CheckpointError: one line naming the file when it is missing, unreadable, foreign, or
+            when its weights (``model``) hold NaN or inf.
     """
     path = Path(path)
     if not path.is_file():
@@ -32,4 +33,10 @@ def read_checkpoint_file(path: str | Path, fmt: str, version: int, what: str) ->
     if data.get("format_version") != version:
         raise CheckpointError(f"{path}: {what} checkpoint format version {data.get('format_version')} "
                               f"is not supported (expected {version})")
+    weights = data.get("model")
+    broken = [name for name, value in weights.items() if isinstance(value, torch.Tensor)
+              and value.is_floating_point() and not torch.isfinite(value).all()] if isinstance(weights, dict) else []
+    if broken:
+        raise CheckpointError(f"{path}: corrupt {what} checkpoint (NaN or inf in {', '.join(broken[:3])}"
+                              f"{' ...' if len(broken) > 3 else ''})")
     return data

@@ -146,7 +146,7 @@ def keypoints_file(src: Path, out: Path, asf: Path | None = None, points: list[s
     ``regress`` or ``fit2d`` on a known motion."""
     from posefield.fit.keypoints import keypoint_points, save_keypoints, view_keypoints
 
-    motion = read_motion(src, asf)
+    motion = with_frames(read_motion(src, asf), src, "film")
     target = check_output(out, files_of(motion), (".npz",), "keypoint file")
     if points is not None:
         keypoint_points(motion.skeleton, points, src)

@@ -108,6 +108,8 @@ def exemplars_from(stored: torch.Tensor, num_joints: int) -> torch.Tensor:
     if stored.ndim != 3 or stored.shape[1:] != (num_joints, 4):
         raise ValueError(f"exemplars of shape {tuple(stored.shape)}, expected (M, {num_joints}, 4)")
     quats = stored.float()
+    if not torch.isfinite(quats).all():
+        raise ValueError("exemplars hold NaN or inf")
     return quats / quats.norm(dim=-1, keepdim=True).clamp(min=1e-6)
 
 

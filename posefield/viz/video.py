@@ -15,6 +15,9 @@ PICTURE_SUFFIXES = (".png",)
 GIF_MAX_FPS = 50.0
 """The highest rate a GIF plays at: its frame delays are whole centiseconds, and players slow
 delays under 2 cs down to 10 cs."""
+GIF_MIN_FPS = 0.002
+"""The lowest rate a GIF is written at: a frame's delay (whole centiseconds) holds at most
+655.35 s; 500 s a frame leaves room for rounding."""
 
 
 def gif_delays(count: int, fps: float) -> list[int]:

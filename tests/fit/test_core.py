@@ -136,6 +136,26 @@ def test_long_clips_filter_in_pieces_as_one(monkeypatch):
     assert ((flipped[1:] * flipped[:-1]).sum(-1) >= 0).all()
 
 
+def test_a_gaussian_wider_than_the_clip_puts_its_tails_on_the_end_frames():
+    """Weights beyond the clip fall on its repeated end frames: lumping them there gives the
+    whole kernel's result, and a clip claiming 10⁹ fps (σ of 10⁸ frames) filters at once
+    instead of allocating terabytes."""
+    from posefield.data.filtering import gaussian_filter
+
+    values = np.random.default_rng(0).normal(size=(7, 3))
+
+    def whole_kernel(sigma):  # every weight of r = ⌈3σ⌉ applied to the clamped frame
+        offsets = np.arange(-int(np.ceil(3 * sigma)), int(np.ceil(3 * sigma)) + 1)
+        weights = np.exp(-0.5 * (offsets / sigma) ** 2)
+        rows = np.clip(np.arange(7)[:, None] + offsets, 0, 6)
+        return (weights[:, None] * values[rows]).sum(1) / weights.sum()
+
+    for sigma in (0.5, 2.0, 5.0, 300.0):
+        np.testing.assert_allclose(gaussian_filter(values, sigma), whole_kernel(sigma), atol=1e-12)
+    wide = gaussian_filter(values, 1e8)
+    assert np.isfinite(wide).all() and np.allclose(wide, wide[0]) and np.allclose(wide[0], whole_kernel(3e4)[0], atol=1e-4)
+
+
 def test_filtering_keeps_constants_and_ignores_quaternion_signs():
     from posefield.data.filtering import gaussian_filter, smooth_rotations
 

@@ -1,4 +1,5 @@
 """posefield prior train / prior eval / project / score."""
+import dataclasses
 import subprocess
 import sys
 
@@ -109,6 +110,36 @@ def test_eval_command_writes_markdown(trained, tree, tmp_path):
     assert quick.exit_code == 0 and "False zeros" not in quick.output
 
 
+def one_line_error(result, *words: str) -> None:
+    """Exit 2 and one ``posefield: error:`` line holding every word of ``words``."""
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("posefield: error:"), result.output
+    assert all(word in lines[0] for word in words), lines[0]
+
+
+@pytest.mark.parametrize("validation, part", [(True, "training"), (False, "validation")])
+def test_a_dataset_without_the_split_a_command_needs_is_refused(trained, tree, tmp_path, validation, part):
+    """All poses in one split: training needs training poses, evaluation both (no NaN report)."""
+    one_split = dataclasses.replace(tree, is_val=np.full(len(tree), validation))
+    one_split.save(tmp_path / "poses.npz")
+    commands = [["prior", "eval", trained[0], tmp_path / "poses.npz", "--poses", 5, "--far-poses", 0]]
+    if part == "training":
+        commands += [["prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", "--kind", kind] for kind in ("ndf", "gmm", "vae")]
+    for command in commands:
+        one_line_error(run(*command), "poses.npz", f"holds no {part} poses")
+    assert not (tmp_path / "p.pt").exists()
+
+
+def test_a_checkpoint_with_nan_weights_is_refused_naming_it(trained, noisy_bvh, tmp_path):
+    data = read_checkpoint(trained[0])
+    data["model"] = {name: value * float("nan") if value.is_floating_point() else value
+                     for name, value in data["model"].items()}
+    torch.save(data, tmp_path / "nan.pt")
+    for command in (["score", noisy_bvh], ["complete", noisy_bvh, "-o", tmp_path / "out.bvh", "--missing", "j1"]):
+        one_line_error(run(*command, "--prior", tmp_path / "nan.pt"), "nan.pt", "NaN or inf")
+    assert not (tmp_path / "out.bvh").exists()
+
+
 @pytest.mark.skipif(not torch.distributed.is_gloo_available(), reason="torch built without Gloo")
 def test_train_command_under_torchrun(tree, tmp_path):
     """Two CPU processes (Gloo) train one prior with DDP, and resume it for another epoch."""
@@ -127,3 +158,42 @@ def test_train_command_under_torchrun(tree, tmp_path):
     assert "resuming" in torchrun(2, "--resume")
     training = read_checkpoint(tmp_path / "p.pt")["training"]
     assert training["epoch"] == 2 and len(training["history"]) == 2
+
+
+@pytest.mark.parametrize("baseline", ["cmu-asf-vae", "cmu-asf-gmm"])
+def test_eval_of_a_baseline_prior_is_refused_naming_it(tree, tmp_path, baseline):
+    """'prior eval' measures a distance field: a vae or gmm prior is refused in one line."""
+    tree.save(tmp_path / "poses.npz")
+    one_line_error(run("prior", "eval", baseline, tmp_path / "poses.npz", "--poses", 5, "--far-poses", 0),
+                   baseline, "Pose-NDF")
+
+
+def test_eval_leaves_a_binary_file_at_its_output_alone(trained, tree, tmp_path):
+    """The report goes into an existing markdown file; a binary file there is named, not overwritten."""
+    tree.save(tmp_path / "poses.npz")
+    (tmp_path / "other.pt").write_bytes(b"PK\x03\x04\x80\xff binary")
+    result = run("prior", "eval", trained[0], tmp_path / "poses.npz", "-o", tmp_path / "other.pt", "--poses", 5,
+                 "--far-poses", 0)
+    assert result.exit_code == 2 and result.output.splitlines()[-1].startswith("posefield: error:"), result.output
+    assert "other.pt" in result.output.splitlines()[-1] and "Traceback" not in result.output
+    assert (tmp_path / "other.pt").read_bytes() == b"PK\x03\x04\x80\xff binary"
+
+
+def test_resuming_a_baseline_checkpoint_as_pose_ndf_is_refused_naming_it(tree, tmp_path):
+    """--resume (kind ndf) on a vae checkpoint: one line naming it, the checkpoint kept."""
+    tree.save(tmp_path / "poses.npz")
+    assert run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "vae.pt", "--kind", "vae", "--epochs", 1).exit_code == 0
+    before = (tmp_path / "vae.pt").read_bytes()
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "vae.pt", "--resume", "--epochs", 2)
+    one_line_error(result, "vae.pt", "'vae'")
+    assert (tmp_path / "vae.pt").read_bytes() == before
+
+
+def test_a_file_given_as_cache_folder_is_named_in_one_line(tree, tmp_path):
+    tree.save(tmp_path / "poses.npz")
+    (tmp_path / "cache").write_text("a file, not a folder")
+    result = run("prior", "train", tmp_path / "poses.npz", "-o", tmp_path / "p.pt", "--epochs", 1, "--pairs", 50,
+                 "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.splitlines()[-1].startswith("posefield: error:") and "cache" in result.output.splitlines()[-1]
+    assert (tmp_path / "cache").read_text() == "a file, not a folder" and not (tmp_path / "p.pt").exists()

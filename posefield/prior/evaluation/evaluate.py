@@ -31,6 +31,7 @@ from typing import Sequence
 import torch
 
 from posefield.data import PoseDataset
+from posefield.errors import MotionFormatError
 from posefield.io.atomic import atomic_open
 from posefield.prior.base import energies
 from posefield.prior.ndf.labels import bin_labels, exact_distance, exact_nearest
@@ -244,9 +245,13 @@ def report_markdown(title: str, results: dict[str, float], config: EvalConfig = 
 
 def write_report(path: str | Path, title: str, section: str) -> None:
     """Put ``section`` into the markdown file at ``path`` (atomically), replacing the section
-    with the same ``## title`` if there is one, appending otherwise."""
+    with the same ``## title`` if there is one, appending otherwise; a file there that is not UTF-8
+    text (a checkpoint, a picture) is left as it is: :class:`MotionFormatError` naming it."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# Pose-NDF prior benchmarks\n\n"
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else "# Pose-NDF prior benchmarks\n\n"
+    except UnicodeDecodeError:
+        raise MotionFormatError(path, "is not a UTF-8 markdown file to put the results in") from None
     head = f"## {title}\n"
     if head in text:
         start = text.index(head)

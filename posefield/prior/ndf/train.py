@@ -200,6 +200,8 @@ def _train(dataset: PoseDataset, out: Path, config: TrainConfig, resume: bool, d
     checkpoint = read_checkpoint(out) if resume else None
     origin = None
     if checkpoint is not None:
+        if checkpoint.get("kind") != PoseNDF.name:  # a vae or gmm prior resumes with its own --kind
+            raise CheckpointError(f"{out}: holds a {checkpoint.get('kind')!r} prior, not a Pose-NDF one to resume")
         if "training" not in checkpoint:
             raise CheckpointError(f"{out}: holds no training state to resume from")
         config = dataclasses.replace(TrainConfig.from_dict(checkpoint["training"]["config"]), epochs=config.epochs)
