@@ -256,3 +256,19 @@ def test_a_corrupt_pose_dataset_is_refused_naming_it(cmu, tmp_path, change, word
     for command in (["info", tmp_path / "bad.npz"], ["prior", "train", tmp_path / "bad.npz", "-o", tmp_path / "p.pt", "--kind", "gmm"]):
         one_line_error(run(*command), "bad.npz", words)
     assert not (tmp_path / "p.pt").exists()
+
+
+@pytest.mark.parametrize("frame_time", ["1000000", "0.000000001"])
+def test_a_file_claiming_an_absurd_frame_rate_is_refused_naming_it(tmp_path, frame_time):
+    """1e-6 or 1e9 frames per second is a broken header: one line naming the file, for every job;
+    ``convert --source-fps`` sets the rate and writes the file."""
+    text = (FIXTURES / "rigs" / "mixamo.bvh").read_text()
+    src = tmp_path / "odd.bvh"
+    src.write_text(re.sub(r"Frame Time: \S+", f"Frame Time: {frame_time}", text))
+    for args in (["denoise", src, "-o", tmp_path / "d.bvh"], ["render", src, "-o", tmp_path / "r.gif"],
+                 ["score", src], ["convert", src, tmp_path / "c.bvh"]):
+        one_line_error(run(*args), str(src), "frames per second")
+    assert not list(tmp_path.glob("[drc].*"))
+    result = run("convert", src, tmp_path / "c.bvh", "--source-fps", "30")
+    assert result.exit_code == 0, result.output
+    assert load_motion(tmp_path / "c.bvh").fps == 30

@@ -7,23 +7,35 @@ input's where the name has no motion extension, checked before any work (see
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from posefield.errors import MotionFormatError
 from posefield.io.formats import MOTION_SUFFIXES, load_motion
 from posefield.io.outputs import check_output
+from posefield.limits import FILE_FPS
 from posefield.motion import Motion
 from posefield.skeleton import Skeleton
 
 
-def read_motion(path: Path, asf: Path | None = None) -> Motion:
+def read_motion(path: Path, asf: Path | None = None, fps: float | None = None) -> Motion:
     """A motion file (``asf`` names the skeleton of an ``.amc``; other files have their own, and
-    a skeleton given for one is refused rather than ignored)."""
+    a skeleton given for one is refused rather than ignored). ``fps`` (frames per second)
+    overrides the rate the file claims; without it a claimed rate outside
+    :data:`posefield.limits.FILE_FPS` is refused as a broken header."""
     if path.suffix.lower() == ".amc":
-        return load_motion(path, asf=asf)
-    if asf is not None:
+        motion = load_motion(path, asf=asf)
+    elif asf is not None:
         raise MotionFormatError(path, f"has its own skeleton: --asf {asf} applies to .amc inputs only")
-    return load_motion(path)
+    else:
+        motion = load_motion(path)
+    if fps is not None:
+        return dataclasses.replace(motion, fps=fps)
+    low, high = FILE_FPS
+    if not low <= motion.fps <= high:
+        raise MotionFormatError(path, f"claims {motion.fps:g} frames per second, outside {low:g}-{high:g} "
+                                      "(convert --source-fps sets the rate)")
+    return motion
 
 
 def output_path(out: Path, suffix: str) -> Path:

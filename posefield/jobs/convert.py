@@ -1,7 +1,6 @@
 """``posefield convert``: a motion file in another format, optionally at another frame rate."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from posefield.data.resample import resample
@@ -15,10 +14,8 @@ def convert_file(src: Path, dst: Path, asf: Path | None = None, fps: float | Non
     """Write the motion in ``src`` to ``dst`` in the format of its extension (an ``.amc`` also
     writes its ``.asf``); ``source_fps`` (frames per second) overrides the rate the input claims,
     ``fps`` resamples to that rate. Returns the files written."""
-    motion = read_motion(src, asf)
+    motion = read_motion(src, asf, fps=source_fps)
     check_output(dst, files_of(motion), MOTION_SUFFIXES, "motion")
-    if source_fps is not None:
-        motion = dataclasses.replace(motion, fps=source_fps)
     if fps is not None:
         motion = resample(motion, fps)
     return save_motion(motion, dst)
