@@ -127,7 +127,7 @@ class PoseDataset:
             raise MotionFormatError(path, f"quats have shape {out.quats.shape}, expected (N, {len(out.joint_index)}, 4)")
         if not np.isfinite(out.quats).all():
             raise MotionFormatError(path, "quats contain NaN or inf")
-        check_indices(out, path)
+        check_contents(out, path)
         if out.skeletons and (out.file_skeleton.shape != (len(out.files),)
                               or not np.isin(out.file_skeleton, np.arange(len(out.skeletons))).all()):
             raise MotionFormatError(path, f"file_skeleton must hold one index below {len(out.skeletons)} per file")
@@ -145,10 +145,10 @@ def require_splits(dataset: PoseDataset, path: str | Path, training: bool = Fals
     return dataset
 
 
-UNIT_TOLERANCE = 1e-3  # |norm - 1| a stored float32 quaternion may be off by
+FLOAT32_UNIT_TOLERANCE = 1e-3  # |norm - 1| a float32 quaternion of a stored dataset may be off by
 
 
-def check_indices(dataset: PoseDataset, path: Path) -> None:
+def check_contents(dataset: PoseDataset, path: Path) -> None:
     """Raise :class:`MotionFormatError` naming ``path`` unless ``dataset`` holds poses of unit
     quaternions, its ``joint_index`` names distinct joints of its skeleton, and ``source``,
     ``frame`` and ``is_val`` hold one entry per pose, ``source`` indexing ``files``/``subjects``."""
@@ -156,7 +156,7 @@ def check_indices(dataset: PoseDataset, path: Path) -> None:
     if n == 0:
         raise MotionFormatError(path, "holds no poses")
     norm_error = np.abs(np.linalg.norm(dataset.quats, axis=-1) - 1).max()
-    if norm_error > UNIT_TOLERANCE:
+    if norm_error > FLOAT32_UNIT_TOLERANCE:
         raise MotionFormatError(path, f"quats are not unit quaternions (max |norm - 1| = {norm_error:.3g})")
     index = np.asarray(dataset.joint_index)
     if index.ndim != 1 or index.dtype.kind not in "iu" or len(np.unique(index)) != len(index) \
