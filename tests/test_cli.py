@@ -232,6 +232,12 @@ def test_image_refuses_an_unknown_method_before_reading_the_photo(tmp_path):
     one_line_error(result, "--method", "'nosuch'")
 
 
+def test_image_refuses_an_unknown_prior_before_reading_the_photo(tmp_path):
+    result = run("image", tmp_path / "missing.jpg", "-o", tmp_path / "body.bvh", "--prior", "nosuch")
+    one_line_error(result, "nosuch")
+    assert "missing.jpg" not in result.output
+
+
 @pytest.mark.filterwarnings("error")  # a numpy overflow warning would print lines of its own
 def test_huge_rotations_in_an_npz_are_refused_in_one_line(cmu, tmp_path):
     save_motion(load_motion(cmu / "05_17.amc"), tmp_path / "clip.npz")

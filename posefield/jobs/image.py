@@ -7,6 +7,7 @@ from typing import Callable
 from posefield.image.photo import load_photo, photo_to_body
 from posefield.io.formats import MOTION_SUFFIXES, load_skeleton, save_motion
 from posefield.io.outputs import check_output
+from posefield.prior.registry import PRIOR_FACTORIES, get_prior
 
 
 def image_file(photo_path: Path, out: Path, overlay: Path | None = None, mesh: str | None = "auto",
@@ -22,6 +23,8 @@ def image_file(photo_path: Path, out: Path, overlay: Path | None = None, mesh: s
     check_output(out, inputs, MOTION_SUFFIXES + PICTURE_SUFFIXES, "motion or picture")  # before the work
     if overlay is not None:
         check_output(overlay, inputs, PICTURE_SUFFIXES, "picture")
+    if prior not in PRIOR_FACTORIES:
+        get_prior(prior)  # an unknown name or a bad checkpoint is refused before the photo is read
     photo = load_photo(photo_path)
     rig = load_skeleton(skeleton) if skeleton is not None else None
     result = photo_to_body(photo, None, method, rig, prior, notify, photo_path)
