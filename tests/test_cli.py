@@ -252,6 +252,7 @@ def test_huge_rotations_in_an_npz_are_refused_in_one_line(cmu, tmp_path):
     (lambda d: {"joint_index": d["joint_index"] + 1000}, "joint_index"),
     (lambda d: {"quats": d["quats"] * 0}, "not unit quaternions"),
     (lambda d: {k: d[k][:0] for k in ("quats", "source", "frame", "is_val")}, "holds no poses"),
+    (lambda d: {"format_version": np.int64(999)}, "format 999 is newer"),
 ])
 def test_a_corrupt_pose_dataset_is_refused_naming_it(cmu, tmp_path, change, words):
     """Indices out of range, non-unit quaternions or no poses: one line, not an IndexError later."""

@@ -113,6 +113,10 @@ class PoseDataset:
             with np.load(path, allow_pickle=False) as data:
                 if "quats" not in data or "skeleton" not in data:
                     raise MotionFormatError(path, "not a posefield pose dataset (missing 'quats' or 'skeleton')")
+                version = int(data["format_version"]) if "format_version" in data else DATASET_FORMAT_VERSION
+                if version > DATASET_FORMAT_VERSION:
+                    raise MotionFormatError(path, f"pose dataset format {version} is newer than this posefield reads "
+                                                  f"({DATASET_FORMAT_VERSION})")
                 out = cls(quats=data["quats"].astype(np.float32), skeleton=skeleton_from_dict(json.loads(str(data["skeleton"]))),
                           joint_index=data["joint_index"], source=data["source"], files=[str(f) for f in data["files"]],
                           subjects=[str(s) for s in data["subjects"]], frame=data["frame"], is_val=data["is_val"],
