@@ -6,22 +6,27 @@ import torch
 from posefield.errors import InvalidPoseError
 
 
-def canonical_hemisphere(q: torch.Tensor) -> torch.Tensor:
-    """Map each quaternion to the hemisphere ``w >= 0`` (q and -q are the same rotation).
+def hemisphere_sign(q: torch.Tensor) -> torch.Tensor:
+    """(..., 4) quaternions -> (..., 1) signs ±1 that take each to the hemisphere ``w >= 0``
+    (q and -q are the same rotation): -1 where ``w < 0``. Ties at ``w == 0`` are broken by the
+    first non-zero of (x, y, z) being positive, so the signed quaternion is a function of the
+    rotation alone."""
+    key = q[..., 3]
+    if bool((key == 0).any()):
+        for axis in (0, 1, 2):
+            key = torch.where(key == 0, q[..., axis], key)
+    return torch.where(key < 0, -1.0, 1.0).unsqueeze(-1).to(q.dtype)
 
-    Ties at ``w == 0`` are broken by the first non-zero of (x, y, z) being positive, so the
-    result is a function of the rotation alone.
+
+def canonical_hemisphere(q: torch.Tensor) -> torch.Tensor:
+    """Map each quaternion to the hemisphere ``w >= 0`` (:func:`hemisphere_sign`).
 
     Args:
         q: (..., 4) unit quaternions.
     Returns:
         (..., 4) quaternions with the same rotations.
     """
-    key = q[..., 3]
-    if bool((key == 0).any()):
-        for axis in (0, 1, 2):
-            key = torch.where(key == 0, q[..., axis], key)
-    return q * torch.where(key < 0, -1.0, 1.0).unsqueeze(-1)
+    return q * hemisphere_sign(q)
 
 
 def normalize_quaternions(q: torch.Tensor) -> torch.Tensor:

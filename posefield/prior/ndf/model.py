@@ -33,7 +33,8 @@ from posefield.data.dataset import joint_subset
 from posefield.errors import InvalidPoseError
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
-from posefield.rotations import canonical_hemisphere, check_unit_quaternions, joint_weights, normalize_quaternions
+from posefield.rotations import (canonical_hemisphere, check_unit_quaternions, hemisphere_sign, joint_weights,
+                                 normalize_quaternions)
 from posefield.skeleton import Skeleton
 from posefield.skeleton.dofs import RigDofs
 from posefield.skeleton.kinematics import depth_levels
@@ -203,17 +204,15 @@ class FrozenField:
 
     def _chunk(self, quats: torch.Tensor, with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
         b, k = quats.shape[:2]
-        hemi = canonical_hemisphere(quats)
-        scale = torch.rsqrt((hemi * hemi).sum(-1, keepdim=True))
-        q = hemi * scale  # normalize_quaternions(hemi), keeping the scale for the gradient
+        # q = normalize_quaternions(canonical_hemisphere(quats)) = factor · quats, factor = ±1 / |quats|
+        factor = hemisphere_sign(quats) * torch.rsqrt((quats * quats).sum(-1, keepdim=True))
+        q = quats * factor
         features, pre_encoder = self._encode(q.index_select(1, self.order).reshape(b, 4 * k))
         g, d_features = self._distance(features, with_gradient)
         if d_features is None:
             return g, None
         dq = self._encode_gradient(d_features, pre_encoder).view(b, k, 4).index_select(1, self.unorder)
-        d_hemi = scale * (dq - q * (q * dq).sum(-1, keepdim=True))  # through the normalisation
-        flipped = (hemi * quats).sum(-1, keepdim=True) < 0  # the hemisphere map's sign, ±1 per joint
-        return g, torch.where(flipped, -d_hemi, d_hemi)
+        return g, factor * (dq - q * (q * dq).sum(-1, keepdim=True))  # through the normalisation and the sign
 
     def _encode(self, flat: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """(B, 4 K) level-ordered quaternions -> (B, F K) level-ordered features and each level's
