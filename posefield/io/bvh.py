@@ -12,13 +12,15 @@ Conventions (see :mod:`posefield.skeleton.skeleton`; BVH *is* the canonical conv
   length, whichever is larger (export rounding and solver jitter); their mean becomes the
   joint's offset, so forward kinematics stays exact and the writer writes it back. Animated
   (stretching) bone translations are refused with a one-line :class:`MotionFormatError`,
-  except for one layout of game rigs: a static root (a ground joint whose channels never
-  change, or that has none: ``root``, ``Reference``, ``Armature``) whose child carries the
-  body's translation (hips under ``root``). There the
+  except for the layouts of game rigs whose root's child carries the body's translation (hips
+  under ``root``): under a static root (a ground joint whose channels never change, or that has
+  none: ``root``, ``Reference``, ``Armature``), or under a root that moves and turns itself
+  (root motion: the root follows the body along the ground, the hips keep the rest). There the
   child's translation is moved onto the root, which then moves with the body (a posefield
-  motion translates its root only); ``skeleton.meta["static_root"]`` keeps the root's pose
-  and the child's name, and the writer puts the translation (and any turn of the root) back
-  on the child, so the file's channels are reproduced.
+  motion translates its root only); ``skeleton.meta["static_root"]`` (one pose) or
+  ``skeleton.meta["root_motion"]`` (a pose per frame) keeps the root's pose and the child's
+  name, and the writer puts the root's pose back and the translation (and any turn of the root
+  beyond it) on the child, so the file's channels are reproduced.
 * Units: metres = file units × ``length_unit`` (stored as ``skeleton.meta["length_unit"]``).
   Unless given, it is guessed from the rest pose's size in file units, the largest side of
   the bounding box of the rest joints and end sites (:func:`detect_length_unit`):
@@ -200,13 +202,19 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
     meta: dict = {"length_unit": unit, "frame_time": header.frame_time_text}
     if encoding != "utf-8":
         meta["encoding"] = encoding
-    carrier = _static_root_carrier(path, header, values, offsets, unit)
+    carrier, static = _root_carrier(header, values, offsets, unit)
     if carrier is not None:
         rest, moved = offsets[carrier].copy(), _joint_translation(header.channels, values, carrier, offsets[carrier])
-        turn = quaternion_to_rotmat(torch.as_tensor(rotations[0, 0])).numpy()
-        meta["static_root"] = {"joint": header.names[carrier], "position": root_translation[0] * unit,
-                               "rotation": rotations[0, 0].copy()}
-        root_translation = root_translation[:1] + (moved - rest) @ turn.T
+        if static:
+            turn = quaternion_to_rotmat(torch.as_tensor(rotations[0, 0])).numpy()
+            meta["static_root"] = {"joint": header.names[carrier], "position": root_translation[0] * unit,
+                                   "rotation": rotations[0, 0].copy()}
+            root_translation = root_translation[:1] + (moved - rest) @ turn.T
+        else:  # root motion: the root's own pose, frame by frame
+            turns = quaternion_to_rotmat(torch.as_tensor(rotations[:, 0])).numpy()
+            meta["root_motion"] = {"joint": header.names[carrier], "position": root_translation * unit,
+                                   "rotation": rotations[:, 0].copy()}
+            root_translation = root_translation + np.einsum("tij,tj->ti", turns, moved - rest)
         values = values.copy()  # the carrier's channels now hold its rest offset, as the skeleton does
         start = _channel_starts(header.channels)[carrier]
         for k, channel in enumerate(header.channels[carrier]):
@@ -396,21 +404,19 @@ def _joint_translation(channels: list[tuple[str, ...]], values: np.ndarray, j: i
     return translation
 
 
-def _static_root_carrier(path: Path, header: _Header, values: np.ndarray, offsets: np.ndarray,
-                         unit: float) -> int | None:
-    """The child of a static root that carries the body's translation (see the module
-    docstring), or ``None`` when the file does not have this layout."""
+def _root_carrier(header: _Header, values: np.ndarray, offsets: np.ndarray, unit: float) -> tuple[int | None, bool]:
+    """The child of the root that carries the body's translation (see the module docstring) and
+    whether the root is static; ``(None, True)`` when the file does not have this layout."""
     if len(values) < 2:
-        return None
+        return None, True
     root = header.channels[0]
     turns = [k for k, c in enumerate(root) if c in ROTATION_CHANNELS]
-    if (float(np.ptp(_joint_translation(header.channels, values, 0, offsets[0]), axis=0).max()) * unit
-            > TRANSLATION_TOLERANCE or (turns and float(np.ptp(values[:, turns], axis=0).max()) > STATIC_TURN)):
-        return None  # the root moves or turns
+    static = not (float(np.ptp(_joint_translation(header.channels, values, 0, offsets[0]), axis=0).max()) * unit
+                  > TRANSLATION_TOLERANCE or (turns and float(np.ptp(values[:, turns], axis=0).max()) > STATIC_TURN))
     moving = [j for j in range(1, len(header.names)) if any(c in POSITION_CHANNELS for c in header.channels[j])
               and _bone_moves(_joint_translation(header.channels, values, j, offsets[j]), unit)]
     carriers = [j for j in moving if header.parents[j] == 0]
-    return carriers[0] if len(carriers) == 1 else None
+    return (carriers[0] if len(carriers) == 1 else None), static
 
 
 def _bone_moves(translation: np.ndarray, unit: float) -> bool:
@@ -626,28 +632,44 @@ def _depth_first(parents: tuple[int, ...]) -> list[int]:
 def _joint_motion(motion: Motion) -> tuple[np.ndarray, list[np.ndarray]]:
     """(T, J, 4) local rotations (unit quaternions) and per joint (T, 3) translations (metres) to write.
 
-    Translations are the root's position and the other joints' offsets, except on a rig
-    read with a static root (``skeleton.meta["static_root"]``): the root gets its stored
-    pose back and its child the body's translation and any turn of the root.
+    Translations are the root's position and the other joints' offsets, except on a rig read
+    with its body's translation on the root's child (:func:`root_pose`): the root gets its stored
+    pose back and its child the body's translation and any turn of the root beyond the stored one.
     """
     skeleton = motion.skeleton
     translations = [motion.root_translation] + [np.tile(skeleton.offsets[j], (motion.num_frames, 1))
                                                 for j in range(1, skeleton.num_joints)]
-    static = skeleton.meta.get("static_root")
-    if static is None or static["joint"] not in skeleton.names:
+    stored = root_pose(skeleton, motion.num_frames)
+    if stored is None:
         return motion.rotations, translations
-    child = skeleton.names.index(static["joint"])
-    if skeleton.parents[child] != 0:
-        return motion.rotations, translations
-    turn = quaternion_to_rotmat(torch.as_tensor(np.asarray(static["rotation"], dtype=np.float64))).numpy()
-    position = np.asarray(static["position"], dtype=np.float64)
+    child, position, rotation = stored
+    turn = quaternion_to_rotmat(torch.as_tensor(rotation)).numpy()
     body, own = quaternion_to_rotmat(torch.as_tensor(motion.rotations[:, [0, child]])).numpy().swapaxes(0, 1)
-    translations[child] = (motion.root_translation + body @ skeleton.offsets[child] - position) @ turn
-    translations[0] = np.tile(position, (motion.num_frames, 1))
+    world = motion.root_translation + body @ skeleton.offsets[child] - position
+    translations[child] = np.einsum("tji,tj->ti", turn, world)
+    translations[0] = position
     quats = motion.rotations.copy()
-    quats[:, child] = rotmat_to_quaternion(torch.as_tensor(turn.T @ body @ own)).numpy()
-    quats[:, 0] = static["rotation"]
+    quats[:, child] = rotmat_to_quaternion(torch.as_tensor(turn.swapaxes(-1, -2) @ body @ own)).numpy()
+    quats[:, 0] = rotation
     return quats, translations
+
+
+def root_pose(skeleton: Skeleton, frames: int) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """(child, (T, 3) position in metres, (T, 4) rotation) of the root of a rig read with the body's
+    translation on the root's child: a static root (``meta["static_root"]``, one pose) or root
+    motion (``meta["root_motion"]``, a pose per frame; a motion of another length, resampled or
+    cut, keeps the first frame's root pose, its world motion unchanged). ``None`` otherwise."""
+    stored = skeleton.meta.get("static_root") or skeleton.meta.get("root_motion")
+    if stored is None or stored["joint"] not in skeleton.names:
+        return None
+    child = skeleton.names.index(stored["joint"])
+    if skeleton.parents[child] != 0:
+        return None
+    position = np.asarray(stored["position"], dtype=np.float64).reshape(-1, 3)
+    rotation = np.asarray(stored["rotation"], dtype=np.float64).reshape(-1, 4)
+    if len(position) != frames:
+        position, rotation = position[:1], rotation[:1]
+    return child, np.repeat(position, frames // len(position), axis=0), np.repeat(rotation, frames // len(rotation), axis=0)
 
 
 def _channel_values(angles: np.ndarray, translation: np.ndarray, channels: tuple[str, ...],

@@ -3,6 +3,7 @@ channel layouts, static roots, fingers), read, run through a shipped prior on an
 written back on the file's own hierarchy and channels, checked by a parser of its own."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -322,3 +323,30 @@ def test_a_one_frame_file_is_denoised_and_written_back(tmp_path):
     assert code == 0, output
     table = parse((tmp_path / "out.bvh").read_text())
     assert (table["frames"], table["frame_time"], table["values"].shape) == (1, "0.008333333333", (1, 126))
+
+
+def test_root_motion_reads_maps_and_keeps_the_roots_own_channels(tmp_path):
+    """Root motion (a game rig's root follows the body along the ground and turns with it, the
+    hips keep the rest): read as the same world motion, denoised through a mapping, and written
+    back with the root's channels as they were."""
+    game = read_bvh(RIGS / "game.bvh")
+    body = game.root_translation
+    yaw = np.radians(np.linspace(0.0, 30.0, game.num_frames))
+    rotation = np.stack([np.zeros_like(yaw), np.sin(yaw / 2), np.zeros_like(yaw), np.cos(yaw / 2)], axis=1)
+    meta = {k: v for k, v in game.skeleton.meta.items() if k != "static_root"}
+    meta["root_motion"] = {"joint": "pelvis", "position": body * [1.0, 0.0, 1.0], "rotation": rotation}
+    moving = dataclasses.replace(game, skeleton=dataclasses.replace(game.skeleton, meta=meta), source={})
+    write_bvh(moving, tmp_path / "rootmotion.bvh")
+    text = (tmp_path / "rootmotion.bvh").read_text()
+    root, pelvis = joint_values(text, "root"), joint_values(text, "pelvis")
+    assert np.ptp(root[:, [0, 2]], axis=0).min() > 0.1 and np.ptp(root[:, 3:], axis=0).max() > 10  # moves and turns
+    assert np.ptp(pelvis[:, [0, 2]], axis=0).max() < 1e-6  # the hips keep only their height on the ground path
+    again = read_bvh(tmp_path / "rootmotion.bvh")
+    assert "root_motion" in again.skeleton.meta
+    np.testing.assert_allclose(again.joint_positions(with_end_sites=True), game.joint_positions(with_end_sites=True),
+                               atol=1e-6)
+    code, output = cli("denoise", tmp_path / "rootmotion.bvh", "-o", tmp_path / "clean.bvh", "--prior", "cmu-asf")
+    assert code == 0, output
+    clean = (tmp_path / "clean.bvh").read_text()
+    assert hierarchy(clean) == hierarchy(text)
+    np.testing.assert_array_equal(joint_values(clean, "root"), root)

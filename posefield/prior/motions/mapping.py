@@ -95,9 +95,9 @@ class PriorRig:
 
 def fixed_root_axes(skeleton: Skeleton) -> list[int]:
     """The axes (0, 1, 2 for X, Y, Z) along which ``skeleton``'s root has no position channel, so
-    cannot move (a BVH root with only rotation channels); none on a rig read with a static root
-    (``meta["static_root"]``: the body's translation is its child's, see :mod:`posefield.io.bvh`)."""
-    if "static_root" in skeleton.meta:
+    cannot move (a BVH root with only rotation channels); none on a rig read with the body's
+    translation on the root's child (``meta["static_root"]``, ``meta["root_motion"]``, see :mod:`posefield.io.bvh`)."""
+    if "static_root" in skeleton.meta or "root_motion" in skeleton.meta:
         return []
     return [k for k, channel in enumerate(POSITION_CHANNELS) if channel not in skeleton.channels[0]]
 
