@@ -389,8 +389,14 @@ def test_bone_length_jitter_is_read_as_its_mean(tmp_path):
     assert jittered.skeleton.offsets[spine][0] == pytest.approx(plain.skeleton.offsets[spine][0] + 0.004e-2 / frames)
 
 
-def test_a_moving_root_over_a_translated_child_is_refused(tmp_path):
+def test_a_moving_root_over_a_translated_child_reads_as_root_motion(tmp_path):
+    """Both the root and its child move: root motion. Each joint is where the file puts it, and
+    the root's and the child's channels are written back as they were."""
     path = tmp_path / "both.bvh"
     path.write_text(with_value(1, 0, "3"))  # the root's Xposition moves too
-    with pytest.raises(MotionFormatError, match="'pelvis' has position channels that move"):
-        read_bvh(path)
+    motion, raw = read_bvh(path), frame_values(path)
+    assert motion.skeleton.meta["root_motion"]["joint"] == "pelvis"
+    pelvis = motion.joint_positions()[:, motion.skeleton.index("pelvis")]
+    assert np.allclose(pelvis, (raw[:, 0:3] + raw[:, 6:9]) * CENTIMETRES, atol=1e-9)  # the root is unturned
+    write_bvh(motion, tmp_path / "again.bvh")
+    assert np.allclose(frame_values(tmp_path / "again.bvh"), raw, atol=1e-6)
