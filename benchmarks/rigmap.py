@@ -28,7 +28,7 @@ the no-prior fit.
 on rigs that differ in one way each from the game rig and Mixamo: a Z-up world, metres or
 millimetres, 3ds Max biped names with spaces, MotionBuilder ``Character1_`` names, other Euler
 channel orders, Unreal's IK joints under the root, extra twist joints, Unity-style names with
-two spine joints, OptiTrack names, DAZ Genesis' bend and twist joints; it prints the default
+two spine joints, root motion, OptiTrack names, DAZ Genesis' bend and twist joints; it prints the default
 prior ``ndf`` picks and the AUC at 5° of ``cmu-asf`` through the mapping.
 
 ``fixtures`` writes the small test fixtures of ``tests/fixtures/rigs/`` from the CMU fixture
@@ -418,6 +418,21 @@ def with_static_joints(motion: Motion, extra: list[tuple[str, str, tuple[float, 
     return dataclasses.replace(motion, skeleton=skeleton, rotations=np.concatenate([motion.rotations, still], axis=1))
 
 
+def with_root_motion(motion: Motion) -> Motion:
+    """A static-root rig's motion with root motion instead: the root follows the body along the
+    ground and turns with its heading (yaw about Y), the hips keep the rest (written by
+    :func:`posefield.io.bvh.write_bvh` from ``meta["root_motion"]``)."""
+    world = motion.rotmats()[:, 0] @ motion.rotmats()[:, 1]
+    axis = int(np.argmin(np.abs(world[:, 1, :]).mean(axis=0)))  # the hips' most level axis stands for the heading
+    heading = world[:, :, axis]
+    yaw = np.unwrap(np.arctan2(heading[:, 0], heading[:, 2]))
+    rotation = np.stack([np.zeros_like(yaw), np.sin(yaw / 2), np.zeros_like(yaw), np.cos(yaw / 2)], axis=1)
+    meta = {k: v for k, v in motion.skeleton.meta.items() if k != "static_root"}
+    meta["root_motion"] = {"joint": motion.skeleton.names[1], "position": motion.root_translation * [1.0, 0.0, 1.0],
+                           "rotation": rotation}
+    return dataclasses.replace(motion, skeleton=dataclasses.replace(motion.skeleton, meta=meta))
+
+
 _BIPED = {"root": "Bip01", "pelvis": "Bip01 Pelvis", "spine_01": "Bip01 Spine", "spine_02": "Bip01 Spine1",
           "spine_03": "Bip01 Spine2", "neck_01": "Bip01 Neck", "head": "Bip01 Head", "clavicle": "Clavicle",
           "upperarm": "UpperArm", "lowerarm": "Forearm", "hand": "Hand", "thigh": "Thigh", "calf": "Calf", "foot": "Foot"}
@@ -453,6 +468,8 @@ VARIANTS = {
     "game rig, A-pose, twist joints": lambda c, rng: with_static_joints(build_rig(c, GAME, "apose", rng), TWISTS),
     "Unity names (UpperLeg_L), two spine joints, toes, stick rest": lambda c, rng: build_rig(c, UNITY, "stick", rng),
     "Unity names, two spine joints, toes, standing rest": lambda c, rng: build_rig(c, UNITY, "world", rng),
+    "game rig, root motion (the root moves and turns along the ground)": lambda c, rng: with_root_motion(
+        build_rig(c, GAME, "stick", rng)),
     "OptiTrack names (Skeleton:LUArm), two spine joints, toes, A-pose": lambda c, rng: build_rig(c, OPTITRACK, "apose", rng),
     "DAZ Genesis names (lShldrBend), twist joints, legs' pelvis, A-pose": lambda c, rng: build_rig(c, GENESIS, "apose",
                                                                                                   rng),
