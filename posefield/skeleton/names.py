@@ -201,12 +201,12 @@ def find_landmarks(skeleton: Skeleton) -> dict[str, int]:
     out = _limbs(skeleton)
     arms = [(out.get(f"l_{p}"), out.get(f"r_{p}")) for p in ("upperarm", "clavicle")]
     pair = next(((a, b) for a, b in arms if a is not None and b is not None), None)
+    chest = _common_ancestor(skeleton, *pair) if pair is not None else None
     if "l_thigh" in out and "r_thigh" in out:
         out["pelvis"] = _common_ancestor(skeleton, out["l_thigh"], out["r_thigh"])
-        if pair is not None:  # a hip joint of the legs alone under the root (DAZ Genesis 3-9's 'pelvis')
-            out["pelvis"] = _common_ancestor(skeleton, out["pelvis"], _common_ancestor(skeleton, *pair))
-    if pair is not None:
-        chest = _common_ancestor(skeleton, *pair)
+        if chest is not None:  # a hip joint of the legs alone under the root (DAZ Genesis 3-9's 'pelvis')
+            out["pelvis"] = _common_ancestor(skeleton, out["pelvis"], chest)
+    if chest is not None:
         if "pelvis" in out and out["pelvis"] in _ancestors(skeleton, chest)[1:]:
             out["chest"] = chest
             chain = trunk_chain(skeleton, out) + [chest]

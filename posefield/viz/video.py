@@ -22,11 +22,11 @@ GIF_MIN_FPS = 0.002
 
 def gif_delays(count: int, fps: float) -> list[int]:
     """Delays (ms, whole centiseconds) of ``count`` GIF frames at ``fps`` (at most
-    :data:`GIF_MAX_FPS`): every frame ends at its own time rounded to the centisecond, so the
+    :data:`GIF_MAX_FPS`, at least :data:`GIF_MIN_FPS`): every frame ends at its own time rounded to the centisecond, so the
     animation lasts ``count / fps`` seconds to 5 ms (30 fps: 30, 30, 40, 30, 30, 40 ... ms),
     where one rounded delay for all would run up to 10 % fast or slow."""
-    if not 0 < fps <= GIF_MAX_FPS:
-        raise ValueError(f"a GIF plays at most {GIF_MAX_FPS:g} fps, not {fps:g}")
+    if not GIF_MIN_FPS <= fps <= GIF_MAX_FPS:
+        raise ValueError(f"a GIF plays at {GIF_MIN_FPS:g} to {GIF_MAX_FPS:g} fps, not {fps:g}")
     ends = np.round(np.arange(1, count + 1) * 100.0 / fps).astype(np.int64)
     return (np.diff(ends, prepend=0) * 10).tolist()
 
