@@ -34,7 +34,7 @@ from posefield.errors import InvalidPoseError
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible
 from posefield.rotations import (canonical_hemisphere, check_unit_quaternions, hemisphere_sign, joint_weights,
-                                 normalize_quaternions)
+                                 normalize_quaternions, quaternion_dot)
 from posefield.skeleton import Skeleton
 from posefield.skeleton.dofs import RigDofs
 from posefield.skeleton.kinematics import depth_levels
@@ -128,28 +128,45 @@ class HierarchicalEncoder(nn.Module):
             features.append(torch.baddbmm(b2[i], self.act(pre), w2[i]))
         return torch.cat(features).transpose(0, 1).index_select(1, self.unorder).flatten(1)
 
-    def level_blocks(self) -> list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """The weights of each depth level as block matrices over its joints (detached copies).
+    def buffer_layout(self) -> tuple[list[slice], list[slice]]:
+        """Column spans of each depth level's quaternions and features in the frozen field's buffer
+        (:class:`FrozenField`), laid out q_0 | v_0 | q_1 | v_1 | …, so that the input of level i ≥ 1,
+        its parents' features and its own quaternions [v_{i-1} | q_i], is one span.
 
-        Per level i with n_i joints (level order): ``w_quat`` (4 n_i, H n_i) block-diagonal, the
-        quaternion rows of each joint's first layer; ``w_parent`` (F n_{i-1}, H n_i), the
-        parent-feature rows of each joint's first layer placed at its parent's position in level
-        i - 1 (None at depth 0); ``b1`` (H n_i,); ``w2`` (H n_i, F n_i) block-diagonal; ``b2`` (F n_i,).
-        With them a level is two matrix products on (B, ·) rows, no gathers.
+        Returns:
+            per level (level order), the span of its 4 n_i quaternion columns (joints in level
+            order) and that of its F n_i feature columns.
+        """
+        quats, features, col = [], [], 0
+        for size in self.level_sizes:
+            quats.append(slice(col, col + 4 * size))
+            features.append(slice(col + 4 * size, col + (4 + self.feature_dim) * size))
+            col += (4 + self.feature_dim) * size
+        return quats, features
+
+    def level_blocks(self) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The weights of each depth level as block matrices over its joints (detached copies),
+        on the input span of :meth:`buffer_layout`.
+
+        Per level i with n_i joints (level order): ``w_in`` (F n_{i-1} + 4 n_i, H n_i), the first
+        layer's rows of each joint's parent feature (at the parent's place in level i - 1; none at
+        depth 0) then of its quaternion (block-diagonal); ``b1`` (H n_i,); ``w2`` (H n_i, F n_i)
+        block-diagonal; ``b2`` (F n_i,). With them a level is two matrix products on (B, ·) rows.
         """
         f, hidden = self.feature_dim, self.w1.shape[-1]
         w1, b1, w2, b2 = (p.detach() for p in (self.w1, self.b1, self.w2, self.b2))
         blocks = []
         for i, level in enumerate(self.levels):
-            w_parent = None
-            if i:
-                w_parent = w1.new_zeros(len(self.levels[i - 1]) * f, len(level) * hidden)
-                within = {j: n for n, j in enumerate(self.levels[i - 1])}
-                for n, j in enumerate(level):
+            above = len(self.levels[i - 1]) * f if i else 0
+            w_in = w1.new_zeros(above + 4 * len(level), hidden * len(level))
+            within = {j: n for n, j in enumerate(self.levels[i - 1])} if i else {}
+            for n, j in enumerate(level):
+                cols = slice(n * hidden, (n + 1) * hidden)
+                w_in[above + 4 * n:above + 4 * n + 4, cols] = w1[j, :4]
+                if i:
                     row = within[self.parents[j]] * f
-                    w_parent[row:row + f, n * hidden:(n + 1) * hidden] = w1[j, 4:]
-            blocks.append((torch.block_diag(*(w1[j, :4] for j in level)), w_parent, b1[level].flatten(),
-                           torch.block_diag(*(w2[j] for j in level)), b2[level].flatten()))
+                    w_in[row:row + f, cols] = w1[j, 4:]
+            blocks.append((w_in, b1[level].flatten(), torch.block_diag(*(w2[j] for j in level)), b2[level].flatten()))
         return blocks
 
 
@@ -161,6 +178,11 @@ class FrozenField:
     derivatives), ``CHUNK`` poses at a time so that a chunk's activations stay in cache. No
     autograd graph is built; the gradient reaches the poses only.
 
+    A chunk's quaternions and features share one buffer (:meth:`HierarchicalEncoder.buffer_layout`),
+    so each level reads its input as one span and writes its features in place; its gradient
+    flows back through a buffer of the same layout. The hemisphere sign and normalisation are
+    applied to the whole batch, once on the way in and once on the way out.
+
     Args:
         model: the prior whose weights are taken as they are now (a later change of them needs a
             new ``FrozenField``: :meth:`PoseNDF.frozen` rebuilds it when a parameter changed).
@@ -170,18 +192,24 @@ class FrozenField:
         enc = model.encoder
         self.act = enc.act
         self.act_grad = ACTIVATION_GRADIENTS[model.config.activation]
-        self.order, self.unorder = enc.order, enc.unorder
-        self.blocks = enc.level_blocks()
-        bounds = [0]
-        for size in enc.level_sizes:
-            bounds.append(bounds[-1] + size)
-        self.quat_cols = [slice(4 * a, 4 * b) for a, b in zip(bounds, bounds[1:])]
-        self.feature_cols = [slice(enc.feature_dim * a, enc.feature_dim * b) for a, b in zip(bounds, bounds[1:])]
+        quat_spans, feature_spans = enc.buffer_layout()
+        self.width = feature_spans[-1].stop
+        # each level: (its input span, its feature span, w_in, w_inᵀ, b1, w2, w2ᵀ, b2)
+        self.levels = []
+        for i, (w_in, b1, w2, b2) in enumerate(enc.level_blocks()):
+            span = slice(feature_spans[i - 1].start if i else quat_spans[0].start, quat_spans[i].stop)
+            self.levels.append((span, feature_spans[i], w_in, w_in.t().contiguous(), b1, w2, w2.t().contiguous(), b2))
+        order = enc.order.tolist()
+        starts = [quat_spans[i].start + 4 * n for i, size in enumerate(enc.level_sizes) for n in range(size)]
+        at = dict(zip(order, starts))  # joint -> its quaternion's first column
+        self.quat_columns = torch.tensor([at[j] + c for j in range(len(order)) for c in range(4)], device=enc.order.device)
+        self.feature_columns = torch.cat([torch.arange(s.start, s.stop) for s in feature_spans]).to(enc.order.device)
         linears = [m for m in model.distance if isinstance(m, nn.Linear)]
-        # the first layer's columns in level order, the order the features are computed in
+        # the first layer's columns in level order, the order the features are gathered in
         columns = torch.arange(enc.feature_dim, device=enc.order.device)
         level_order = (enc.order[:, None] * enc.feature_dim + columns).flatten()
         self.weights = [linears[0].weight.detach()[:, level_order]] + [m.weight.detach() for m in linears[1:]]
+        self.weights_t = [w.t().contiguous() for w in self.weights]
         self.biases = [m.bias.detach() for m in linears]
 
     def __call__(self, quats: torch.Tensor, with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -193,67 +221,51 @@ class FrozenField:
         Returns:
             (B,) distances g ≥ 0 in radians and (B, K, 4) ∂g/∂quats (radians per unit) or None.
         """
-        g = quats.new_empty(len(quats))
-        grad = torch.empty_like(quats) if with_gradient else None
-        for start in range(0, len(quats), CHUNK):
-            part = slice(start, start + CHUNK)
-            g[part], chunk_grad = self._chunk(quats[part], with_gradient)
-            if grad is not None:
-                grad[part] = chunk_grad
-        return g, grad
-
-    def _chunk(self, quats: torch.Tensor, with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
         b, k = quats.shape[:2]
         # q = normalize_quaternions(canonical_hemisphere(quats)) = factor · quats, factor = ±1 / |quats|
-        factor = hemisphere_sign(quats) * torch.rsqrt((quats * quats).sum(-1, keepdim=True))
+        factor = hemisphere_sign(quats).mul_(torch.rsqrt(quaternion_dot(quats, quats)))
         q = quats * factor
-        features, pre_encoder = self._encode(q.index_select(1, self.order).reshape(b, 4 * k))
-        g, d_features = self._distance(features, with_gradient)
-        if d_features is None:
+        flat = q.reshape(b, 4 * k)
+        g = quats.new_empty(b)
+        grad = quats.new_empty(b, 4 * k) if with_gradient else None
+        for start in range(0, b, CHUNK):
+            part = slice(start, start + CHUNK)
+            self._chunk(flat[part], g[part], None if grad is None else grad[part])
+        if grad is None:
             return g, None
-        dq = self._encode_gradient(d_features, pre_encoder).view(b, k, 4).index_select(1, self.unorder)
-        return g, factor * (dq - q * (q * dq).sum(-1, keepdim=True))  # through the normalisation and the sign
+        dq = grad.view(b, k, 4)
+        return g, dq.sub_(q * quaternion_dot(q, dq)).mul_(factor)  # through the normalisation and the sign
 
-    def _encode(self, flat: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """(B, 4 K) level-ordered quaternions -> (B, F K) level-ordered features and each level's
-        (B, H n_i) pre-activations."""
-        features = flat.new_empty(len(flat), self.weights[0].shape[1])
+    def _chunk(self, flat: torch.Tensor, g: torch.Tensor, grad: torch.Tensor | None) -> None:
+        """g (and ∂g/∂q) of (c, 4 K) normalised quaternions in joint order, written into (c,) ``g``
+        and (c, 4 K) ``grad``."""
+        buffer = flat.new_empty(len(flat), self.width)
+        buffer.index_copy_(1, self.quat_columns, flat)
         pres = []
-        for i, (w_quat, w_parent, b1, w2, b2) in enumerate(self.blocks):
-            pre = torch.addmm(b1, flat[:, self.quat_cols[i]], w_quat)
-            if w_parent is not None:
-                pre.addmm_(features[:, self.feature_cols[i - 1]], w_parent)
-            features[:, self.feature_cols[i]] = torch.addmm(b2, self.act(pre), w2)
+        for span, features, w_in, _, b1, w2, _, b2 in self.levels:
+            pre = torch.addmm(b1, buffer[:, span], w_in)
+            torch.addmm(b2, self.act(pre), w2, out=buffer[:, features])
             pres.append(pre)
-        return features, pres
-
-    def _encode_gradient(self, d_features: torch.Tensor, pres: list[torch.Tensor]) -> torch.Tensor:
-        """(B, F K) gradient at the features -> (B, 4 K) gradient at the level-ordered quaternions."""
-        d_flat = d_features.new_empty(len(d_features), 4 * len(self.order))
-        from_children = None
-        for i in reversed(range(len(self.blocks))):
-            w_quat, w_parent, _, w2, _ = self.blocks[i]
-            d_feature = d_features[:, self.feature_cols[i]]
-            if from_children is not None:
-                d_feature = d_feature + from_children
-            d_pre = self.act_grad(d_feature @ w2.t(), pres[i])
-            torch.mm(d_pre, w_quat.t(), out=d_flat[:, self.quat_cols[i]])
-            from_children = d_pre @ w_parent.t() if w_parent is not None else None
-        return d_flat
-
-    def _distance(self, features: torch.Tensor, with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Distance MLP and |·| on (b, F K) level-ordered features -> (b,) g and (b, F K) ∂g/∂features or None."""
-        z, pres = features, []
-        for w, bias in zip(self.weights[:-1], self.biases[:-1]):
-            pres.append(torch.addmm(bias, z, w.t()))
-            z = self.act(pres[-1])
-        y = torch.addmm(self.biases[-1], z, self.weights[-1].t()).squeeze(-1)
-        if not with_gradient:
-            return y.abs(), None
+        z, mlp_pres = buffer.index_select(1, self.feature_columns), []
+        for w_t, bias in zip(self.weights_t[:-1], self.biases[:-1]):
+            mlp_pres.append(torch.addmm(bias, z, w_t))
+            z = self.act(mlp_pres[-1])
+        y = torch.addmm(self.biases[-1], z, self.weights_t[-1]).squeeze(-1)
+        torch.abs(y, out=g)
+        if grad is None:
+            return
         dz = torch.sign(y)[:, None] * self.weights[-1]  # d|y|/dz
-        for w, pre in zip(reversed(self.weights[:-1]), reversed(pres)):
+        for w, pre in zip(reversed(self.weights[:-1]), reversed(mlp_pres)):
             dz = self.act_grad(dz, pre) @ w
-        return y.abs(), dz
+        d_buffer = buffer  # the forward's values are no longer needed: the gradient takes their place
+        column = dz.shape[1]
+        for (span, features, _, w_in_t, _, _, w2_t, _), pre in zip(reversed(self.levels), reversed(pres)):
+            d_feature = dz[:, column - (features.stop - features.start):column]
+            column -= features.stop - features.start
+            if features.stop < self.width:  # from the children's inputs, written by the level below
+                d_feature = d_feature + d_buffer[:, features]
+            torch.mm(self.act_grad(d_feature @ w2_t, pre), w_in_t, out=d_buffer[:, span])
+        torch.index_select(d_buffer, 1, self.quat_columns, out=grad)
 
 
 class _FrozenFieldFunction(torch.autograd.Function):

@@ -27,7 +27,7 @@ import torch
 
 from posefield.prior.ndf.losses import metric_gradient
 from posefield.prior.ndf.model import PoseNDF
-from posefield.rotations import normalize_quaternions
+from posefield.rotations import normalize_quaternions, quaternion_dot
 
 
 def euclidean_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
@@ -46,7 +46,7 @@ def riemannian_step(quats: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
         along the great circle of S³ (rotation angle 2|v|).
     """
     import roma  # imports torch._dynamo (seconds): only where needed
-    tangent = step - (step * quats).sum(-1, keepdim=True) * quats
+    tangent = step - quaternion_dot(step, quats) * quats
     local = roma.quat_product(roma.quat_conjugation(quats), tangent)[..., :3]
     return roma.quat_product(quats, roma.rotvec_to_unitquat(2 * local))
 
