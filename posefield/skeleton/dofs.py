@@ -99,27 +99,49 @@ class RigDofs(nn.Module):
         values = torch.cat([angle_one, angle_two]).t().reshape(like.shape[:-2] + (len(self.joints),))
         return like.new_zeros(like.shape[:-1]).index_copy(-1, self.joints, values)
 
+    def forward_saved(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        """:meth:`forward` without autograd, with what :meth:`vjp` needs (restricted rigs only).
+
+        Returns:
+            (..., K, 4) reachable poses, (..., K) half-angles to them, and the intermediates.
+        """
+        one, two = self.gather(quats)
+        t = twist(one[:3], one[3], self.axis)
+        parts = two_axis(two, self.outer, self.inner)
+        reachable = self.write_back(quats, twist_rotation(t, self.axis) + parts.out)
+        return reachable, self.spread(quats, t.angle, parts.angle), (one, t, two, parts)
+
+    def vjp(self, saved: tuple, g_reachable: torch.Tensor, g_off: torch.Tensor) -> torch.Tensor:
+        """Gradient at the poses of :meth:`forward` from those at its two outputs, written out
+        (:func:`~posefield.rotations.axis_sets.about_axis_vjp`, :func:`~posefield.rotations.axis_sets.two_axis_vjp`
+        on the intermediates ``saved`` by :meth:`forward_saved`): a few dozen elementwise kernels
+        instead of autograd's several hundred.
+
+        Args:
+            saved: the intermediates of :meth:`forward_saved`.
+            g_reachable: (..., K, 4) gradient at the reachable poses; g_off: (..., K) at the half-angles.
+        Returns:
+            (..., K, 4) gradient at the poses.
+        """
+        one, t, two, parts = saved
+        g_one, g_two = self.gather(g_reachable)
+        g_angle = g_off.index_select(-1, self.joints).reshape(-1, len(self.joints)).t().contiguous()
+        g_one = about_axis_vjp(t, one, self.axis, g_one, g_angle[:self.num_one])
+        g_two = two_axis_vjp(parts, two, self.outer, self.inner, g_two, g_angle[self.num_one:])
+        return self.write_back(g_reachable, g_one + g_two)
+
 
 class _RigSetFunction(torch.autograd.Function):
-    """:meth:`RigDofs.forward` as one autograd node whose backward is written out
-    (:func:`~posefield.rotations.axis_sets.about_axis_vjp`, :func:`~posefield.rotations.axis_sets.two_axis_vjp`
-    on the intermediates the forward kept): a few dozen elementwise kernels instead of autograd's
-    several hundred. Once differentiable: a second derivative raises instead of being wrong."""
+    """:meth:`RigDofs.forward` as one autograd node whose backward is :meth:`RigDofs.vjp`. Once
+    differentiable: a second derivative raises instead of being wrong."""
 
     @staticmethod
     def forward(ctx, quats: torch.Tensor, dofs: RigDofs) -> tuple[torch.Tensor, torch.Tensor]:
-        one, two = dofs.gather(quats)
-        t = twist(one[:3], one[3], dofs.axis)
-        parts = two_axis(two, dofs.outer, dofs.inner)
-        ctx.dofs, ctx.one, ctx.two = dofs, (one, t), (two, parts)
-        return dofs.write_back(quats, twist_rotation(t, dofs.axis) + parts.out), dofs.spread(quats, t.angle, parts.angle)
+        reachable, off, saved = dofs.forward_saved(quats)
+        ctx.dofs, ctx.saved = dofs, saved
+        return reachable, off
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g_reachable: torch.Tensor, g_off: torch.Tensor) -> tuple[torch.Tensor, None]:
-        dofs, (one, t), (two, parts) = ctx.dofs, ctx.one, ctx.two
-        g_one, g_two = dofs.gather(g_reachable)
-        g_angle = g_off.index_select(-1, dofs.joints).reshape(-1, len(dofs.joints)).t().contiguous()
-        g_one = about_axis_vjp(t, one, dofs.axis, g_one, g_angle[:dofs.num_one])
-        g_two = two_axis_vjp(parts, two, dofs.outer, dofs.inner, g_two, g_angle[dofs.num_one:])
-        return dofs.write_back(g_reachable, g_one + g_two), None
+        return ctx.dofs.vjp(ctx.saved, g_reachable, g_off), None

@@ -23,6 +23,7 @@ Inputs are mapped to the w ≥ 0 hemisphere and re-normalised inside, so f(q) = 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Sequence
 
@@ -268,16 +269,16 @@ class FrozenField:
         torch.index_select(d_buffer, 1, self.quat_columns, out=grad)
 
 
-class _FrozenFieldFunction(torch.autograd.Function):
-    """g through a :class:`FrozenField` as an autograd node: the input gradient is computed in the
-    forward pass (in the same cache-resident chunks) and scaled by the upstream gradient in the
-    backward. Once differentiable: a second derivative raises instead of being wrong."""
+class _GradientInForward(torch.autograd.Function):
+    """A function whose input gradient is computed with its value, ``value_and_gradient(quats)``
+    -> ((B,) values, (B, K, 4) gradient), as an autograd node: the backward scales that gradient
+    by the upstream one. Once differentiable: a second derivative raises instead of being wrong."""
 
     @staticmethod
-    def forward(ctx, quats: torch.Tensor, field: FrozenField) -> torch.Tensor:
-        g, grad = field(quats, with_gradient=True)
+    def forward(ctx, quats: torch.Tensor, value_and_gradient) -> torch.Tensor:
+        value, grad = value_and_gradient(quats)
         ctx.save_for_backward(grad)
-        return g
+        return value
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -337,13 +338,31 @@ class PoseNDF(PosePrior):
         """
         if self.dofs is None or not self.dofs.restricted:
             return self.field(quats)
+        if self._frozen_use(quats) and torch.is_grad_enabled() and quats.requires_grad:
+            return _GradientInForward.apply(quats, self._frozen_distance_and_gradient)
         reachable, off = self.dofs(canonical_hemisphere(quats))
-        off_set = (0.5 * self.weights * off.square()).sum(-1)
-        inside = self.field(reachable)
-        # within the set (clean poses) f = g exactly: sqrt(g² + ε) would bend |g| at 0 with a
-        # curvature of 1/√ε, which a double backward amplifies
-        away = off_set > 1e-12
-        return torch.where(away, torch.sqrt(torch.where(away, inside.square() + off_set, 1.0)), inside)
+        return _on_and_off_set(self.field(reachable), self._off_set(off))[0]
+
+    def _off_set(self, off: torch.Tensor) -> torch.Tensor:
+        """(B, K) half-angles to the rig's set -> (B,) Σ_k w_k/2 · r_k² (radians²)."""
+        return (0.5 * self.weights * off.square()).sum(-1)
+
+    def _frozen_distance_and_gradient(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, K, 4) poses -> (B,) f and (B, K, 4) ∂f/∂quats in eval mode on a restricted rig, the
+        chain rule of :meth:`forward` written out (no autograd graph): through the
+        :class:`FrozenField`'s gradient, the rig-set step's (:meth:`RigDofs.vjp`) and the hemisphere sign."""
+        sign = hemisphere_sign(quats)
+        reachable, off, saved = self.dofs.forward_saved(quats * sign)
+        inside, d_inside = self.frozen()(reachable, with_gradient=True)
+        f, away = _on_and_off_set(inside, self._off_set(off))
+        f_away = torch.where(away, f, 1.0)  # ∂f/∂g = g / f and ∂f/∂r_k = w_k/2 · r_k / f off the set; 1 and 0 on it
+        d_reachable = d_inside * torch.where(away, inside / f_away, 1.0)[:, None, None]
+        d_off = torch.where(away[:, None], (0.5 * self.weights) * off / f_away[:, None], 0.0)
+        return f, self.dofs.vjp(saved, d_reachable, d_off).mul_(sign)
+
+    def _frozen_use(self, quats: torch.Tensor) -> bool:
+        """Whether :class:`FrozenField` evaluates g for ``quats`` (eval mode, the weights' dtype)."""
+        return not self.training and quats.dtype == self.weights.dtype
 
     def field(self, quats: torch.Tensor) -> torch.Tensor:
         """The learned distance g (what training fits, on poses on and off the rig's set).
@@ -359,9 +378,9 @@ class PoseNDF(PosePrior):
         Returns:
             (B,) distances g ≥ 0 in radians.
         """
-        if not self.training and quats.dtype == self.weights.dtype:
+        if self._frozen_use(quats):
             if torch.is_grad_enabled() and quats.requires_grad:
-                return _FrozenFieldFunction.apply(quats, self.frozen())
+                return _GradientInForward.apply(quats, functools.partial(self.frozen(), with_gradient=True))
             return self.frozen()(quats, with_gradient=False)[0]
         q = normalize_quaternions(canonical_hemisphere(quats))
         return self.distance(self.encoder(q)).squeeze(-1).abs()
@@ -397,3 +416,12 @@ class PoseNDF(PosePrior):
     def check_skeleton(self, skeleton: Skeleton) -> None:
         """Raise :class:`SkeletonMismatchError` (one line) unless ``skeleton`` is this prior's rig."""
         check_compatible(self, skeleton)
+
+
+def _on_and_off_set(inside: torch.Tensor, off_set: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B,) f = sqrt(g² + off_set) from the learned distance g within the rig's set and the
+    squared distance to the set, and (B,) whether the pose is off the set. On the set (clean
+    poses) f = g exactly: sqrt(g² + ε) would bend |g| at 0 with a curvature of 1/√ε, which a
+    double backward amplifies."""
+    away = off_set > 1e-12
+    return torch.where(away, torch.sqrt(torch.where(away, inside.square() + off_set, 1.0)), inside), away
