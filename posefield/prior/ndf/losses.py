@@ -47,6 +47,12 @@ def metric_gradient(f: torch.Tensor, quats: torch.Tensor, weights: torch.Tensor,
         (B, K, 4) tangent vectors (2 / w_i) ∇_{θ_i} f, radians per radian.
     """
     (grad,) = torch.autograd.grad(f.sum(), quats, create_graph=create_graph)
+    return in_metric(grad, weights)
+
+
+def in_metric(grad: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """(B, K, 4) Euclidean gradient ∇_θ f -> (B, K, 4) Riemannian gradient (2 / w_i) ∇_{θ_i} f in
+    the distance's metric; ``weights``: (K,) joint weights w_i."""
     return grad * (2.0 / weights)[:, None]
 
 

@@ -336,20 +336,41 @@ class PoseNDF(PosePrior):
         Returns:
             (B,) distances f ≥ 0 in radians.
         """
+        if self._frozen_use(quats) and torch.is_grad_enabled() and quats.requires_grad:
+            return _GradientInForward.apply(quats, self.distance_and_gradient)
         if self.dofs is None or not self.dofs.restricted:
             return self.field(quats)
-        if self._frozen_use(quats) and torch.is_grad_enabled() and quats.requires_grad:
-            return _GradientInForward.apply(quats, self._frozen_distance_and_gradient)
         reachable, off = self.dofs(canonical_hemisphere(quats))
         return _on_and_off_set(self.field(reachable), self._off_set(off))[0]
+
+    def distance_and_gradient(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The distance and its input gradient, in one pass.
+
+        In eval mode the chain rule is written out (:class:`FrozenField`, :meth:`RigDofs.vjp`):
+        no autograd graph, and what :meth:`forward` returns under autograd is this; train mode
+        differentiates :meth:`forward` with autograd.
+
+        Args:
+            quats: (B, K, 4) unit quaternions (xyzw), either hemisphere.
+        Returns:
+            (B,) distances f ≥ 0 in radians and (B, K, 4) ∂f/∂quats (radians per unit), detached.
+        """
+        if not self._frozen_use(quats):
+            x = quats.detach().requires_grad_(True)
+            with torch.enable_grad():
+                f = self(x)
+                (grad,) = torch.autograd.grad(f.sum(), x)
+            return f.detach(), grad
+        if self.dofs is None or not self.dofs.restricted:
+            return self.frozen()(quats.detach(), with_gradient=True)
+        return self._frozen_distance_and_gradient(quats.detach())
 
     def _off_set(self, off: torch.Tensor) -> torch.Tensor:
         """(B, K) half-angles to the rig's set -> (B,) Σ_k w_k/2 · r_k² (radians²)."""
         return (0.5 * self.weights * off.square()).sum(-1)
 
     def _frozen_distance_and_gradient(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, K, 4) poses -> (B,) f and (B, K, 4) ∂f/∂quats in eval mode on a restricted rig, the
-        chain rule of :meth:`forward` written out (no autograd graph): through the
+        """:meth:`distance_and_gradient` in eval mode on a restricted rig: through the
         :class:`FrozenField`'s gradient, the rig-set step's (:meth:`RigDofs.vjp`) and the hemisphere sign."""
         sign = hemisphere_sign(quats)
         reachable, off, saved = self.dofs.forward_saved(quats * sign)

@@ -25,7 +25,7 @@ from typing import Callable
 
 import torch
 
-from posefield.prior.ndf.losses import metric_gradient
+from posefield.prior.ndf.losses import in_metric
 from posefield.prior.ndf.model import PoseNDF
 from posefield.rotations import normalize_quaternions, quaternion_dot
 
@@ -67,21 +67,36 @@ class Projection:
 
 def _project_batch(prior: PoseNDF, quats: torch.Tensor, step_size: float, max_steps: int, tol: float,
                    move: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Projection:
+    """:func:`project` of one batch. Poses below ``tol`` drop out; while every pose still moves,
+    the batch is taken whole (no gathering and scattering of the poses at each step)."""
     q = quats.clone()
     distance = torch.empty(len(q), dtype=q.dtype, device=q.device)
     steps = torch.zeros(len(q), dtype=torch.int64, device=q.device)
-    active = torch.arange(len(q), device=q.device)
+    active = None  # (A,) indices of the poses still moving; None: every pose
     for step in range(max_steps + 1):
-        x = q[active].requires_grad_(step < max_steps)  # the last distance needs no gradient
-        f = prior(x)
-        distance[active] = f.detach()
-        keep = f.detach() >= tol
-        if step == max_steps or not keep.any():
+        x = q if active is None else q[active]
+        if step == max_steps:  # the last distance needs no gradient
+            with torch.no_grad():
+                f, grad = prior(x), None
+        else:
+            f, grad = prior.distance_and_gradient(x)
+        if active is None:
+            distance.copy_(f)
+        else:
+            distance[active] = f
+        keep = f >= tol
+        if grad is None or not keep.any():
             break
-        grad = metric_gradient(f, x, prior.weights)
-        active, x, f, grad = active[keep], x.detach()[keep], f.detach()[keep], grad[keep]
-        q[active] = move(x, -step_size * f[:, None, None] * grad)
-        steps[active] += 1
+        if not keep.all():
+            active = keep.nonzero().squeeze(1) if active is None else active[keep]
+            x, f, grad = x[keep], f[keep], grad[keep]
+        moved = move(x, -step_size * f[:, None, None] * in_metric(grad, prior.weights))
+        if active is None:
+            q = moved
+            steps += 1
+        else:
+            q[active] = moved
+            steps[active] += 1
     return Projection(q, distance, steps)
 
 
