@@ -49,3 +49,21 @@ def test_projection_of_an_empty_batch(trained):
     _, model = trained
     result = project(model, torch.zeros(0, model.num_joints, 4))
     assert result.quats.shape == (0, model.num_joints, 4) and result.distance.shape == (0,)
+
+
+def test_projection_of_a_pose_does_not_depend_on_the_others_in_its_batch(trained, tree):
+    """Poses that stop early leave the batch; the others move as they would alone (the whole
+    batch while every pose moves, the moving ones once some have stopped)."""
+    _, model = trained
+    noisy = perturb(tree.split(True)[:60], 15.0, torch.Generator().manual_seed(2))
+    start = model.energy(noisy).detach()
+    middle = start.sort().values[20:40]  # the tolerance in the widest gap there: no pose on the border
+    k = int(middle.diff().argmax())
+    tol = float(middle[k] + middle[k + 1]) / 2
+    alone = project(model, noisy[start >= tol], tol=tol, max_steps=8)
+    mixed = project(model, noisy, tol=tol, max_steps=8)
+    assert 0 < int((start < tol).sum()) < len(noisy)
+    assert torch.allclose(mixed.quats[start >= tol], alone.quats, atol=1e-6)
+    assert torch.allclose(mixed.distance[start >= tol], alone.distance, atol=1e-6)
+    assert torch.equal(mixed.steps[start >= tol], alone.steps)
+    assert (mixed.steps[start < tol] == 0).all()

@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from posefield.errors import InvalidPoseError
-from posefield.rotations import (canonical_hemisphere, check_unit_quaternions, quaternion_to_rotmat, random_unit_quaternions,
+from posefield.rotations import (canonical_hemisphere, check_unit_quaternions, normalize_quaternions, quaternion_dot,
+                                 quaternion_to_rotmat, random_unit_quaternions,
                                  rotmat_to_quaternion)
 import pytest
 
@@ -44,3 +45,14 @@ def test_quaternion_matrix_conversions_match_roma():
     assert torch.allclose(quaternion_to_rotmat(q), rot, atol=1e-15)
     back = rotmat_to_quaternion(rot)
     assert torch.allclose(back * torch.sign((back * q).sum(-1, keepdim=True)), q, atol=1e-12)
+
+
+def test_quaternion_dot_is_the_4d_dot_product_and_differentiable():
+    a = torch.randn(5, 3, 4, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(5, 3, 4, dtype=torch.float64)
+    dot = quaternion_dot(a, b)
+    assert dot.shape == (5, 3, 1)
+    assert torch.allclose(dot, (a * b).sum(-1, keepdim=True), rtol=0, atol=1e-12)
+    (grad,) = torch.autograd.grad(dot.sum(), a)
+    assert torch.allclose(grad, b)
+    assert torch.allclose(normalize_quaternions(a).norm(dim=-1), torch.ones(5, 3, dtype=torch.float64))
