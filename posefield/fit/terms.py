@@ -5,14 +5,13 @@ import torch
 
 from posefield.prior.base import PosePrior
 from posefield.prior.ndf.model import PoseNDF
-from posefield.rotations import canonical_hemisphere
 
 
 def prior_energy(prior: PosePrior, rotations: torch.Tensor, within_channels: bool = False) -> torch.Tensor:
     """(B,) prior energies s · f(θ) of poses given as (B, J, 4) local quaternions of the whole skeleton.
 
     ``within_channels``: a Pose-NDF prior with its rig's channel set scores the nearest pose
-    the channels reach instead, g(Pθ) (:meth:`posefield.prior.ndf.model.PoseNDF.forward`), leaving
+    the channels reach instead, g(Pθ) (:meth:`posefield.prior.ndf.model.PoseNDF.within_channels`), leaving
     out the off-set part. On poses within the channels (every pose of the prior's own rig)
     both are equal; a pose mapped from another rig keeps what the prior's channels cannot
     hold (a forearm twist on CMU's one-channel elbow), which the fit cannot change, and with
@@ -34,9 +33,9 @@ def prior_energy(prior: PosePrior, rotations: torch.Tensor, within_channels: boo
     quats = rotations[:, prior.joint_index]
     if parameter is not None:
         quats = quats.to(parameter.dtype)
-    if within_channels and isinstance(prior, PoseNDF) and prior.dofs is not None and prior.dofs.restricted:
+    if within_channels and isinstance(prior, PoseNDF):
         prior.validate(quats)
-        energy = prior.field(prior.dofs(canonical_hemisphere(quats))[0])
+        energy = prior.within_channels(quats)
     else:
         energy = prior.energy(quats)
     return (prior.energy_scale * energy).to(rotations.dtype)

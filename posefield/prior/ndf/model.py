@@ -369,12 +369,33 @@ class PoseNDF(PosePrior):
         """(B, K) half-angles to the rig's set -> (B,) Σ_k w_k/2 · r_k² (radians²)."""
         return (0.5 * self.weights * off.square()).sum(-1)
 
-    def _frozen_distance_and_gradient(self, quats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`distance_and_gradient` in eval mode on a restricted rig: through the
-        :class:`FrozenField`'s gradient, the rig-set step's (:meth:`RigDofs.vjp`) and the hemisphere sign."""
+    def within_channels(self, quats: torch.Tensor) -> torch.Tensor:
+        """g(Pθ): the learned distance of the nearest pose the rig's channels reach, without the
+        part off the channels' set (the fits' prior term on poses mapped from another rig:
+        :func:`posefield.fit.terms.prior_energy`). On poses within the channels it is :meth:`forward`.
+
+        Args:
+            quats: (B, K, 4) unit quaternions (xyzw), either hemisphere.
+        Returns:
+            (B,) distances g(Pθ) ≥ 0 in radians.
+        """
+        if self.dofs is None or not self.dofs.restricted:
+            return self.field(quats)
+        if self._frozen_use(quats) and torch.is_grad_enabled() and quats.requires_grad:
+            return _GradientInForward.apply(quats, functools.partial(self._frozen_distance_and_gradient,
+                                                                     within_channels=True))
+        return self.field(self.dofs(canonical_hemisphere(quats))[0])
+
+    def _frozen_distance_and_gradient(self, quats: torch.Tensor,
+                                      within_channels: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`distance_and_gradient` (or, ``within_channels``, :meth:`within_channels` and its
+        gradient) in eval mode on a restricted rig: through the :class:`FrozenField`'s gradient,
+        the rig-set step's (:meth:`RigDofs.vjp`) and the hemisphere sign."""
         sign = hemisphere_sign(quats)
         reachable, off, saved = self.dofs.forward_saved(quats * sign)
         inside, d_inside = self.frozen()(reachable, with_gradient=True)
+        if within_channels:
+            return inside, self.dofs.vjp(saved, d_inside, torch.zeros_like(off)).mul_(sign)
         f, away = _on_and_off_set(inside, self._off_set(off))
         f_away = torch.where(away, f, 1.0)  # ∂f/∂g = g / f and ∂f/∂r_k = w_k/2 · r_k / f off the set; 1 and 0 on it
         d_reachable = d_inside * torch.where(away, inside / f_away, 1.0)[:, None, None]
