@@ -251,3 +251,23 @@ def test_rig_set_step_by_hand_keeps_the_shipped_priors_distance_and_gradient(nam
     assert torch.equal(f_direct, f_fast) and torch.equal(in_metric(grad_direct, model.weights), grad_fast)
     with torch.no_grad():
         assert torch.allclose(model(poses), f_fast, rtol=0, atol=1e-6)
+
+
+def test_within_channels_in_one_pass_matches_autograd_through_the_modules():
+    """g(Pθ) of the fits' prior term and its gradient: eval mode (written out) against train mode
+    (autograd through the rig-set step and the encoder); on poses the channels reach it is f."""
+    model = get_prior("cmu-asf")
+    poses = poses_with_hard_cases(model.dofs, model.skeleton, model.joint_index, 60, torch.float32)
+    results = []
+    for train in (False, True):
+        model.train(train)
+        x = poses.clone().requires_grad_()
+        g = model.within_channels(x)
+        results.append((g.detach(), torch.autograd.grad(g.sum(), x)[0]))
+    model.eval()
+    (g_fast, grad_fast), (g_plain, grad_plain) = results
+    assert (g_fast - g_plain).abs().max() < 1e-5 and (grad_fast - grad_plain).abs().max() < 1e-4
+    with torch.no_grad():
+        reachable = model.dofs(canonical_hemisphere(poses))[0]
+        assert torch.allclose(model.within_channels(reachable), model(reachable), rtol=0, atol=1e-5)
+        assert (model.within_channels(poses) <= model(poses) + 1e-5).all()
