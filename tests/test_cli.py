@@ -279,3 +279,21 @@ def test_a_file_claiming_an_absurd_frame_rate_is_refused_naming_it(tmp_path, fra
     result = run("convert", src, tmp_path / "c.bvh", "--source-fps", "30")
     assert result.exit_code == 0, result.output
     assert load_motion(tmp_path / "c.bvh").fps == 30
+
+
+@pytest.mark.parametrize("command", [["convert"], ["project"], ["denoise"]])
+def test_no_command_replaces_the_skeleton_file_of_another_rig(cmu, tmp_path, command):
+    """Writing ``05.amc`` writes ``05.asf``: where subject 105's skeleton is already there under
+    that name (a file other clips are read with), the job is refused before any work in one line,
+    and that file is left as it was."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "cmu" / "105.asf", folder / "05.asf")
+    out = folder / "05.amc"
+    result = run(*command, cmu / "05_17.amc", *([] if command == ["convert"] else ["-o"]), out)
+    one_line_error(result, "05.asf", "another skeleton", "05.amc")
+    assert (folder / "05.asf").read_bytes() == (FIXTURES / "cmu" / "105.asf").read_bytes()
+    assert sorted(p.name for p in folder.iterdir()) == ["05.asf"]
+    shutil.copy(cmu / "05.asf", folder / "05.asf")  # subject 05's own skeleton: written beside it
+    assert run(*command, cmu / "05_17.amc", *([] if command == ["convert"] else ["-o"]), out).exit_code == 0
+    assert out.exists()

@@ -399,14 +399,42 @@ def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = No
     Returns:
         [amc path, asf path].
     Raises:
-        MotionFormatError: when a target is one of the motion's input files.
+        MotionFormatError: when a target is one of the motion's input files, or the ``.asf``
+            exists and holds another skeleton (:func:`skeleton_file_text`).
     """
     path = Path(path)
     asf_path = path.with_suffix(".asf") if asf_path is None else Path(asf_path)
     refuse_inputs([path, asf_path], files_of(motion))
     description = describe_skeleton(motion.skeleton)
+    asf_text = skeleton_file_text(asf_path, description, path)
     amc_text = format_amc(_channel_values(motion, description), motion.fps)
     with atomic_open(asf_path) as asf_handle, atomic_open(path) as amc_handle:
-        asf_handle.write(format_asf(description))
+        asf_handle.write(asf_text)
         amc_handle.write(amc_text)
     return [path, asf_path]
+
+
+def skeleton_file_text(asf_path: Path, description: dict, amc_path: Path) -> str:
+    """The ASF text of ``description``, to be written to ``asf_path`` as the skeleton of
+    ``amc_path``; :class:`MotionFormatError` unless that keeps what a file already there means:
+    none there, or one describing the same skeleton (the same text once read and written again).
+    Other motions may be read with that skeleton (a CMU subject's ``NN.asf`` beside its clips),
+    so another one is never replaced."""
+    text = format_asf(description)
+    if not asf_path.exists():
+        return text
+    try:
+        same = format_asf(read_asf(asf_path).meta["asf"]) == text
+    except MotionFormatError:
+        same = False
+    if not same:
+        raise MotionFormatError(asf_path, f"exists and holds another skeleton; writing {amc_path.name} would replace it "
+                                          "(remove it, or name the output differently)")
+    return text
+
+
+def check_skeleton_output(amc_path: str | Path, skeleton: Skeleton) -> None:
+    """Before any work: raise as :func:`write_amc` would if writing a motion of ``skeleton`` to
+    ``amc_path`` replaced the skeleton file of another rig beside it."""
+    amc_path = Path(amc_path)
+    skeleton_file_text(amc_path.with_suffix(".asf"), describe_skeleton(skeleton), amc_path)

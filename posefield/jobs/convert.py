@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from posefield.data.resample import resample
+from posefield.io.amc import check_skeleton_output
 from posefield.io.files import read_motion
 from posefield.io.formats import MOTION_SUFFIXES, save_motion
 from posefield.io.outputs import check_output, files_of
@@ -16,6 +17,8 @@ def convert_file(src: Path, dst: Path, asf: Path | None = None, fps: float | Non
     ``fps`` resamples to that rate. Returns the files written."""
     motion = read_motion(src, asf, fps=source_fps)
     check_output(dst, files_of(motion), MOTION_SUFFIXES, "motion")
+    if dst.suffix.lower() == ".amc":
+        check_skeleton_output(dst, motion.skeleton)
     if fps is not None:
         motion = resample(motion, fps)
     return save_motion(motion, dst)

@@ -66,7 +66,7 @@ def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     from posefield.prior.motions.apply import project_motion
 
     motion = with_frames(read_motion(src, asf), src, "project")
-    target = motion_output(out, src.suffix.lower(), files_of(motion))
+    target = motion_output(out, src.suffix.lower(), files_of(motion), motion.skeleton)
     model, mapped = choose_prior(prior, motion, rig_map, note)
     results = []
 
@@ -87,7 +87,7 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     from posefield.fit.denoise import denoise, denoise_mapped
 
     motion = with_frames(read_motion(src, asf), src, "denoise")
-    target = motion_output(out, src.suffix, files_of(motion))
+    target = motion_output(out, src.suffix, files_of(motion), motion.skeleton)
     model, mapped = choose_prior(prior, motion, rig_map, note)
     result = denoise(motion, model) if mapped is None else denoise_mapped(motion, model, mapped)
     if log is not None:
@@ -112,7 +112,7 @@ def complete_file(src: Path, out: Path, missing: str, prior: str = "ndf", asf: P
     from posefield.fit.complete import AUTO_FLOOR, complete
 
     motion = with_frames(read_motion(src, asf), src, "complete")
-    target = motion_output(out, src.suffix, files_of(motion))
+    target = motion_output(out, src.suffix, files_of(motion), motion.skeleton)
     hidden = hidden_joints(motion.skeleton, missing)
     model, mapped = choose_prior(prior, motion, rig_map, note)
     on_prior = hidden if mapped is None else mapped.hidden_on_prior(hidden)
@@ -134,7 +134,7 @@ def fit2d_file(keypoints: Path, out: Path, skeleton: Path, prior: str = "ndf") -
 
     rig = load_skeleton(skeleton)
     data = load_keypoints(keypoints)
-    target = motion_output(out, native_suffix(rig), [keypoints, skeleton])
+    target = motion_output(out, native_suffix(rig), [keypoints, skeleton], rig)
     result = fit_keypoints(data, rig, get_prior(prior, rig), path=str(keypoints))
     return save_motion(result, target)
 
@@ -212,7 +212,7 @@ def sample_file(num: int, out: Path, prior: str = "ndf", skeleton: Path | None =
         own = read_motion(skeleton) if skeleton.suffix.lower() == ".bvh" else rest_motion(load_skeleton(skeleton))
         model, mapped = choose_prior(prior, own, rig_map, note)
         rig = own.skeleton
-    target = motion_output(out, native_suffix(rig), [skeleton, reference])
+    target = motion_output(out, native_suffix(rig), [skeleton, reference], rig)
     if mapped is None:
         motion = drawn = sample_poses(model, rig, num, seed=seed, starts=starts)
     else:
@@ -241,7 +241,7 @@ def interpolate_files(a: Path, b: Path, num_frames: int, out: Path, method: str 
     from posefield.fit.interpolate import interpolate, pick_frame
 
     first, last = read_motion(a, asf), read_motion(b, asf)
-    target = motion_output(out, a.suffix, files_of(first) + files_of(last))
+    target = motion_output(out, a.suffix, files_of(first) + files_of(last), first.skeleton)
     model = get_prior("none" if method == "slerp" else prior, first.skeleton)
     result = interpolate(pick_frame(first, frame_a), pick_frame(last, frame_b), num_frames, model, method)
     return save_motion(result, target)

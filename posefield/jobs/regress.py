@@ -35,7 +35,7 @@ def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool =
     proportioned skeleton (``OUT.asf`` beside an ``OUT.amc``)."""
     data = load_keypoints(keypoints)
     regressor = model_for(model, data.joint_names)
-    target = motion_output(out, native_suffix(regressor.body.skeleton), [keypoints])
+    target = motion_output(out, native_suffix(regressor.body.skeleton), [keypoints], regressor.body.skeleton)
     motion = regress_keypoints(regressor, data, keypoints)
     if refine:
         motion = refine_motion(motion, data, get_prior(prior, motion.skeleton), path=keypoints)

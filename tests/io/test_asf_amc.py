@@ -334,3 +334,25 @@ def test_whole_file_parse_matches_the_line_by_line_reader(tmp_path, monkeypatch,
         assert slow[0] == fast[0] and list(slow[1]) == list(fast[1])
         for name in fast[1]:
             np.testing.assert_array_equal(slow[1][name], fast[1][name])
+
+
+# ----------------------------------------------------------------------------- the skeleton file beside an output
+
+def test_writing_an_amc_never_replaces_the_skeleton_file_of_another_rig(tmp_path):
+    """``NN.amc`` writes ``NN.asf``: an ``.asf`` already there that holds another skeleton (a CMU
+    subject's, which its other clips are read with) is refused, nothing is written, and the file
+    is left as it was; one of the same skeleton (the subject's own, or a rerun's) is fine."""
+    subject = tmp_path / "05.asf"
+    shutil.copy(ASF_05, subject)
+    other = read_amc(AMC_105)  # subject 105's skeleton
+    with pytest.raises(MotionFormatError, match=r"05\.asf.*another skeleton.*05\.amc"):
+        write_amc(other, tmp_path / "05.amc")
+    assert subject.read_bytes() == ASF_05.read_bytes() and not (tmp_path / "05.amc").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["05.asf"]
+    same = read_amc(AMC_05)  # subject 05's own skeleton: the file keeps its meaning
+    write_amc(same, tmp_path / "05.amc")
+    assert read_asf(subject).meta["asf"] == same.skeleton.meta["asf"]
+    write_amc(same, tmp_path / "05.amc")  # a rerun
+    (tmp_path / "broken.asf").write_text(":version 1.10\n:bonedata\n  begin\n")
+    with pytest.raises(MotionFormatError, match="another skeleton"):
+        write_amc(same, tmp_path / "broken.amc")
