@@ -14,8 +14,9 @@ Architecture (Tiwari et al., ECCV 2022):
   f ≥ 0 while f·∇f stays smooth across the zero level set.
 
 In eval mode the learned part is evaluated by :class:`FrozenField` (block matrices per depth
-level, the input gradient by hand, cache-sized chunks); train mode runs the modules above
-under autograd.
+level, the input gradient by hand, cache-sized chunks), and the distance and its gradient come
+in one pass through it and the rig-set step (:meth:`PoseNDF.distance_and_gradient`, one autograd
+node under autograd); train mode runs the modules above under autograd.
 
 Inputs are mapped to the w ≥ 0 hemisphere and re-normalised inside, so f(q) = f(-q) and
 ∇_q f is tangent to each joint's sphere.
