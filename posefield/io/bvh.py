@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +69,6 @@ BONE_JITTER = 1e-3  # ... or this share of the bone's length, whichever is large
 STATIC_TURN = 1e-3  # degrees a static root's rotation channels may vary by
 NUMBER_FORMAT = "%.10g"  # offsets of the hierarchy: well under 1e-6 m
 MOTION_DECIMALS = 8  # motion channels: 1e-8° for angles, 1e-8 of the length unit
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclasses.dataclass
@@ -170,6 +168,14 @@ def _quote(token: str, limit: int = 40) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _text_lines(text: str) -> list[str]:
+    """The lines of ``text`` split at LF, CRLF and lone CR line ends (each one break), by plain
+    string splits: a regular expression took 34 ms against 4 ms on a 3.6 MB clip with LF ends."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
 def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | None = None,
              drop_frames: int = 0) -> Motion:
     """Read a BVH file.
@@ -188,7 +194,7 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
     """
     path = Path(path)
     text, encoding = _decode(path, path.read_bytes())
-    lines = _LINE_BREAK.split(text)
+    lines = _text_lines(text)
     header = _parse_header(path, lines)
     values = _parse_frames(path, lines, header)
     if not 0 <= drop_frames <= header.frames:

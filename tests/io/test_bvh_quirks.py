@@ -119,6 +119,8 @@ TEXT_QUIRKS = {
     "UTF-8 byte order mark": lambda t: "\ufeff" + t,
     "byte order mark and CRLF": lambda t: "\ufeff" + t.replace("\n", "\r\n"),
     "CRLF": lambda t: t.replace("\n", "\r\n"),
+    "old Mac CR": lambda t: t.replace("\n", "\r"),
+    "CR, LF and CRLF mixed": lambda t: "".join(line + ("\r", "\n", "\r\n")[i % 3] for i, line in enumerate(t.split("\n"))),
     "tabs": lambda t: re.sub(r"(?m)^ +", lambda m: "\t" * (len(m.group()) // 2), t).replace(" ", "\t"),
     "trailing blank lines": lambda t: t + "\n \n\t\n\n",
     "no newline at the end": lambda t: t.rstrip("\n"),
