@@ -191,3 +191,18 @@ def test_joint_channels_in_pieces_continue_each_curve(monkeypatch):
     monkeypatch.setattr(euler, "CHUNK_FRAMES", 7)
     for one, pieces in zip(whole, joint_channels(q, orders)):
         np.testing.assert_allclose(pieces, one, rtol=0, atol=1e-9)
+
+
+def test_channel_quaternions_of_mixed_orders_in_one_call_match_the_matrices():
+    """Columns of several orders, proper Euler ones (a repeated axis) among the Tait-Bryan ones,
+    on frames given as a strided view: each column as its own order's rotation matrix."""
+    rng = np.random.default_rng(5)
+    orders = ["ZXZ", "XYZ", "YXY", "ZYX", "XYZ", "YZX"]
+    angles = rng.uniform(-400, 400, (60, len(orders), 3))[::2]
+    q = channels_to_quaternion(angles, orders)
+    assert q.shape == (30, len(orders), 4)
+    np.testing.assert_allclose(np.linalg.norm(q, axis=-1), 1.0, atol=1e-12)
+    for k, order in enumerate(orders):
+        np.testing.assert_allclose(roma.unitquat_to_rotmat(torch.as_tensor(q[:, k])).numpy(),
+                                   channels_to_rotmat(angles[:, k], order), atol=1e-12)
+    assert channels_to_quaternion(np.zeros((0, 2, 3)), ["XYZ", "ZXZ"]).shape == (0, 2, 4)
