@@ -297,3 +297,18 @@ def test_no_command_replaces_the_skeleton_file_of_another_rig(cmu, tmp_path, com
     shutil.copy(cmu / "05.asf", folder / "05.asf")  # subject 05's own skeleton: written beside it
     assert run(*command, cmu / "05_17.amc", *([] if command == ["convert"] else ["-o"]), out).exit_code == 0
     assert out.exists()
+
+
+def test_regress_again_onto_its_own_output_and_not_onto_another_skeleton(cmu, tmp_path):
+    """``regress`` writes a skeleton proportioned to the keypoints: run again onto the same
+    ``.amc``, it rewrites its own ``.asf``; an ``.asf`` of another rig there is refused in one line."""
+    keypoints = tmp_path / "kp.npz"
+    assert run("keypoints", cmu / "05_17.amc", "-o", keypoints).exit_code == 0
+    out = tmp_path / "out.amc"
+    for _ in range(2):
+        result = run("regress", keypoints, "-o", out)
+        assert result.exit_code == 0, result.output
+    written = (tmp_path / "out.asf").read_bytes()
+    shutil.copy(FIXTURES / "cmu" / "105.asf", tmp_path / "out.asf")
+    one_line_error(run("regress", keypoints, "-o", out), "out.asf", "another skeleton", "out.amc")
+    assert (tmp_path / "out.asf").read_bytes() == (FIXTURES / "cmu" / "105.asf").read_bytes() != written

@@ -433,8 +433,11 @@ def skeleton_file_text(asf_path: Path, description: dict, amc_path: Path) -> str
     return text
 
 
-def check_skeleton_output(amc_path: str | Path, skeleton: Skeleton) -> None:
+def check_skeleton_output(path: str | Path, skeleton: Skeleton) -> None:
     """Before any work: raise as :func:`write_amc` would if writing a motion of ``skeleton`` to
-    ``amc_path`` replaced the skeleton file of another rig beside it."""
-    amc_path = Path(amc_path)
+    ``path`` replaced the skeleton file of another rig beside it (outputs other than ``.amc``
+    write none)."""
+    amc_path = Path(path)
+    if amc_path.suffix.lower() != ".amc":
+        return
     skeleton_file_text(amc_path.with_suffix(".asf"), describe_skeleton(skeleton), amc_path)

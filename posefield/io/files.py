@@ -51,10 +51,11 @@ def native_suffix(skeleton: Skeleton) -> str:
 def motion_output(out: Path, suffix: str, sources: list[Path], skeleton: Skeleton | None = None) -> Path:
     """The motion file ``out`` names (:func:`output_path`), checked before any work: its folder
     exists, it would overwrite none of ``sources`` (see :func:`posefield.io.outputs.check_output`)
-    and, for an ``.amc`` of ``skeleton``, the ``.asf`` written beside it would replace no skeleton
-    file of another rig (:func:`posefield.io.amc.check_skeleton_output`)."""
+    and, for an ``.amc`` of ``skeleton`` (the skeleton the job writes, where it is known before the
+    work), the ``.asf`` written beside it would replace no skeleton file of another rig
+    (:func:`posefield.io.amc.check_skeleton_output`)."""
     path = check_output(output_path(out, suffix), sources)
-    if skeleton is not None and path.suffix.lower() == ".amc":
+    if skeleton is not None:
         from posefield.io.amc import check_skeleton_output
         check_skeleton_output(path, skeleton)
     return path

@@ -17,8 +17,7 @@ def convert_file(src: Path, dst: Path, asf: Path | None = None, fps: float | Non
     ``fps`` resamples to that rate. Returns the files written."""
     motion = read_motion(src, asf, fps=source_fps)
     check_output(dst, files_of(motion), MOTION_SUFFIXES, "motion")
-    if dst.suffix.lower() == ".amc":
-        check_skeleton_output(dst, motion.skeleton)
+    check_skeleton_output(dst, motion.skeleton)
     if fps is not None:
         motion = resample(motion, fps)
     return save_motion(motion, dst)

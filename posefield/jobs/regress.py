@@ -35,7 +35,8 @@ def regress_file(keypoints: Path, out: Path, model: str = "hkmr", refine: bool =
     proportioned skeleton (``OUT.asf`` beside an ``OUT.amc``)."""
     data = load_keypoints(keypoints)
     regressor = model_for(model, data.joint_names)
-    target = motion_output(out, native_suffix(regressor.body.skeleton), [keypoints], regressor.body.skeleton)
+    # the skeleton written is proportioned to the keypoints: its .asf is checked when it is written
+    target = motion_output(out, native_suffix(regressor.body.skeleton), [keypoints])
     motion = regress_keypoints(regressor, data, keypoints)
     if refine:
         motion = refine_motion(motion, data, get_prior(prior, motion.skeleton), path=keypoints)
