@@ -22,8 +22,8 @@ def training_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
-        raise PosefieldError(f"unknown device {name!r} (expected 'cpu', 'cuda' or 'cuda:N')") from None
-    if device.type not in ("cpu", "cuda"):  # a type torch knows (mps, xpu, meta ...) but posefield does not train on
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):  # also a type torch knows (mps, xpu, meta ...)
         raise PosefieldError(f"unknown device {name!r} (expected 'cpu', 'cuda' or 'cuda:N')")
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0

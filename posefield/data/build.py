@@ -214,7 +214,7 @@ def build_dataset(sources: Iterable[str | Path], config: BuildConfig = BuildConf
     every distinct skeleton with the one each file was recorded on.
     """
     if config.split_by not in SPLIT_BY:
-        raise ValueError(f"split_by must be 'subject' or 'file', not {config.split_by!r}")
+        raise ValueError(f"split_by must be one of {', '.join(SPLIT_BY)}, not {config.split_by!r}")
     t0 = time.perf_counter()
     files = find_motion_files(sources)
     skeleton = None

@@ -118,13 +118,12 @@ def channels_to_quaternion(angles_deg: np.ndarray, orders: list[str]) -> np.ndar
     out = np.empty(half.shape[:-1] + (4,))
     for order in dict.fromkeys(orders):
         columns = [k for k, o in enumerate(orders) if o == order]
-        part = half if len(columns) == len(orders) else half[..., columns, :]
         convert = _tait_bryan_quaternion if sorted(order) == ["X", "Y", "Z"] else _euler_product
-        if len(columns) == len(orders):
-            convert(part, order, out)
+        if len(columns) == len(orders):  # one order: straight into the output
+            convert(half, order, out)
         else:
-            converted = np.empty(part.shape[:-1] + (4,))
-            convert(part, order, converted)
+            converted = np.empty(half.shape[:-2] + (len(columns), 4))
+            convert(half[..., columns, :], order, converted)
             out[..., columns, :] = converted
     return out
 
