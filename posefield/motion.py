@@ -53,10 +53,11 @@ class Motion:
         """(T, J, 3, 3) local rotation matrices."""
         return quaternion_to_rotmat(torch.as_tensor(self.rotations)).numpy()
 
-    def joint_positions(self, with_end_sites: bool = False) -> np.ndarray:
-        """(T, J [+ E], 3) global joint positions in metres (posed :data:`FK_CHUNK` frames at a time)."""
+    def joint_positions(self, with_end_sites: bool = False, dtype: type | None = None) -> np.ndarray:
+        """(T, J [+ E], 3) global joint positions in metres (posed :data:`FK_CHUNK` frames at a
+        time), as ``dtype`` (default: the motion's; float32 rounds each piece as it is posed)."""
         points = self.skeleton.num_joints + (len(self.skeleton.end_sites) if with_end_sites else 0)
-        out = np.empty((self.num_frames, points, 3), dtype=np.result_type(self.rotations, self.root_translation))
+        out = np.empty((self.num_frames, points, 3), dtype=dtype or np.result_type(self.rotations, self.root_translation))
         for start in range(0, self.num_frames, FK_CHUNK):
             part = slice(start, start + FK_CHUNK)
             out[part] = forward_kinematics(self.skeleton, torch.as_tensor(self.rotations[part]),

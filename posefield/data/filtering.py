@@ -33,41 +33,53 @@ def gaussian_kernel(sigma_frames: float, frames: int | None = None) -> np.ndarra
 FILTER_CHUNK = 8192  # frames filtered at a time: working memory independent of the clip's length
 
 
-def gaussian_filter(values: np.ndarray, sigma_frames: float, signs: np.ndarray | None = None) -> np.ndarray:
+def gaussian_filter(values: np.ndarray, sigma_frames: float, signs: np.ndarray | None = None,
+                    dtype: type | None = None, unit: bool = False, frames: slice | None = None) -> np.ndarray:
     """Filter (T, ...) ``values`` along time with a Gaussian of ``sigma_frames``, repeating the
-    end frames beyond the clip; ``sigma_frames <= 0`` returns a copy. Computed
-    :data:`FILTER_CHUNK` frames at a time.
+    end frames beyond the clip; ``sigma_frames <= 0`` returns the values as they are (a copy).
+    Computed :data:`FILTER_CHUNK` frames at a time, in float64 for float64 values.
 
     Args:
         values: (T, ...) samples.
         sigma_frames: the Gaussian's σ in frames.
         signs: optional (T, ..., 1) factors the values are multiplied by first (a hemisphere
             choice, :func:`hemisphere_signs`), without a whole-clip copy.
+        dtype: the result's (the computation's by default): a float32 result of float64 values
+            is each float64 result rounded, without a whole-clip float64 array.
+        unit: divide each result (..., 4) by its length (the mean direction of quaternions).
+        frames: only these frames of the filtered clip (a window of a long clip), the same
+            numbers as the whole clip's there; default: all.
+    Returns:
+        (n, ...) filtered values of the n frames asked for.
     """
-    if sigma_frames <= 0:
-        return values.copy() if signs is None else values * signs
-    kernel = gaussian_kernel(sigma_frames, len(values))
+    kernel = gaussian_kernel(sigma_frames, len(values)) if sigma_frames > 0 else np.ones(1, dtype=values.dtype)
     r = len(kernel) // 2
-    out = np.empty(values.shape, dtype=np.result_type(values, kernel))
-    for start in range(0, len(values), FILTER_CHUNK):
-        stop = min(len(values), start + FILTER_CHUNK)
+    first, last, _ = (frames or slice(None)).indices(len(values))
+    out = np.empty((max(last - first, 0),) + values.shape[1:], dtype=dtype or np.result_type(values, kernel))
+    for start in range(first, last, FILTER_CHUNK):
+        stop = min(last, start + FILTER_CHUNK)
         rows = np.clip(np.arange(start - r, stop + r), 0, len(values) - 1)
         block = values[rows] if signs is None else values[rows] * signs[rows]  # (n + 2r, ...)
-        acc = kernel[0] * block[:stop - start]
-        for i in range(1, len(kernel)):
-            acc += kernel[i] * block[i:i + stop - start]
-        out[start:stop] = acc
+        if len(kernel) == 1:
+            acc = block
+        else:
+            acc = kernel[0] * block[:stop - start]
+            for i in range(1, len(kernel)):
+                acc += kernel[i] * block[i:i + stop - start]
+        if unit:
+            acc /= np.linalg.norm(acc, axis=-1, keepdims=True)
+        out[start - first:stop - first] = acc
     return out
 
 
 def hemisphere_signs(quats: np.ndarray) -> np.ndarray:
-    """(T, J, 1) ±1 that put each of (T, J, 4) quaternions within 90° of its predecessor (4D)
+    """(T, J, 1) int8 ±1 that put each of (T, J, 4) quaternions within 90° of its predecessor (4D)
     once its predecessor has been flipped the same way (a running product of the sign changes)."""
-    signs = np.ones(quats.shape[:-1] + (1,))
+    signs = np.ones(quats.shape[:-1] + (1,), dtype=np.int8)
     for start in range(1, len(quats), FILTER_CHUNK):
         stop = min(len(quats), start + FILTER_CHUNK)
         dots = np.einsum("tjc,tjc->tj", quats[start:stop], quats[start - 1:stop - 1])
-        signs[start:stop, :, 0] = np.where(dots < 0, -1.0, 1.0)
+        signs[start:stop, :, 0] = np.where(dots < 0, -1, 1)
     np.cumprod(signs, axis=0, out=signs)
     return signs
 
@@ -81,6 +93,17 @@ def normalize_in_place(quats: np.ndarray) -> np.ndarray:
     return quats
 
 
-def smooth_rotations(quats: np.ndarray, sigma_frames: float) -> np.ndarray:
-    """(T, J, 4) unit quaternions filtered along time (normalised weighted means on a continuous hemisphere)."""
-    return normalize_in_place(gaussian_filter(quats, sigma_frames, hemisphere_signs(quats)))
+def smooth_rotations(quats: np.ndarray, sigma_frames: float, dtype: type | None = None,
+                     frames: slice | None = None, signs: np.ndarray | None = None) -> np.ndarray:
+    """(n, J, 4) unit quaternions filtered along time (normalised weighted means on a continuous
+    hemisphere), as ``dtype``, of the ``frames`` asked for (:func:`gaussian_filter`).
+
+    Args:
+        quats: (T, J, 4) unit quaternions.
+        sigma_frames: the Gaussian's σ in frames.
+        dtype: the result's (default float64).
+        frames: a window of the clip (default: all of it).
+        signs: :func:`hemisphere_signs` of ``quats``, where several windows share them.
+    """
+    signs = hemisphere_signs(quats) if signs is None else signs
+    return gaussian_filter(quats, sigma_frames, signs, dtype, unit=True, frames=frames)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from posefield.fit.jitter import motion_jitter
-from posefield.fit.positions import PositionFitConfig, fit_positions
+from posefield.fit.positions import MotionPoints, PositionFitConfig, fit_positions
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible, no_prior
@@ -51,7 +51,7 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
         degrees per rotation channel; NaN under 3 frames).
     """
     check_compatible(prior, motion.skeleton)
-    targets = motion.joint_positions(with_end_sites=True).astype(np.float32)  # the fit's precision: half the memory
+    targets = MotionPoints(motion)  # posed a window at a time
     observed = np.ones(targets.shape[1], dtype=bool)
     if noise is None:
         noise = motion_jitter(motion.skeleton, motion.rotations)

@@ -41,8 +41,8 @@ def rotation_jitter(quats: np.ndarray, dofs: np.ndarray) -> float:
         cos_half = np.clip(np.abs((q[1:-1] * mid).sum(axis=-1)), 0.0, 1.0)
         angle_sq[start - 1:stop - 1] = (2 * np.arccos(cos_half)) ** 2
     k = dofs[joints]
-    scale = 1.5 * k * np.array([CHI2_MEDIAN_PER_DOF[int(d)] for d in k])
-    return float(np.sqrt(np.median(angle_sq / scale)))
+    angle_sq /= 1.5 * k * np.array([CHI2_MEDIAN_PER_DOF[int(d)] for d in k])
+    return float(np.sqrt(np.median(angle_sq, overwrite_input=True)))  # (no copies of the clip-sized table)
 
 
 def motion_jitter(skeleton: Skeleton, quats: np.ndarray) -> float:

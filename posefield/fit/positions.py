@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from posefield.data.filtering import gaussian_filter, smooth_rotations
+from posefield.data.filtering import gaussian_filter, hemisphere_signs, smooth_rotations
 from posefield.fit.floor import Floor
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import Method, minimise
@@ -52,6 +52,7 @@ from posefield.fit.terms import acceleration_energy, floor_energy, prior_energy,
 from posefield.fit.variables import PoseVariables, dof_basis
 from posefield.fit.windows import in_order, plan_windows, stitch
 from posefield.io.formats import single_threaded_torch
+from posefield.motion import Motion
 from posefield.prior.base import PosePrior
 from posefield.skeleton import UP_AXIS, Skeleton, forward_kinematics
 
@@ -118,7 +119,25 @@ def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitCon
     return min(sigma / np.radians(config.prior_reference_noise_deg), MAX_NOISE_GAIN)
 
 
-def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.ndarray, init_rotations: np.ndarray,
+class MotionPoints:
+    """A motion's (T, J + E, 3) joint and end-site positions, metres, in float32 (the fit's
+    precision), as :func:`fit_positions` targets: posed a window at a time where the fit asks
+    for one (``points[w]``), so a long clip never holds them whole.
+
+    Args:
+        motion: the motion whose points are the targets (denoising: its own noisy joints).
+    """
+
+    def __init__(self, motion: Motion):
+        self.motion = motion
+        self.shape = (motion.num_frames, motion.skeleton.num_joints + len(motion.skeleton.end_sites), 3)
+
+    def __getitem__(self, frames: slice) -> np.ndarray:
+        """(n, J + E, 3) float32 positions of the frames of ``frames``."""
+        return self.motion.slice(frames).joint_positions(with_end_sites=True, dtype=np.float32)
+
+
+def fit_positions(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_weights: np.ndarray, init_rotations: np.ndarray,
                   init_translation: np.ndarray, fps: float, prior: PosePrior,
                   config: PositionFitConfig = PositionFitConfig(),
                   floor: Floor | None = None, noise: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +149,8 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
 
     Args:
         skeleton: the joint tree (J joints, E end sites).
-        targets: (T, J + E, 3) observed joint and end-site positions, metres.
+        targets: (T, J + E, 3) observed joint and end-site positions, metres (or
+            :class:`MotionPoints`, posing them a window at a time).
         point_weights: (J + E,) non-negative weights m_p of the points in the data term
             (bool: which points are observed).
         init_rotations: (T, J, 4) starting local quaternions (xyzw).
@@ -157,13 +177,13 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray, point_weights: np.nda
     data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0
     sigma = config.init_smoothing_s * fps * min(gain, 1.0) ** 0.25
-    # the windows are fitted in float32: the filtered start is kept so (half a long clip's memory, same values)
-    init_rotations = smooth_rotations(init_rotations, sigma).astype(np.float32)
-    init_translation = gaussian_filter(init_translation, sigma).astype(np.float32)
+    signs = hemisphere_signs(init_rotations)  # (T, J, 1) int8: each window's filtered start is the whole clip's
 
     def fit_window(w: slice) -> tuple[np.ndarray, np.ndarray]:
-        variables = PoseVariables(torch.as_tensor(init_rotations[w], dtype=torch.float32),
-                                  torch.as_tensor(init_translation[w], dtype=torch.float32), basis)
+        # the start filtered a window at a time, in float32, the fit's precision: no whole-clip copy
+        variables = PoseVariables(torch.as_tensor(smooth_rotations(init_rotations, sigma, np.float32, w, signs)),
+                                  torch.as_tensor(gaussian_filter(init_translation, sigma, dtype=np.float32, frames=w)),
+                                  basis)
         target = torch.as_tensor(targets[w], dtype=torch.float32)
 
         def loss() -> torch.Tensor:

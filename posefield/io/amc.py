@@ -11,8 +11,10 @@ comments), and reads it back; a file without that line runs at 120 fps (the CMU 
 """
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -25,7 +27,7 @@ from posefield.io.fixed_point import fixed_point_text
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, rotmat_to_quaternion
-from posefield.rotations.euler import CHUNK_FRAMES, channels_to_quaternion, conjugate_by, joint_channels
+from posefield.rotations.euler import CHUNK_FRAMES, ChannelCurves, channels_to_quaternion, conjugate_by
 from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
@@ -176,35 +178,72 @@ def _header_unit(lines: list[str]) -> str | None:
     return unit
 
 
-def _regular_values(text: str, counts: dict[str, int]) -> tuple[str, dict[str, np.ndarray]] | None:
-    """Whole-file parse of a well-formed AMC whose frames all list the same bones in the same
-    order (what exporters write): the lines of one bone are every (1 + bones)-th line, and
-    their numbers convert in one numpy call per bone and block of about :data:`BLOCK_CHARS`
-    characters (cut at frame lines, so memory stays flat in the clip's length). ``None`` when the
-    file is not of that form (comments after the header, blank lines, a missing or repeated
-    bone, a bad value …): the line-by-line reader then finds and names the problem.
+class _Irregular(Exception):
+    """The file is not of the form :func:`_regular_blocks` reads; the line-by-line reader names its problem."""
 
-    Returns:
-        as :func:`amc_values`.
+
+def _text_pieces(path: Path, chars: int) -> Iterator[str]:
+    """The text of ``path`` in pieces of ``chars`` characters, decoded as UTF-8 with line ends
+    normalised to ``\n`` (universal newlines, also across pieces); :class:`_Irregular` for
+    text that is not UTF-8 or holds NUL bytes (:func:`posefield.io.asf.read_text` then reads it)."""
+    try:
+        with open(path, encoding="utf-8", newline=None) as handle:
+            while piece := handle.read(chars):
+                if "\0" in piece:
+                    raise _Irregular
+                yield piece
+    except (UnicodeDecodeError, OSError):
+        raise _Irregular from None
+
+
+def _last_frame_line(text: str) -> int:
+    """Where the last complete line of ``text`` that is a frame number alone starts (0: none past
+    the first line)."""
+    end = text.rfind("\n")
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        if text[start:end].strip().isdigit():
+            return start
+        end = start - 1
+    return 0
+
+
+def _regular_blocks(path: Path, counts: dict[str, int]) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+    """The frames of a well-formed AMC whose frames all list the same bones in the same order
+    (what exporters write), read in blocks of about :data:`BLOCK_CHARS` characters cut at frame
+    lines: the file's text is never held whole, so memory stays flat in the clip's length. In a
+    block the lines of one bone are every (1 + bones)-th line, and their numbers convert in one
+    numpy call. Raises :class:`_Irregular` when the file is not of that form (comments after the
+    header, blank lines, a missing or repeated bone, a bad value …).
+
+    Yields:
+        per block, (angle unit from the header or ``""``, bone -> (n, count) values in file
+        order), bones without dof left out.
     """
-    first = _FRAME_LINE.search(text)
-    if first is None or text.find("#", first.start()) >= 0:
-        return None
-    unit = _header_unit([line.split("#", 1)[0] for line in text[:first.start()].split("\n")])
-    if unit is None:
-        return None
-    blocks = []
-    begin = first.start()
-    while begin < len(text):
-        cut = _FRAME_LINE.search(text, begin + BLOCK_CHARS) if begin + BLOCK_CHARS < len(text) else None
-        end = cut.start() if cut else len(text)
-        block = _block_values(text[begin:end].rstrip("\n").split("\n"), counts)
-        if block is None or (blocks and (block[0] != blocks[-1][0] or block[1] != blocks[-1][2] + 1)):
-            return None
-        blocks.append(block)
-        begin = end
-    return unit, {name: np.concatenate([values[name] for *_, values in blocks]) for name, count in counts.items()
-                  if count}
+    unit, layout, last, text = None, None, None, ""
+    for piece in itertools.chain(_text_pieces(path, BLOCK_CHARS), [None]):
+        text += piece or ""
+        if unit is None:
+            first = _FRAME_LINE.search(text)
+            if first is None:
+                if piece is None:
+                    raise _Irregular
+                continue
+            unit = _header_unit([line.split("#", 1)[0] for line in text[:first.start()].split("\n")])
+            if unit is None:
+                raise _Irregular
+            text = text[first.start():]
+        cut = len(text) if piece is None else _last_frame_line(text)
+        if not cut:
+            continue  # (at the end the text holds the last frame line: never empty)
+        block, text = text[:cut], text[cut:]
+        if "#" in block:
+            raise _Irregular
+        parsed = _block_values(block.rstrip("\n").split("\n"), counts)
+        if parsed is None or (last is not None and (parsed[0] != layout or parsed[1] != last + 1)):
+            raise _Irregular
+        layout, last = parsed[0], parsed[2]
+        yield unit, {name: values for name, values in parsed[3].items() if counts[name]}
 
 
 def _block_values(lines: list[str], counts: dict[str, int]) -> tuple[list[str], int, int, dict[str, np.ndarray]] | None:
@@ -258,7 +297,9 @@ def _bone_table(rows: list[str], name: str, count: int) -> np.ndarray | None:
 
 
 def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -> tuple[str, dict[str, np.ndarray]]:
-    """Parse an AMC file against an ASF description (``asf_name``: how errors name its file).
+    """Parse an AMC file against an ASF description line by line (``asf_name``: how errors
+    name its file); :func:`read_amc` reads a regular file faster, in blocks, and comes here for
+    any other.
 
     Returns:
         (angle unit from the header or ``""``, bone -> (T, n) raw values in file order);
@@ -270,9 +311,6 @@ def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -
     path = Path(path)
     counts = _value_counts(description)
     text = read_text(path)
-    regular = _regular_values(text, counts)
-    if regular is not None:
-        return regular
     unit, rows, where, frame_lines = _split_lines(path, text, counts, asf_name)
     values = {}
     for name, count in counts.items():
@@ -284,25 +322,40 @@ def amc_values(path: str | Path, description: dict, asf_name: str = "the ASF") -
     return unit, values
 
 
+def _read_pose(path: Path, skeleton: Skeleton, asf_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(T, J, 4) canonical local quaternions and (T, 3) root translation (metres) of the AMC
+    ``path``: block by block (:func:`_regular_blocks`), else line by line (:func:`amc_values`)."""
+    counts = _value_counts(skeleton.meta["asf"])
+    try:
+        blocks = [_pose(skeleton, values, unit) for unit, values in _regular_blocks(path, counts)]
+    except _Irregular:
+        unit, values = amc_values(path, skeleton.meta["asf"], asf_name)
+        return _pose(skeleton, values, unit)
+    if len(blocks) == 1:
+        return blocks[0]
+    rotations = np.concatenate([rotations for rotations, _ in blocks])
+    return rotations, np.concatenate([translation for _, translation in blocks])
+
+
 def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple[np.ndarray, np.ndarray]:
     """(T, J, 4) canonical local quaternions and (T, 3) root translation (metres) from raw values."""
     description = skeleton.meta["asf"]
     degrees = angle_scale(unit or description["units"]["angle"])
-    angles = np.zeros((len(values[ROOT]), skeleton.num_joints, 3))
-    orders = []
-    for j, name in enumerate(skeleton.names):
-        order, columns = _rotation_columns(description, name) if name in values else ("", [])
-        # Missing axes go in front with angle 0, which leaves the product unchanged.
-        orders.append("".join(a for a in "ZYX" if a not in order) + order)
-        if columns:
-            angles[:, j, 3 - len(columns):] = values[name][:, columns] * degrees
     frames = rotmat_to_quaternion(torch.as_tensor(skeleton.axes)).numpy()  # C of each joint: C · R · Cᵀ
-    quats = np.empty(angles.shape[:-1] + (4,))
-    for start in range(0, len(angles), CHUNK_FRAMES):  # bounded temporaries: memory flat in the clip's length
+    layouts = [_rotation_columns(description, name) if name in values else ("", []) for name in skeleton.names]
+    # Missing axes go in front with angle 0, which leaves the product unchanged.
+    orders = ["".join(a for a in "ZYX" if a not in order) + order for order, _ in layouts]
+    num_frames = len(values[ROOT])
+    quats = np.empty((num_frames, skeleton.num_joints, 4))
+    for start in range(0, num_frames, CHUNK_FRAMES):  # bounded temporaries: memory flat in the clip's length
         part = slice(start, start + CHUNK_FRAMES)
-        quats[part] = conjugate_by(channels_to_quaternion(angles[part], orders), frames)
+        angles = np.zeros((len(quats[part]), skeleton.num_joints, 3))
+        for j, (name, (_, columns)) in enumerate(zip(skeleton.names, layouts)):
+            if columns:
+                angles[:, j, 3 - len(columns):] = values[name][part, columns] * degrees
+        quats[part] = canonical_hemisphere(torch.as_tensor(conjugate_by(channels_to_quaternion(angles, orders), frames))).numpy()
     translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
-    return canonical_hemisphere(torch.as_tensor(quats)).numpy(), translation
+    return quats, translation
 
 
 def header_fps(path: Path) -> float | None:
@@ -345,8 +398,7 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float | None 
         tried = " or ".join(c.name for c in candidates)
         raise MotionFormatError(path, f"no ASF skeleton found (no {tried}); name the skeleton with --asf")
     skeleton = read_asf(asf_path)
-    unit, values = amc_values(path, skeleton.meta["asf"], str(asf_path))
-    rotations, translation = _pose(skeleton, values, unit)
+    rotations, translation = _read_pose(path, skeleton, str(asf_path))
     if fps is None:
         fps = header_fps(path) or DEFAULT_FPS
     return Motion(skeleton=skeleton, rotations=rotations, root_translation=translation, fps=float(fps),
@@ -355,41 +407,41 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float | None 
 
 # ----------------------------------------------------------------------------- writing
 
-def _channel_values(motion: Motion, description: dict) -> dict[str, np.ndarray]:
-    """Bone -> (T, n) AMC values in file order (degrees; root translation in raw length
-    units), Euler branches chosen for continuity."""
+def amc_text(motion: Motion, description: dict) -> Iterator[str]:
+    """The AMC text of ``motion`` on the skeleton ``description``, in pieces of
+    :data:`CHUNK_FRAMES` frames after the header (a long clip's text is never held whole).
+
+    Degrees, frames numbered from 1, the rate in a ``# posefield fps`` header comment; root
+    translation in the ASF's raw length units; Euler branches chosen for continuity
+    (:class:`ChannelCurves`). Numbers are ``%d`` (frames) and ``%.6f`` (values, rounded first:
+    no ``-0.000000``), formatted by numpy (:func:`posefield.io.fixed_point.fixed_point_text`).
+    """
     target = skeleton_from_description(description)
     counts = _value_counts(description)
     bones = [j for j, name in enumerate(target.names) if counts[name]]
     names = [target.names[j] for j in bones]
     sources = [0 if name == ROOT else motion.skeleton.index(name) for name in names]
     frames = rotmat_to_quaternion(torch.as_tensor(target.axes[bones])).numpy()  # C of each bone: R = Cᵀ · L · C
-    local = conjugate_by(motion.rotations[:, sources], frames, inverse=True)  # (T, K, 4)
     layouts = [_rotation_columns(description, name) for name in names]
-    out = {name: np.zeros((motion.num_frames, counts[name])) for name in names}
-    for name, (_, columns), angles in zip(names, layouts, joint_channels(local, [order for order, _ in layouts])):
-        out[name][:, columns] = angles
-    out[ROOT][:, _translation_columns(description)] = motion.root_translation / length_scale(description)
-    return out
-
-
-def format_amc(values: dict[str, np.ndarray], fps: float) -> str:
-    """AMC text (degrees, frames numbered from 1, the rate in a ``# posefield fps`` header
-    comment) of bone -> (T, n) values at ``fps`` frames per second.
-
-    Numbers are ``%d`` (frames) and ``%.6f`` (values, rounded first: no ``-0.000000``), formatted
-    by numpy (:func:`posefield.io.fixed_point.fixed_point_text`).
-    """
-    frames = len(values[ROOT])
-    table = np.concatenate([np.arange(1.0, frames + 1)[:, None], *values.values()], axis=1)
-    separators = [""] + [f"\n{name} " if k == 0 else " " for name, rows in values.items() for k in range(rows.shape[1])]
-    body = fixed_point_text(table, [0] + [6] * (table.shape[1] - 1), separators + ["\n"])
-    return (f"# AMC file written by posefield\n# {FPS_COMMENT} {np.format_float_positional(fps, trim='-')}\n:FULLY-SPECIFIED\n:DEGREES\n"
-            f"{body}")
+    curves = ChannelCurves([order for order, _ in layouts])
+    translation = _translation_columns(description)
+    separators = [""] + [f"\n{name} " if k == 0 else " " for name in names for k in range(counts[name])] + ["\n"]
+    decimals = [0] + [6] * (len(separators) - 2)
+    yield (f"# AMC file written by posefield\n# {FPS_COMMENT} {np.format_float_positional(motion.fps, trim='-')}\n"
+           ":FULLY-SPECIFIED\n:DEGREES\n")
+    for start in range(0, motion.num_frames, CHUNK_FRAMES):
+        part = slice(start, start + CHUNK_FRAMES)
+        local = conjugate_by(motion.rotations[part, sources], frames, inverse=True)  # (n, K, 4)
+        out = {name: np.zeros((len(local), counts[name])) for name in names}
+        for name, (_, columns), angles in zip(names, layouts, curves(local)):
+            out[name][:, columns] = angles
+        out[ROOT][:, translation] = motion.root_translation[part] / length_scale(description)
+        table = np.concatenate([np.arange(start + 1.0, start + len(local) + 1)[:, None], *out.values()], axis=1)
+        yield fixed_point_text(table, decimals, separators)
 
 
 def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:
-    """Write ``motion`` as an AMC file and its ASF skeleton, atomically (both or neither).
+    """Write ``motion`` as an AMC file (:func:`amc_text`) and its ASF skeleton, atomically (both or neither).
 
     Args:
         motion: any motion; a skeleton read from an ASF is written back as it was, any other
@@ -407,10 +459,9 @@ def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = No
     refuse_inputs([path, asf_path], files_of(motion))
     description = describe_skeleton(motion.skeleton)
     asf_text = skeleton_file_text(asf_path, description, path)
-    amc_text = format_amc(_channel_values(motion, description), motion.fps)
     with atomic_open(asf_path) as asf_handle, atomic_open(path) as amc_handle:
         asf_handle.write(asf_text)
-        amc_handle.write(amc_text)
+        amc_handle.writelines(amc_text(motion, description))
     return [path, asf_path]
 
 

@@ -59,7 +59,8 @@ from posefield.io.fixed_point import fixed_point_text
 from posefield.io.outputs import files_of, refuse_inputs
 from posefield.motion import Motion
 from posefield.rotations import canonical_hemisphere, quaternion_to_rotmat, rotmat_to_quaternion
-from posefield.rotations.euler import ROTATION_CHANNELS, channels_to_quaternion, joint_channels, rotation_order
+from posefield.rotations.euler import (CHUNK_FRAMES, ROTATION_CHANNELS, ChannelCurves, channels_to_quaternion,
+                                      joint_channels, rotation_order)
 from posefield.skeleton import POSITION_CHANNELS, Skeleton
 
 KNOWN_CHANNELS = POSITION_CHANNELS + tuple(ROTATION_CHANNELS)
@@ -539,17 +540,24 @@ def write_bvh(motion: Motion, path: str | Path) -> list[Path]:
                                           "separated by single spaces, without braces)")
     unit = written_length_unit(skeleton)
     order = _depth_first(skeleton.parents)
-    quats, translations = _joint_motion(motion)
-    channels = [skeleton.channels[j] if fits_channels(skeleton, j, quats[:, j], translations[j])
-                else written_channels(skeleton.channels[j], root=j == 0) for j in range(skeleton.num_joints)]
-    angles = joint_channels(quats, [rotation_order(c) for c in channels])
-    values = np.concatenate([_channel_values(angles[j], translations[j], channels[j], unit) for j in order], axis=1)
+    blocks = [slice(start, start + CHUNK_FRAMES) for start in range(0, motion.num_frames, CHUNK_FRAMES)] or [slice(0, 0)]
+    fits = [True] * skeleton.num_joints  # a joint keeps its channels where every block fits them
+    for part in blocks:
+        quats, translations = _joint_motion(motion, part)
+        fits = [fit and fits_channels(skeleton, j, quats[:, j], translations[j]) for j, fit in enumerate(fits)]
+    channels = [skeleton.channels[j] if fits[j] else written_channels(skeleton.channels[j], root=j == 0)
+                for j in range(skeleton.num_joints)]
+    curves = ChannelCurves([rotation_order(c) for c in channels])
+    columns = sum(len(channels[j]) for j in order)
     with atomic_open(path, encoding=written_encoding(skeleton)) as handle:
         handle.write("HIERARCHY\n")
         handle.writelines(_hierarchy_lines(skeleton, channels, unit, 0, 0))
         handle.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {written_frame_time(motion)}\n")
-        columns = values.shape[1]
-        handle.write(fixed_point_text(values, [MOTION_DECIMALS] * columns, [""] + [" "] * (columns - 1) + ["\n"]))
+        for part in blocks:  # a block of frames at a time: the text of a long clip is never held whole
+            quats, translations = _joint_motion(motion, part)
+            angles = curves(quats)
+            values = np.concatenate([_channel_values(angles[j], translations[j], channels[j], unit) for j in order], axis=1)
+            handle.write(fixed_point_text(values, [MOTION_DECIMALS] * columns, [""] + [" "] * (columns - 1) + ["\n"]))
     return [path]
 
 
@@ -635,26 +643,28 @@ def _depth_first(parents: tuple[int, ...]) -> list[int]:
     return order
 
 
-def _joint_motion(motion: Motion) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(T, J, 4) local rotations (unit quaternions) and per joint (T, 3) translations (metres) to write.
+def _joint_motion(motion: Motion, frames: slice) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(n, J, 4) local rotations (unit quaternions) and per joint (n, 3) translations (metres) to
+    write, of the ``frames`` of ``motion``.
 
     Translations are the root's position and the other joints' offsets, except on a rig read
     with its body's translation on the root's child (:func:`root_pose`): the root gets its stored
     pose back and its child the body's translation and any turn of the root beyond the stored one.
     """
     skeleton = motion.skeleton
-    translations = [motion.root_translation] + [np.tile(skeleton.offsets[j], (motion.num_frames, 1))
-                                                for j in range(1, skeleton.num_joints)]
+    rotations, root = motion.rotations[frames], motion.root_translation[frames]
+    translations = [root] + [np.broadcast_to(skeleton.offsets[j], root.shape) for j in range(1, skeleton.num_joints)]
     stored = root_pose(skeleton, motion.num_frames)
     if stored is None:
-        return motion.rotations, translations
+        return rotations, translations
     child, position, rotation = stored
+    position, rotation = position[frames], rotation[frames]
     turn = quaternion_to_rotmat(torch.as_tensor(rotation)).numpy()
-    body, own = quaternion_to_rotmat(torch.as_tensor(motion.rotations[:, [0, child]])).numpy().swapaxes(0, 1)
-    world = motion.root_translation + body @ skeleton.offsets[child] - position
+    body, own = quaternion_to_rotmat(torch.as_tensor(rotations[:, [0, child]])).numpy().swapaxes(0, 1)
+    world = root + body @ skeleton.offsets[child] - position
     translations[child] = np.einsum("tji,tj->ti", turn, world)
     translations[0] = position
-    quats = motion.rotations.copy()
+    quats = rotations.copy()
     quats[:, child] = rotmat_to_quaternion(torch.as_tensor(turn.swapaxes(-1, -2) @ body @ own)).numpy()
     quats[:, 0] = rotation
     return quats, translations

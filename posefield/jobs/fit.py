@@ -71,13 +71,13 @@ def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     results = []
 
     def work(m: Motion, p: PosePrior) -> Motion:
-        projected, result = project_motion(m, p)
-        results.append(result)
+        projected, distance, steps = project_motion(m, p)
+        results.append((distance, steps))
         return projected
 
     projected = on_prior_rig(motion, model, mapped, work)
-    return (save_motion(projected, target), motion.num_frames, float(results[0].distance.mean()),
-            float(results[0].steps.float().mean()))
+    distance, steps = results[0]
+    return save_motion(projected, target), motion.num_frames, float(distance.mean()), float(steps.mean())
 
 
 def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None,

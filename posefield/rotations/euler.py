@@ -245,9 +245,40 @@ def quaternion_to_channels(q: np.ndarray, order: str, reference: np.ndarray | No
     return _continuous(both[:, keep:], penalty, reference)
 
 
+class ChannelCurves:
+    """:func:`quaternion_to_channels` of a rig's joints over a clip given in consecutive pieces of
+    frames: each call continues every joint's curve from the last frame of the call before, so
+    the pieces give the angles the whole clip would (writers convert a long clip piece by piece).
+
+    Args:
+        orders: J intrinsic axis orders (0 to 3 letters); joints sharing one convert in one batch.
+    """
+
+    def __init__(self, orders: list[str]):
+        self.orders = list(orders)
+        self.groups = {order: [j for j, o in enumerate(self.orders) if o == order] for order in set(self.orders)}
+        self.references: dict[str, np.ndarray | None] = dict.fromkeys(self.groups)
+
+    def __call__(self, q: np.ndarray) -> list[np.ndarray]:
+        """J arrays (n, len(orders[j])) of angles in degrees of (n, J, 4) unit quaternions (xyzw,
+        either sign), the frames that follow the last call's."""
+        if q.ndim != 3 or q.shape[1:] != (len(self.orders), 4):
+            raise ValueError(f"expected ({len(self.orders)} joints, 4) quaternions per frame, got {tuple(q.shape)}")
+        out: list[np.ndarray] = [np.zeros((q.shape[0], 0))] * len(self.orders)
+        for order, group in self.groups.items():
+            pieces = []
+            for start in range(0, len(q), CHUNK_FRAMES):  # bounded temporaries
+                pieces.append(quaternion_to_channels(q[start:start + CHUNK_FRAMES, group], order, self.references[order]))
+                self.references[order] = pieces[-1][-1]
+            angles = np.concatenate(pieces) if pieces else np.zeros((0, len(group), len(order)))
+            for i, j in enumerate(group):
+                out[j] = angles[:, i]
+        return out
+
+
 def joint_channels(q: np.ndarray, orders: list[str]) -> list[np.ndarray]:
-    """:func:`quaternion_to_channels` of each joint's rotations, joints sharing an order in one batch
-    and the frames in pieces of :data:`CHUNK_FRAMES` (memory flat in the clip's length).
+    """:func:`quaternion_to_channels` of each joint's rotations over a whole clip (:class:`ChannelCurves`),
+    the frames in pieces of :data:`CHUNK_FRAMES`.
 
     Args:
         q: (T, J, 4) unit quaternions (xyzw, either sign).
@@ -255,17 +286,7 @@ def joint_channels(q: np.ndarray, orders: list[str]) -> list[np.ndarray]:
     Returns:
         J arrays (T, len(orders[j])) of angles in degrees.
     """
-    out: list[np.ndarray] = [np.zeros((q.shape[0], 0))] * len(orders)
-    for order in set(orders):
-        group = [j for j, o in enumerate(orders) if o == order]
-        pieces, reference = [], None
-        for start in range(0, len(q), CHUNK_FRAMES):  # each piece continues the last: the same curves
-            pieces.append(quaternion_to_channels(q[start:start + CHUNK_FRAMES, group], order, reference))
-            reference = pieces[-1][-1]
-        angles = np.concatenate(pieces) if pieces else np.zeros((0, len(group), len(order)))
-        for i, j in enumerate(group):
-            out[j] = angles[:, i]
-    return out
+    return ChannelCurves(orders)(q)
 
 
 def _wrap_count(angles: np.ndarray) -> np.ndarray:

@@ -136,6 +136,27 @@ def test_long_clips_filter_in_pieces_as_one(monkeypatch):
     assert ((flipped[1:] * flipped[:-1]).sum(-1) >= 0).all()
 
 
+def test_a_window_of_the_filtered_clip_is_the_whole_clips_filter_there(monkeypatch):
+    """The fits filter their start a window at a time (frames near and away from both ends, in
+    pieces of FILTER_CHUNK or not) and in float32: the whole clip's numbers there, rounded."""
+    from posefield.data import filtering
+    from posefield.data.filtering import gaussian_filter, hemisphere_signs, smooth_rotations
+
+    rng = np.random.default_rng(4)
+    walk = np.cumsum(rng.normal(scale=0.05, size=(120, 3, 4)), axis=0) + rng.normal(size=(3, 4))
+    quats = walk / np.linalg.norm(walk, axis=-1, keepdims=True) * rng.choice([-1.0, 1.0], size=(120, 3, 1))
+    shift = rng.normal(size=(120, 3))
+    signs = hemisphere_signs(quats)
+    for sigma in (0.0, 3.0, 500.0):
+        whole = smooth_rotations(quats, sigma), gaussian_filter(shift, sigma)
+        for chunk in (8192, 7):
+            monkeypatch.setattr(filtering, "FILTER_CHUNK", chunk)
+            for w in (slice(0, 30), slice(25, 95), slice(90, 120)):
+                part = smooth_rotations(quats, sigma, np.float32, w, signs)
+                assert part.dtype == np.float32 and np.array_equal(part, whole[0][w].astype(np.float32))
+                assert np.array_equal(gaussian_filter(shift, sigma, frames=w), whole[1][w])
+
+
 def test_a_gaussian_wider_than_the_clip_puts_its_tails_on_the_end_frames():
     """Weights beyond the clip fall on its repeated end frames: lumping them there gives the
     whole kernel's result, and a clip claiming 10⁹ fps (σ of 10⁸ frames) filters at once

@@ -1,6 +1,7 @@
 """The shared optimisation loop: Adam and L-BFGS."""
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
@@ -49,3 +50,17 @@ def test_denoising_leaves_a_clean_clip_as_it_is(skeleton, fps):
     """No measurable jitter: the data weight grows and the start filter narrows with the noise level."""
     walk = make_motion(skeleton, num_frames=120, fps=fps)
     assert root_aligned_error(denoise(walk, no_prior(skeleton)), walk) < 0.05  # cm (fixed weights: 0.5–0.8)
+
+
+def test_denoising_targets_are_posed_a_window_at_a_time(walk):
+    """``MotionPoints`` poses the frames a fit window asks for: the clip's joint and end-site
+    positions there, in float32."""
+    from posefield.fit.positions import MotionPoints
+
+    points = MotionPoints(walk)
+    whole = walk.joint_positions(with_end_sites=True)
+    assert points.shape == whole.shape
+    for w in (slice(0, 5), slice(3, walk.num_frames)):
+        part = points[w]
+        assert part.dtype == np.float32
+        np.testing.assert_allclose(part, whole[w], rtol=0, atol=1e-6)

@@ -313,27 +313,37 @@ def test_amc_cut_off_mid_word_says_truncated(tmp_path):
 
 
 @pytest.mark.parametrize("clip", CLIPS)
-@pytest.mark.parametrize("block_chars", [amc_module.BLOCK_CHARS, 700])
+@pytest.mark.parametrize("block_chars", [amc_module.BLOCK_CHARS, 700, 50])
 @pytest.mark.parametrize("swapped", ["first", "last"])
-def test_whole_file_parse_matches_the_line_by_line_reader(tmp_path, monkeypatch, clip, block_chars, swapped):
-    """Regular files take the whole-file parse (in one block, or in blocks of a few frames);
-    one frame listing its bones in another order sends the file to the line-by-line reader:
-    both give the same values."""
+def test_block_reader_matches_the_line_by_line_reader(tmp_path, monkeypatch, clip, block_chars, swapped):
+    """Regular files are read in blocks (one, blocks of a few frames, or pieces shorter than a
+    frame), also with CRLF line ends; one frame listing its bones in another order sends the file
+    to the line-by-line reader: all give the same motion."""
     monkeypatch.setattr(amc_module, "BLOCK_CHARS", block_chars)
-    description = read_asf(amc_module.asf_candidates(clip)[-1]).meta["asf"]
+    skeleton = read_asf(amc_module.asf_candidates(clip)[-1])
+    counts = amc_module._value_counts(skeleton.meta["asf"])
     lines = read_text(clip).rstrip("\n").split("\n")
+    crlf = tmp_path / ("crlf_" + clip.name)
+    crlf.write_bytes("\r\n".join(lines).encode())
     frame = [i for i, line in enumerate(lines) if line.strip().isdigit()][0 if swapped == "first" else -1]
     lines[frame + 1:frame + 3] = lines[frame + 2:frame + 0:-1]  # swap two bone lines of that frame
     irregular = tmp_path / clip.name
     irregular.write_text("\n".join(lines))
-    assert amc_module._regular_values(read_text(clip), amc_module._value_counts(description)) is not None
-    assert amc_module._regular_values(read_text(irregular), amc_module._value_counts(description)) is None
-    fast = amc_values(clip, description)
-    monkeypatch.setattr(amc_module, "_regular_values", lambda text, counts: None)
-    for slow in (amc_values(clip, description), amc_values(irregular, description)):
-        assert slow[0] == fast[0] and list(slow[1]) == list(fast[1])
-        for name in fast[1]:
-            np.testing.assert_array_equal(slow[1][name], fast[1][name])
+    assert len(list(amc_module._regular_blocks(clip, counts))) >= (2 if block_chars < 1000 else 1)
+    with pytest.raises(amc_module._Irregular):
+        list(amc_module._regular_blocks(irregular, counts))
+    fast = amc_module._read_pose(clip, skeleton, "the ASF")
+    from_crlf = amc_module._read_pose(crlf, skeleton, "the ASF")
+
+    def irregular_blocks(path, counts):
+        raise amc_module._Irregular
+        yield
+
+    monkeypatch.setattr(amc_module, "_regular_blocks", irregular_blocks)
+    for other in (from_crlf, amc_module._read_pose(clip, skeleton, "the ASF"),
+                  amc_module._read_pose(irregular, skeleton, "the ASF")):
+        for mine, theirs in zip(other, fast):
+            np.testing.assert_array_equal(mine, theirs)
 
 
 # ----------------------------------------------------------------------------- the skeleton file beside an output
@@ -356,3 +366,15 @@ def test_writing_an_amc_never_replaces_the_skeleton_file_of_another_rig(tmp_path
     (tmp_path / "broken.asf").write_text(":version 1.10\n:bonedata\n  begin\n")
     with pytest.raises(MotionFormatError, match="another skeleton"):
         write_amc(same, tmp_path / "broken.amc")
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_writing_in_blocks_of_frames_gives_the_whole_clips_text(tmp_path, monkeypatch, clip):
+    """``write_amc`` converts and writes a few frames at a time, frame numbers and Euler curves
+    going on from the block before: blocks of 7 frames give the text of one block."""
+    motion = load_motion(clip)
+    write_amc(motion, tmp_path / "whole.amc")
+    monkeypatch.setattr(amc_module, "CHUNK_FRAMES", 7)
+    write_amc(motion, tmp_path / "blocks.amc")
+    assert motion.num_frames > 7
+    assert (tmp_path / "blocks.amc").read_text() == (tmp_path / "whole.amc").read_text()

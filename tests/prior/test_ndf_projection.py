@@ -1,9 +1,12 @@
 """Projection onto the learned manifold and the two step rules."""
+import numpy as np
 import pytest
 import roma
 import torch
 
 from .ndf_data import tree, trained  # noqa: F401  (fixtures)
+from posefield.motion import Motion
+from posefield.prior.motions.apply import project_motion
 from posefield.prior.ndf.noise import perturb
 from posefield.prior.ndf.projection import euclidean_step, project, riemannian_step
 from posefield.rotations import geodesic_angles, random_unit_quaternions
@@ -67,3 +70,24 @@ def test_projection_of_a_pose_does_not_depend_on_the_others_in_its_batch(trained
     assert torch.allclose(mixed.distance[start >= tol], alone.distance, atol=1e-6)
     assert torch.equal(mixed.steps[start >= tol], alone.steps)
     assert (mixed.steps[start < tol] == 0).all()
+
+
+def test_a_motion_is_projected_block_by_block_as_in_one_batch(trained, tree):
+    """``project_motion`` writes each block of frames into the result as it is done: blocks of 7
+    frames give the poses, distances and steps of one batch, and the other joints stay."""
+    _, model = trained
+    noisy = perturb(tree.split(True)[:30], 15.0, torch.Generator().manual_seed(3))
+    rng = np.random.default_rng(0)
+    rotations = rng.normal(size=(30, model.skeleton.num_joints, 4))
+    rotations /= np.linalg.norm(rotations, axis=-1, keepdims=True)
+    rotations[:, model.joint_index] = noisy.double().numpy()
+    motion = Motion(skeleton=model.skeleton, rotations=rotations, root_translation=rng.normal(size=(30, 3)), fps=30.0)
+    alone = project(model, noisy, max_steps=4)
+    for frames in (7, 8192):
+        projected, distance, steps = project_motion(motion, model, frames=frames, max_steps=4)
+        np.testing.assert_allclose(projected.rotations[:, model.joint_index], alone.quats.double().numpy(), atol=1e-6)
+        np.testing.assert_allclose(distance, alone.distance.double().numpy(), atol=1e-6)
+        np.testing.assert_array_equal(steps, alone.steps.numpy())
+        others = np.setdiff1d(np.arange(model.skeleton.num_joints), model.joint_index)
+        np.testing.assert_array_equal(projected.rotations[:, others], rotations[:, others])
+        np.testing.assert_array_equal(projected.root_translation, motion.root_translation)

@@ -13,8 +13,10 @@ from posefield.io.formats import single_threaded_torch
 from posefield.motion import Motion
 from posefield.prior.base import PosePrior, energies
 from posefield.prior.ndf.model import PoseNDF
-from posefield.prior.ndf.projection import Projection, project
+from posefield.prior.ndf.projection import project
 from posefield.prior.registry import check_compatible
+
+BLOCK_FRAMES = 8192  # frames projected together by :func:`project_motion`: bounds its temporaries
 
 
 def prior_poses(motion: Motion, prior: PosePrior) -> torch.Tensor:
@@ -39,24 +41,36 @@ def write_scores(path: str | Path, scores: np.ndarray) -> None:
         handle.write(scores_csv(scores))
 
 
-def project_motion(motion: Motion, prior: PosePrior, **options) -> tuple[Motion, Projection]:
+def project_motion(motion: Motion, prior: PosePrior, frames: int = BLOCK_FRAMES,
+                   **options) -> tuple[Motion, np.ndarray, np.ndarray]:
     """Project every frame onto the prior's manifold; other joints, root and skeleton stay as they are.
 
-    Torch runs on one thread here: after the first steps only a few poses stay active, and on
-    ops that small intra-op threads cost more than they give (a 5,133-frame clip took 1.2 s on
-    one thread and 35 s on two on the busy 2-core development machine; ``benchmarks/speed.md``).
+    The frames go ``frames`` at a time (the poses are independent: the same result), each
+    block's projection written into the result as it is done, so the temporaries stay the same
+    whatever the clip's length. Torch runs on one thread here: after the first steps only a few
+    poses stay active, and on ops that small intra-op threads cost more than they give (a
+    5,133-frame clip took 1.2 s on one thread and 35 s on two on the busy 2-core development
+    machine; ``benchmarks/speed.md``).
 
     Args:
         motion: the motion (its rig must be the prior's).
         prior: a Pose-NDF prior.
+        frames: frames projected together.
         options: passed to :func:`posefield.prior.ndf.projection.project` (step_size, max_steps, tol, method).
     Returns:
-        the projected motion and the per-frame projection result.
+        the projected motion, (T,) float64 distances after projection (radians) and (T,) int64
+        steps taken per frame.
     """
     if not isinstance(prior, PoseNDF):
         raise PosefieldError(f"projection needs a Pose-NDF prior, got the {prior.name!r} prior")
-    with single_threaded_torch():
-        result = project(prior, prior_poses(motion, prior), **options)
+    check_compatible(prior, motion.skeleton)
     rotations = motion.rotations.copy()
-    rotations[:, prior.joint_index] = result.quats.detach().double().numpy()
-    return dataclasses.replace(motion, rotations=rotations), result
+    distance = np.empty(motion.num_frames)
+    steps = np.empty(motion.num_frames, dtype=np.int64)
+    with single_threaded_torch():
+        for start in range(0, motion.num_frames, frames):
+            part = slice(start, start + frames)
+            result = project(prior, torch.as_tensor(rotations[part, prior.joint_index], dtype=torch.float32), **options)
+            rotations[part, prior.joint_index] = result.quats.detach().cpu().numpy()
+            distance[part], steps[part] = result.distance.detach().cpu().numpy(), result.steps.cpu().numpy()
+    return dataclasses.replace(motion, rotations=rotations), distance, steps
