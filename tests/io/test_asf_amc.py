@@ -367,14 +367,3 @@ def test_writing_an_amc_never_replaces_the_skeleton_file_of_another_rig(tmp_path
     with pytest.raises(MotionFormatError, match="another skeleton"):
         write_amc(same, tmp_path / "broken.amc")
 
-
-@pytest.mark.parametrize("clip", CLIPS)
-def test_writing_in_blocks_of_frames_gives_the_whole_clips_text(tmp_path, monkeypatch, clip):
-    """``write_amc`` converts and writes a few frames at a time, frame numbers and Euler curves
-    going on from the block before: blocks of 7 frames give the text of one block."""
-    motion = load_motion(clip)
-    write_amc(motion, tmp_path / "whole.amc")
-    monkeypatch.setattr(amc_module, "CHUNK_FRAMES", 7)
-    write_amc(motion, tmp_path / "blocks.amc")
-    assert motion.num_frames > 7
-    assert (tmp_path / "blocks.amc").read_text() == (tmp_path / "whole.amc").read_text()

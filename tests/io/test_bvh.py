@@ -401,19 +401,3 @@ def test_a_moving_root_over_a_translated_child_reads_as_root_motion(tmp_path):
     write_bvh(motion, tmp_path / "again.bvh")
     assert np.allclose(frame_values(tmp_path / "again.bvh"), raw, atol=1e-6)
 
-
-@pytest.mark.parametrize("rig", ["root motion", "game", "mixamo", "daz"])
-def test_writing_in_blocks_of_frames_gives_the_whole_clips_text(tmp_path, monkeypatch, rig):
-    """``write_bvh`` converts and writes a few frames at a time, each block's Euler curves going
-    on from the last one's: blocks of 2 frames give the text of one block, root motion included."""
-    if rig == "root motion":
-        source = tmp_path / "both.bvh"
-        source.write_text(with_value(1, 0, "3"))
-    else:
-        source = GAME if rig == "game" else GAME.parent / "mixamo.bvh" if rig == "mixamo" else FIXTURES / "indian_13_head.bvh"
-    motion = read_bvh(source)
-    write_bvh(motion, tmp_path / "whole.bvh")
-    monkeypatch.setattr(bvh, "CHUNK_FRAMES", 2)
-    write_bvh(motion, tmp_path / "blocks.bvh")
-    assert motion.num_frames > 2
-    assert (tmp_path / "blocks.bvh").read_text() == (tmp_path / "whole.bvh").read_text()

@@ -65,3 +65,31 @@ def test_writers_never_overwrite_the_motions_own_files(clip, tmp_path, target):
     with pytest.raises(MotionFormatError, match="refusing to overwrite an input file"):
         save_motion(clip, path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("source", ["cmu/05_17.amc", "cmu/105_04.amc", "rigs/game.bvh", "rigs/mixamo.bvh",
+                                    "bvh/indian_13_head.bvh", "root motion"])
+def test_writers_convert_a_few_frames_at_a_time_as_the_whole_clip(tmp_path, monkeypatch, source):
+    """AMC and BVH are converted and written a block of frames at a time, frame numbers and Euler
+    curves going on from the block before: blocks of 2 frames give the text of one block (game
+    rig with root motion included)."""
+    from posefield.io import amc, bvh
+
+    if source == "root motion":  # the game rig's static root made to move: root motion
+        lines = (FIXTURES / "rigs" / "game.bvh").read_text().split("\n")
+        first = lines.index(next(line for line in lines if line.startswith("Frame Time"))) + 1
+        values = lines[first + 1].split()
+        lines[first + 1] = " ".join(["3"] + values[1:])
+        path = tmp_path / "moving.bvh"
+        path.write_text("\n".join(lines))
+    else:
+        path = FIXTURES / source
+    motion = load_motion(path)
+    suffix = path.suffix
+    save_motion(motion, tmp_path / f"whole{suffix}")
+    monkeypatch.setattr(amc if suffix == ".amc" else bvh, "CHUNK_FRAMES", 2)
+    save_motion(motion, tmp_path / f"blocks{suffix}")
+    assert motion.num_frames > 2
+    if source == "root motion":
+        assert "root_motion" in motion.skeleton.meta
+    assert (tmp_path / f"blocks{suffix}").read_text() == (tmp_path / f"whole{suffix}").read_text()
