@@ -6,11 +6,12 @@
 
 One process measures, in this order: the matmul peak (1 thread, all threads); distance,
 distance + gradient and projection throughput at batch 4,096 (1 thread) of the shipped prior
-and of :class:`ReferenceNDF`, with their share of the 1-thread peak; ``project`` and ``denoise``
-end to end (read, work, write) on clips of the given lengths with their peak memory; AMC, BVH and
-npz read and write; the CLI's start-up, ``info`` and ``project`` against ``python -c "import torch"``
-(these four in child processes, the only way to time a start-up). Every figure is the best of
-``--repeats`` runs (posefield and the reference interleaved), so a busy machine shows as noise
+and of :class:`ReferenceNDF`, with their share of the 1-thread peak; AMC, BVH and npz read and
+write; the CLI's start-up, ``info`` and ``project`` against ``python -c "import torch"`` (these
+four in child processes, the only way to time a start-up); ``project`` and ``denoise`` end to end
+(read, work, write) on clips of the given lengths with their peak memory, each job once in a child
+process of its own (a process keeps memory it has freed, which would hide the next job's peak).
+The other figures are the best of ``--repeats`` runs (posefield and the reference interleaved), so a busy machine shows as noise
 rather than bias; the load average is recorded at the start and the end. ``--networks-only``
 measures the matmul peak and the network table only (about a minute) and prints them without
 writing the file; ``--end-to-end-only`` likewise prints the end-to-end table alone (at the
@@ -35,7 +36,7 @@ import torch
 from torch import nn
 
 from posefield.fit.denoise import denoise
-from posefield.io import load_motion, save_motion
+from posefield.io import load_motion, load_skeleton, save_motion
 from posefield.motion import Motion
 from posefield.prior.motions.apply import project_motion
 from posefield.prior.ndf.losses import metric_gradient
@@ -234,25 +235,38 @@ def tiled(motion: Motion, frames: int) -> Motion:
 
 
 def end_to_end_table(clip: Motion, sizes: list[int], folder: Path) -> list[str]:
-    """``project`` and ``denoise`` from an AMC file to an AMC file at each clip length."""
-    torch.set_num_threads(os.cpu_count() or 1)
+    """``project`` and ``denoise`` from an AMC file to an AMC file at each clip length, each job
+    in a child process of its own (:func:`end_to_end_job`), so that its peak memory does not
+    depend on what ran before it in the same process (freed memory a process keeps)."""
     rows = ["| frames | project s | project frames/s | project peak MiB | denoise s | denoise frames/s "
             "| denoise peak MiB |", "|---:|---:|---:|---:|---:|---:|---:|"]
-    prior = get_prior("ndf", clip.skeleton)
     print("\n".join(rows), flush=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     for frames in sizes:
         src = folder / f"clip{frames}.amc"
         save_motion(tiled(clip, frames), src)
         cells = [f"{frames:,}"]
-        for name, work in (("project", lambda m: project_motion(m, prior)[0]), ("denoise", lambda m: denoise(m, prior))):
-            with PeakMemory() as memory:
-                start = time.perf_counter()
-                save_motion(work(load_motion(src)), folder / f"{name}{frames}.amc")
-                seconds = time.perf_counter() - start
-            cells += [f"{seconds:.2f}", f"{frames / seconds:,.0f}", f"{memory.above_entry:,.0f}"]
+        for job in ("project", "denoise"):
+            done = subprocess.run([sys.executable, __file__, "--job", job, str(src), str(folder / f"{job}{frames}.amc")],
+                                  check=True, env=env, capture_output=True, text=True)
+            seconds, peak = (float(x) for x in done.stdout.split()[-2:])
+            cells += [f"{seconds:.2f}", f"{frames / seconds:,.0f}", f"{peak:,.0f}"]
         rows.append("| " + " | ".join(cells) + " |")
         print(rows[-1], flush=True)
     return rows
+
+
+def end_to_end_job(job: str, src: Path, out: Path) -> None:
+    """Print the wall seconds and the peak resident memory (MiB above the state with the prior
+    loaded) of ``job`` (``project`` or ``denoise``) reading ``src`` and writing ``out``, on all threads."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    prior = get_prior("ndf", load_skeleton(src.with_suffix(".asf")))  # (not the clip: its memory would stay)
+    work = {"project": lambda m: project_motion(m, prior)[0], "denoise": lambda m: denoise(m, prior)}[job]
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        save_motion(work(load_motion(src)), out)
+        seconds = time.perf_counter() - start
+    print(f"{seconds:.4f} {memory.above_entry:.1f}")
 
 
 def files_table(clip_path: Path, folder: Path, repeats: int) -> list[str]:
@@ -311,7 +325,11 @@ def main() -> None:
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--networks-only", action="store_true", help="peak and network table only, printed, no file")
     only.add_argument("--end-to-end-only", action="store_true", help="end-to-end table only, printed, no file")
+    only.add_argument("--job", nargs=3, metavar=("JOB", "SRC", "OUT"), help=argparse.SUPPRESS)  # one end-to-end child
     args = parser.parse_args()
+    if args.job:
+        end_to_end_job(args.job[0], Path(args.job[1]), Path(args.job[2]))
+        return
     clip_path = args.data / CLIP
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.end_to_end_only:

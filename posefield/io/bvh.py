@@ -70,6 +70,7 @@ BONE_JITTER = 1e-3  # ... or this share of the bone's length, whichever is large
 STATIC_TURN = 1e-3  # degrees a static root's rotation channels may vary by
 NUMBER_FORMAT = "%.10g"  # offsets of the hierarchy: well under 1e-6 m
 MOTION_DECIMALS = 8  # motion channels: 1e-8° for angles, 1e-8 of the length unit
+FRAME_BLOCK = 8192  # frame lines converted together when reading: bounds the text reader's temporaries
 
 
 @dataclasses.dataclass
@@ -194,10 +195,7 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
         MotionFormatError: one line, ``FILE:LINE: problem``, for any malformed content.
     """
     path = Path(path)
-    text, encoding = _decode(path, path.read_bytes())
-    lines = _text_lines(text)
-    header = _parse_header(path, lines)
-    values = _parse_frames(path, lines, header)
+    header, values, encoding = _read_file(path)
     if not 0 <= drop_frames <= header.frames:
         raise MotionFormatError(path, f"cannot drop {drop_frames} frames of a clip of {header.frames}")
     values = values[drop_frames:]
@@ -234,6 +232,17 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
     return Motion(skeleton=skeleton, rotations=rotations, root_translation=root_translation * unit,
                   fps=_frame_rate(header.frame_time) if fps is None else float(fps),
                   source={"path": str(path), "format": "bvh", "subject": path.stem})
+
+
+def _read_file(path: Path) -> tuple["_Header", np.ndarray, str]:
+    """The header, (Frames, C) channel values and text encoding of the BVH ``path``. The file's
+    bytes, its text and its lines are each dropped once the next is made, so that reading holds
+    one copy of the text at a time besides the values."""
+    text, encoding = _decode(path, path.read_bytes())
+    lines = _text_lines(text)
+    del text
+    header = _parse_header(path, lines)
+    return header, _parse_frames(path, lines, header), encoding
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
@@ -364,15 +373,26 @@ def _parse_frames(path: Path, lines: list[str], header: _Header) -> np.ndarray:
 
 
 def _regular_frames(lines: list[str], frames: int, width: int) -> np.ndarray | None:
-    """(frames, width) values of frame lines of ``width`` finite numbers each, converted by
-    numpy's C text reader; ``None`` for anything else (then :func:`_parse_frames` names the problem)."""
+    """(frames, width) values of frame lines of ``width`` finite numbers each (blank lines
+    skipped), converted by numpy's C text reader :data:`FRAME_BLOCK` lines at a time into one
+    array; ``None`` for anything else (then :func:`_parse_frames` names the problem)."""
     if not frames:
         return None
-    try:
-        values = np.loadtxt(lines, comments=None, ndmin=2)
-    except ValueError:
-        return None
-    return values if values.shape == (frames, width) and np.isfinite(values).all() else None
+    values = np.empty((frames, width))
+    row = 0
+    for start in range(0, len(lines), FRAME_BLOCK):
+        chunk = lines[start:start + FRAME_BLOCK]
+        if not any(map(str.strip, chunk)):  # blank lines only (the file's end)
+            continue
+        try:
+            block = np.loadtxt(chunk, comments=None, ndmin=2)
+        except ValueError:
+            return None
+        if block.shape[1] != width or row + len(block) > frames or not np.isfinite(block).all():
+            return None
+        values[row:row + len(block)] = block
+        row += len(block)
+    return values if row == frames else None
 
 
 def _all_numbers(tokens: list[str]) -> bool:

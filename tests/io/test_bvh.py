@@ -401,3 +401,25 @@ def test_a_moving_root_over_a_translated_child_reads_as_root_motion(tmp_path):
     write_bvh(motion, tmp_path / "again.bvh")
     assert np.allclose(frame_values(tmp_path / "again.bvh"), raw, atol=1e-6)
 
+
+
+def test_frames_are_read_in_blocks_as_in_one(tmp_path, monkeypatch):
+    """Frame lines convert a block at a time (blank lines between and after frames skipped, a
+    block of blank lines alone too): the values of one block; a bad value in a late block still
+    reads as the error naming its line."""
+    lines = (FIXTURES / "indian_13_head.bvh").read_text().rstrip("\n").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("Frame Time")) + 1
+    lines[start + 10:start + 10] = ["", "  "]
+    path = tmp_path / "blank.bvh"
+    path.write_text("\n".join(lines) + "\n\n\n\n\n\n")
+    whole = read_bvh(path)
+    monkeypatch.setattr(bvh, "FRAME_BLOCK", 5)
+    blocks = read_bvh(path)
+    assert whole.num_frames == 44
+    np.testing.assert_array_equal(blocks.rotations, whole.rotations)
+    np.testing.assert_array_equal(blocks.root_translation, whole.root_translation)
+    row = lines[start + 40].split()
+    lines[start + 40] = " ".join(row[:-1] + ["1.0x"])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(MotionFormatError, match=rf"blank\.bvh:{start + 41}: frame 38 holds a value that is not a number"):
+        read_bvh(path)
