@@ -353,7 +353,8 @@ def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple
         for j, (name, (_, columns)) in enumerate(zip(skeleton.names, layouts)):
             if columns:
                 angles[:, j, 3 - len(columns):] = values[name][part, columns] * degrees
-        quats[part] = canonical_hemisphere(torch.as_tensor(conjugate_by(channels_to_quaternion(angles, orders), frames))).numpy()
+        local = conjugate_by(channels_to_quaternion(angles, orders), frames)
+        quats[part] = canonical_hemisphere(torch.as_tensor(local)).numpy()
     translation = values[ROOT][:, _translation_columns(description)] * length_scale(description)
     return quats, translation
 

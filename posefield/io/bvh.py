@@ -472,17 +472,23 @@ def _fold_bone_translations(path: Path, header: _Header, values: np.ndarray, off
 
 def _rotations(channels: list[tuple[str, ...]], values: np.ndarray) -> np.ndarray:
     """(T, J, 4) local unit quaternions (xyzw, w >= 0) from the rotation channels, all joints
-    in one batched conversion."""
-    angles = np.zeros((values.shape[0], len(channels), 3))
-    orders = []
+    in one batched conversion per :data:`CHUNK_FRAMES` frames (bounded temporaries)."""
     starts = _channel_starts(channels)
+    orders, columns = [], []
     for j, chs in enumerate(channels):
         order = rotation_order(chs)
         # Missing axes go in front with angle 0, which leaves the product unchanged.
         orders.append("".join(a for a in "ZYX" if a not in order) + order)
-        columns = [starts[j] + k for k, c in enumerate(chs) if c in ROTATION_CHANNELS]
-        angles[:, j, 3 - len(columns):] = values[:, columns]
-    return canonical_hemisphere(torch.as_tensor(channels_to_quaternion(angles, orders))).numpy()
+        columns.append([starts[j] + k for k, c in enumerate(chs) if c in ROTATION_CHANNELS])
+    quats = np.empty((values.shape[0], len(channels), 4))
+    for start in range(0, len(values), CHUNK_FRAMES):
+        part = values[start:start + CHUNK_FRAMES]
+        angles = np.zeros((len(part), len(channels), 3))
+        for j, cols in enumerate(columns):
+            angles[:, j, 3 - len(cols):] = part[:, cols]
+        local = channels_to_quaternion(angles, orders)
+        quats[start:start + len(part)] = canonical_hemisphere(torch.as_tensor(local)).numpy()
+    return quats
 
 
 # --- units -----------------------------------------------------------------------------------

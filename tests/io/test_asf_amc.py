@@ -318,7 +318,8 @@ def test_amc_cut_off_mid_word_says_truncated(tmp_path):
 def test_block_reader_matches_the_line_by_line_reader(tmp_path, monkeypatch, clip, block_chars, swapped):
     """Regular files are read in blocks (one, blocks of a few frames, or pieces shorter than a
     frame), also with CRLF line ends; one frame listing its bones in another order sends the file
-    to the line-by-line reader: all give the same motion."""
+    to the line-by-line reader (here converting channels 7 frames at a time): all give the same
+    motion."""
     monkeypatch.setattr(amc_module, "BLOCK_CHARS", block_chars)
     skeleton = read_asf(amc_module.asf_candidates(clip)[-1])
     counts = amc_module._value_counts(skeleton.meta["asf"])
@@ -340,6 +341,7 @@ def test_block_reader_matches_the_line_by_line_reader(tmp_path, monkeypatch, cli
         yield
 
     monkeypatch.setattr(amc_module, "_regular_blocks", irregular_blocks)
+    monkeypatch.setattr(amc_module, "CHUNK_FRAMES", 7)  # and channels to quaternions 7 frames at a time
     for other in (from_crlf, amc_module._read_pose(clip, skeleton, "the ASF"),
                   amc_module._read_pose(irregular, skeleton, "the ASF")):
         for mine, theirs in zip(other, fast):

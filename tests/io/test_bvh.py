@@ -405,8 +405,8 @@ def test_a_moving_root_over_a_translated_child_reads_as_root_motion(tmp_path):
 
 def test_frames_are_read_in_blocks_as_in_one(tmp_path, monkeypatch):
     """Frame lines convert a block at a time (blank lines between and after frames skipped, a
-    block of blank lines alone too): the values of one block; a bad value in a late block still
-    reads as the error naming its line."""
+    block of blank lines alone too), and their channels to quaternions in pieces: the motion
+    of one block; a bad value in a late block still reads as the error naming its line."""
     lines = (FIXTURES / "indian_13_head.bvh").read_text().rstrip("\n").split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith("Frame Time")) + 1
     lines[start + 10:start + 10] = ["", "  "]
@@ -414,6 +414,7 @@ def test_frames_are_read_in_blocks_as_in_one(tmp_path, monkeypatch):
     path.write_text("\n".join(lines) + "\n\n\n\n\n\n")
     whole = read_bvh(path)
     monkeypatch.setattr(bvh, "FRAME_BLOCK", 5)
+    monkeypatch.setattr(bvh, "CHUNK_FRAMES", 7)  # channels to quaternions 7 frames at a time
     blocks = read_bvh(path)
     assert whole.num_frames == 44
     np.testing.assert_array_equal(blocks.rotations, whole.rotations)
