@@ -137,8 +137,8 @@ class MotionPoints:
         return self.motion.slice(frames).joint_positions(with_end_sites=True, dtype=np.float32)
 
 
-def fit_positions(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_weights: np.ndarray, init_rotations: np.ndarray,
-                  init_translation: np.ndarray, fps: float, prior: PosePrior,
+def fit_positions(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_weights: np.ndarray,
+                  init_rotations: np.ndarray, init_translation: np.ndarray, fps: float, prior: PosePrior,
                   config: PositionFitConfig = PositionFitConfig(),
                   floor: Floor | None = None, noise: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``).

@@ -211,7 +211,7 @@ def _last_frame_line(text: str) -> int:
 def _regular_blocks(path: Path, counts: dict[str, int]) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
     """The frames of a well-formed AMC whose frames all list the same bones in the same order
     (what exporters write), read in blocks of about :data:`BLOCK_CHARS` characters cut at frame
-    lines: the file's text is never held whole, so memory stays flat in the clip's length. In a
+    lines: the file's text is never held whole (only the blocks' values are). In a
     block the lines of one bone are every (1 + bones)-th line, and their numbers convert in one
     numpy call. Raises :class:`_Irregular` when the file is not of that form (comments after the
     header, blank lines, a missing or repeated bone, a bad value …).
