@@ -424,3 +424,27 @@ def test_frames_are_read_in_blocks_as_in_one(tmp_path, monkeypatch):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(MotionFormatError, match=rf"blank\.bvh:{start + 41}: frame 38 holds a value that is not a number"):
         read_bvh(path)
+
+
+@pytest.mark.parametrize("late_turn", [False, True])
+def test_a_joint_keeps_its_channels_only_if_every_block_fits_them(tmp_path, monkeypatch, late_turn):
+    """Written a few frames at a time, a joint keeps its one channel when all its frames turn
+    about that axis, and gets three when any block (here neither the first nor the last) turns
+    about another: as in one block."""
+    motion = random_motion(asf_like_skeleton())
+    head = motion.skeleton.index("head")  # channels ("Xrotation",), world-aligned axes
+    angles = np.linspace(0.1, 0.9, motion.num_frames)
+    axis = np.zeros((motion.num_frames, 3))
+    axis[:, 0] = 1.0
+    if late_turn:
+        axis[10:12] = [0.0, 1.0, 0.0]  # neither the first block nor the last
+    rotations = motion.rotations.copy()
+    rotations[:, head] = roma.rotvec_to_unitquat(torch.as_tensor(axis * angles[:, None])).numpy()
+    motion = Motion(motion.skeleton, rotations, motion.root_translation, fps=motion.fps)
+    write_bvh(motion, tmp_path / "whole.bvh")
+    monkeypatch.setattr(bvh, "CHUNK_FRAMES", 2)
+    write_bvh(motion, tmp_path / "blocks.bvh")
+    text = (tmp_path / "blocks.bvh").read_text()
+    assert motion.num_frames > 4 and text == (tmp_path / "whole.bvh").read_text()
+    head_channels = text.split("JOINT head")[1].split("CHANNELS")[1].split("\n")[0].split()
+    assert head_channels == (["3", "Xrotation", "Zrotation", "Yrotation"] if late_turn else ["1", "Xrotation"])
