@@ -326,15 +326,20 @@ def _read_pose(path: Path, skeleton: Skeleton, asf_name: str) -> tuple[np.ndarra
     """(T, J, 4) canonical local quaternions and (T, 3) root translation (metres) of the AMC
     ``path``: block by block (:func:`_regular_blocks`), else line by line (:func:`amc_values`)."""
     counts = _value_counts(skeleton.meta["asf"])
-    try:
-        blocks = [_pose(skeleton, values, unit) for unit, values in _regular_blocks(path, counts)]
+    try:  # the blocks' raw values (fewer numbers than their rotations), then the clip's arrays once
+        blocks = list(_regular_blocks(path, counts))[::-1]
     except _Irregular:
         unit, values = amc_values(path, skeleton.meta["asf"], asf_name)
         return _pose(skeleton, values, unit)
-    if len(blocks) == 1:
-        return blocks[0]
-    rotations = np.concatenate([rotations for rotations, _ in blocks])
-    return rotations, np.concatenate([translation for _, translation in blocks])
+    num_frames = sum(len(values[ROOT]) for _, values in blocks)
+    rotations, translation = np.empty((num_frames, skeleton.num_joints, 4)), np.empty((num_frames, 3))
+    row = 0
+    while blocks:  # each block's values are dropped once converted
+        unit, values = blocks.pop()
+        part = slice(row, row + len(values[ROOT]))
+        rotations[part], translation[part] = _pose(skeleton, values, unit)
+        row = part.stop
+    return rotations, translation
 
 
 def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple[np.ndarray, np.ndarray]:
