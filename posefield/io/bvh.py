@@ -234,7 +234,7 @@ def read_bvh(path: str | Path, length_unit: float | None = None, fps: float | No
                   source={"path": str(path), "format": "bvh", "subject": path.stem})
 
 
-def _read_file(path: Path) -> tuple["_Header", np.ndarray, str]:
+def _read_file(path: Path) -> tuple[_Header, np.ndarray, str]:
     """The header, (Frames, C) channel values and text encoding of the BVH ``path``. The file's
     bytes, its text and its lines are each dropped once the next is made, so that reading holds
     one copy of the text at a time besides the values."""

@@ -19,10 +19,11 @@ from posefield.prior.registry import check_compatible
 BLOCK_FRAMES = 8192  # frames projected together by :func:`project_motion`: bounds its temporaries
 
 
-def prior_poses(motion: Motion, prior: PosePrior) -> torch.Tensor:
-    """(T, K, 4) float32 rotations of the prior's joints; raises SkeletonMismatchError for another rig."""
+def prior_poses(motion: Motion, prior: PosePrior, frames: slice = slice(None)) -> torch.Tensor:
+    """(n, K, 4) float32 rotations of the prior's joints in ``frames`` (default: all T);
+    raises SkeletonMismatchError for another rig."""
     check_compatible(prior, motion.skeleton)
-    return torch.as_tensor(motion.rotations[:, prior.joint_index], dtype=torch.float32)
+    return torch.as_tensor(motion.rotations[frames, prior.joint_index], dtype=torch.float32)
 
 
 def score_motion(motion: Motion, prior: PosePrior) -> np.ndarray:
@@ -63,14 +64,13 @@ def project_motion(motion: Motion, prior: PosePrior, frames: int = BLOCK_FRAMES,
     """
     if not isinstance(prior, PoseNDF):
         raise PosefieldError(f"projection needs a Pose-NDF prior, got the {prior.name!r} prior")
-    check_compatible(prior, motion.skeleton)
     rotations = motion.rotations.copy()
     distance = np.empty(motion.num_frames)
     steps = np.empty(motion.num_frames, dtype=np.int64)
     with single_threaded_torch():
-        for start in range(0, motion.num_frames, frames):
+        for start in range(0, max(motion.num_frames, 1), frames):  # (one empty block checks the rig too)
             part = slice(start, start + frames)
-            result = project(prior, torch.as_tensor(rotations[part, prior.joint_index], dtype=torch.float32), **options)
+            result = project(prior, prior_poses(motion, prior, part), **options)
             rotations[part, prior.joint_index] = result.quats.detach().cpu().numpy()
             distance[part], steps[part] = result.distance.detach().cpu().numpy(), result.steps.cpu().numpy()
     return dataclasses.replace(motion, rotations=rotations), distance, steps
