@@ -91,3 +91,5 @@ def test_a_motion_is_projected_block_by_block_as_in_one_batch(trained, tree):
         others = np.setdiff1d(np.arange(model.skeleton.num_joints), model.joint_index)
         np.testing.assert_array_equal(projected.rotations[:, others], rotations[:, others])
         np.testing.assert_array_equal(projected.root_translation, motion.root_translation)
+    with pytest.raises(ValueError, match="at least 1"):
+        project_motion(motion, model, frames=0)

@@ -64,6 +64,8 @@ def project_motion(motion: Motion, prior: PosePrior, frames: int = BLOCK_FRAMES,
     """
     if not isinstance(prior, PoseNDF):
         raise PosefieldError(f"projection needs a Pose-NDF prior, got the {prior.name!r} prior")
+    if frames < 1:
+        raise ValueError(f"frames projected together must be at least 1, got {frames}")
     rotations = motion.rotations.copy()
     distance = np.empty(motion.num_frames)
     steps = np.empty(motion.num_frames, dtype=np.int64)
