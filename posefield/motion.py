@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -69,3 +69,44 @@ class Motion:
         """A new motion holding the given frames."""
         return dataclasses.replace(self, rotations=self.rotations[frames].copy(),
                                    root_translation=self.root_translation[frames].copy(), source=dict(self.source))
+
+
+BLOCK_FRAMES = 8192  # frames per block of a clip read or written block by block
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MotionBlocks:
+    """A clip as consecutive :class:`Motion` blocks, read (or made) a block at a time, so that a
+    job can run over a clip never held whole; each call of ``blocks`` reads the clip again from
+    its first frame (a job may need several passes).
+
+    Attributes:
+        header: the clip's skeleton, frame rate and source, with no frames.
+        blocks: () -> the clip's blocks in order, each a :class:`Motion` of the header's skeleton and rate.
+        num_frames: T where it is known without a pass (``None``: count them with :meth:`count`).
+    """
+
+    header: Motion
+    blocks: Callable[[], Iterator[Motion]]
+    num_frames: int | None = None
+
+    @classmethod
+    def of(cls, motion: Motion, frames: int = BLOCK_FRAMES) -> "MotionBlocks":
+        """A whole motion's frames in blocks of ``frames``."""
+        def blocks() -> Iterator[Motion]:
+            for start in range(0, motion.num_frames, frames):
+                yield motion.slice(slice(start, start + frames))
+        return cls(motion.slice(slice(0, 0)), blocks, motion.num_frames)
+
+    def count(self) -> int:
+        """T: :attr:`num_frames`, else counted in a pass."""
+        return self.num_frames if self.num_frames is not None else sum(b.num_frames for b in self.blocks())
+
+    def gather(self) -> Motion:
+        """The whole clip as one motion."""
+        parts = list(self.blocks())
+        if not parts:
+            return self.header.slice(slice(0, 0))
+        return dataclasses.replace(self.header, rotations=np.concatenate([p.rotations for p in parts]),
+                                   root_translation=np.concatenate([p.root_translation for p in parts]),
+                                   source=dict(self.header.source))

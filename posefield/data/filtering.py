@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Iterable
 
 import numpy as np
 
@@ -40,7 +41,8 @@ def gaussian_filter(values: np.ndarray, sigma_frames: float, signs: np.ndarray |
     Computed :data:`FILTER_CHUNK` frames at a time, in float64 for float64 values.
 
     Args:
-        values: (T, ...) samples.
+        values: (T, ...) samples (or :class:`posefield.data.frames.ForwardFrames`: read forward,
+            ``frames`` being the frames not yet released).
         sigma_frames: the Gaussian's σ in frames.
         signs: optional (T, ..., 1) factors the values are multiplied by first (a hemisphere
             choice, :func:`hemisphere_signs`), without a whole-clip copy.
@@ -55,7 +57,7 @@ def gaussian_filter(values: np.ndarray, sigma_frames: float, signs: np.ndarray |
     kernel = gaussian_kernel(sigma_frames, len(values)) if sigma_frames > 0 else np.ones(1, dtype=values.dtype)
     r = len(kernel) // 2
     first, last, _ = (frames or slice(None)).indices(len(values))
-    out = np.empty((max(last - first, 0),) + values.shape[1:], dtype=dtype or np.result_type(values, kernel))
+    out = np.empty((max(last - first, 0),) + values.shape[1:], dtype=dtype or np.result_type(values.dtype, kernel))
     for start in range(first, last, FILTER_CHUNK):
         stop = min(last, start + FILTER_CHUNK)
         rows = np.clip(np.arange(start - r, stop + r), 0, len(values) - 1)
@@ -82,6 +84,21 @@ def hemisphere_signs(quats: np.ndarray) -> np.ndarray:
         signs[start:stop, :, 0] = np.where(dots < 0, -1, 1)
     np.cumprod(signs, axis=0, out=signs)
     return signs
+
+
+def clip_hemisphere_signs(blocks: Iterable[np.ndarray]) -> np.ndarray:
+    """:func:`hemisphere_signs` of a clip given as consecutive (n, J, 4) blocks (read block by
+    block): the same (T, J, 1) int8 signs, with no whole-clip copy of the quaternions."""
+    parts, last = [], None  # last: the previous block's last quaternions and their signs
+    for block in blocks:
+        if last is None:
+            signs = hemisphere_signs(block)
+        else:
+            signs = hemisphere_signs(np.concatenate([last[0], block]))[1:] * last[1]
+        if len(block):
+            parts.append(signs)
+            last = (block[-1:], signs[-1:])
+    return np.concatenate(parts) if parts else np.ones((0, 1, 1), dtype=np.int8)
 
 
 def normalize_in_place(quats: np.ndarray) -> np.ndarray:

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+import itertools
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
+from posefield.data.filtering import clip_hemisphere_signs
+from posefield.data.frames import ForwardFrames
 from posefield.fit.jitter import motion_jitter
-from posefield.fit.positions import MotionPoints, PositionFitConfig, fit_positions
-from posefield.motion import Motion
+from posefield.fit.positions import MotionPoints, PositionFitConfig, fit_windows
+from posefield.motion import Motion, MotionBlocks
 from posefield.prior.base import PosePrior
 from posefield.prior.registry import check_compatible, no_prior
 from posefield.rotations.euler import rotation_order
@@ -29,7 +32,25 @@ DENOISE_DEFAULTS = PositionFitConfig(optimizer="lbfgs", steps=50, init_smoothing
 
 def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS,
             noise: float | None = None) -> Motion:
-    """A smoother, more plausible version of ``motion``.
+    """A smoother, more plausible version of ``motion`` (:func:`denoise_blocks` of the whole motion).
+
+    Args:
+        motion: the noisy motion (T frames).
+        prior: pose prior of the motion's rig (``NoPrior`` for smoothing alone).
+        config: weights and optimiser settings.
+        noise: the input's per-channel noise σ̂ (radians) where it was measured on another rig
+            (:func:`denoise_mapped`); ``None``: estimated from ``motion``.
+    Returns:
+        A new motion, as :func:`denoise_blocks` describes it.
+    """
+    return denoise_blocks(MotionBlocks.of(motion), prior, config, noise).gather()
+
+
+def denoise_blocks(clip: MotionBlocks, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS,
+                   noise: float | None = None) -> MotionBlocks:
+    """A smoother, more plausible version of a clip, read and made a block at a time (memory
+    bounded whatever the clip's length: a pass over the clip measures its noise, a second one
+    fits it window by window).
 
     Every frame's rotations and root translation are optimised together (batched over the
     clip, in overlapping windows for long clips) so that the joints stay close to the
@@ -40,26 +61,37 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
     its poses.
 
     Args:
-        motion: the noisy motion (T frames).
+        clip: the noisy motion (T frames), block by block.
         prior: pose prior of the motion's rig (``NoPrior`` for smoothing alone).
         config: weights and optimiser settings.
         noise: the input's per-channel noise σ̂ (radians) where it was measured on another rig
-            (:func:`denoise_mapped`); ``None``: estimated from ``motion``.
+            (:func:`denoise_mapped`); ``None``: estimated from ``clip``.
     Returns:
-        A new motion with the same skeleton, frame count and frame rate; its ``source`` records
-        the prior (``denoised_with``) and the input's estimated noise (``estimated_noise_deg``,
-        degrees per rotation channel; NaN under 3 frames).
+        The denoised clip, fitted as its blocks are read (each read fits again): the same
+        skeleton, frame count and frame rate; its ``source`` records the prior
+        (``denoised_with``) and the input's estimated noise (``estimated_noise_deg``, degrees
+        per rotation channel; NaN under 3 frames).
     """
-    check_compatible(prior, motion.skeleton)
-    targets = MotionPoints(motion)  # posed a window at a time
-    observed = np.ones(targets.shape[1], dtype=bool)
+    header = clip.header
+    check_compatible(prior, header.skeleton)
+    signs = clip_hemisphere_signs(b.rotations for b in clip.blocks())
     if noise is None:
-        noise = motion_jitter(motion.skeleton, motion.rotations)
-    rotations, translation = fit_positions(motion.skeleton, targets, observed, motion.rotations,
-                                           motion.root_translation, motion.fps, prior, config, noise=noise)
-    noise_deg = float(np.degrees(noise))
-    return dataclasses.replace(motion, rotations=rotations, root_translation=translation,
-                               source={**motion.source, "denoised_with": prior.name, "estimated_noise_deg": noise_deg})
+        noise = motion_jitter(header.skeleton, (b.rotations for b in clip.blocks()))
+    num_frames = len(signs)
+    result = dataclasses.replace(header, source={**header.source, "denoised_with": prior.name,
+                                                 "estimated_noise_deg": float(np.degrees(noise))})
+
+    def blocks() -> Iterator[Motion]:
+        rotation_blocks, translation_blocks = itertools.tee(clip.blocks())
+        rotations = ForwardFrames((b.rotations for b in rotation_blocks), num_frames, (header.skeleton.num_joints, 4))
+        translation = ForwardFrames((b.root_translation for b in translation_blocks), num_frames, (3,))
+        targets = MotionPoints(header, rotations, translation)  # posed a window at a time
+        observed = np.ones(targets.shape[1], dtype=bool)
+        for q, t in fit_windows(header.skeleton, targets, observed, rotations, translation, header.fps, prior,
+                                config, None, noise, signs):
+            yield dataclasses.replace(result, rotations=q, root_translation=t, source=dict(result.source))
+
+    return MotionBlocks(result, blocks, num_frames)
 
 
 def denoise_mapped(motion: Motion, prior: PosePrior, mapped: PriorRig,

@@ -39,12 +39,14 @@ of positions.
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterator
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from posefield.data.filtering import gaussian_filter, hemisphere_signs, smooth_rotations
+from posefield.data.filtering import gaussian_filter, gaussian_kernel, hemisphere_signs, smooth_rotations
+from posefield.data.frames import ForwardFrames
 from posefield.fit.floor import Floor
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.optimize import Method, minimise
@@ -105,16 +107,12 @@ class PositionFitConfig:
     progress: bool | None = None
 
 
-def noise_gain(skeleton: Skeleton, rotations: np.ndarray, config: PositionFitConfig,
-               sigma: float | None = None) -> float:
-    """Noise level g of a motion's (T, J, 4) input rotations: σ̂ / reference noise, at most
+def noise_gain(config: PositionFitConfig, sigma: float | None) -> float:
+    """Noise level g of a motion whose input rotations have per-channel noise σ̂ = ``sigma``
+    (radians, :func:`posefield.fit.jitter.motion_jitter`): σ̂ / reference noise, at most
     ``MAX_NOISE_GAIN``; 1 when ``config.prior_reference_noise_deg`` is 0 or σ̂ is unknown
-    (fewer than 3 frames). ``sigma``: σ̂ (radians) measured elsewhere instead of from ``rotations``."""
-    if config.prior_reference_noise_deg <= 0:
-        return 1.0
-    if sigma is None:
-        sigma = motion_jitter(skeleton, rotations)
-    if not np.isfinite(sigma):
+    (``None`` or NaN: fewer than 3 frames)."""
+    if config.prior_reference_noise_deg <= 0 or sigma is None or not np.isfinite(sigma):
         return 1.0
     return min(sigma / np.radians(config.prior_reference_noise_deg), MAX_NOISE_GAIN)
 
@@ -125,27 +123,58 @@ class MotionPoints:
     for one (``points[w]``), so a long clip never holds them whole.
 
     Args:
-        motion: the motion whose points are the targets (denoising: its own noisy joints).
+        header: the motion's skeleton and rate (its frames are not used).
+        rotations: (T, J, 4) its rotations, or :class:`ForwardFrames` of them (a clip read block by block).
+        translation: (T, 3) its root translation, metres, or :class:`ForwardFrames` of it.
     """
 
-    def __init__(self, motion: Motion):
-        self.motion = motion
-        self.shape = (motion.num_frames, motion.skeleton.num_joints + len(motion.skeleton.end_sites), 3)
+    def __init__(self, header: Motion, rotations: np.ndarray | ForwardFrames, translation: np.ndarray | ForwardFrames):
+        self.header, self.rotations, self.translation = header, rotations, translation
+        self.shape = (len(rotations), header.skeleton.num_joints + len(header.skeleton.end_sites), 3)
 
     def __getitem__(self, frames: slice) -> np.ndarray:
         """(n, J + E, 3) float32 positions of the frames of ``frames``."""
-        return self.motion.slice(frames).joint_positions(with_end_sites=True, dtype=np.float32)
+        window = dataclasses.replace(self.header, rotations=self.rotations[frames], root_translation=self.translation[frames])
+        return window.joint_positions(with_end_sites=True, dtype=np.float32)
 
 
 def fit_positions(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_weights: np.ndarray,
                   init_rotations: np.ndarray, init_translation: np.ndarray, fps: float, prior: PosePrior,
                   config: PositionFitConfig = PositionFitConfig(),
                   floor: Floor | None = None, noise: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``).
+    """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``):
+    :func:`fit_windows` gathered into whole-clip arrays.
+
+    Args: as :func:`fit_windows`, with ``init_rotations`` and ``init_translation`` whole arrays
+        and ``noise`` measured from ``init_rotations`` where it is ``None``.
+    Returns:
+        (T, J, 4) float64 fitted quaternions and (T, 3) float64 root translation, metres.
+    """
+    num_frames = len(init_rotations)
+    if noise is None and config.prior_reference_noise_deg > 0:
+        noise = motion_jitter(skeleton, init_rotations)
+    rotations, translation = np.empty((num_frames, skeleton.num_joints, 4)), np.empty((num_frames, 3))
+    row = 0
+    for q, t in fit_windows(skeleton, targets, point_weights, ForwardFrames.of(init_rotations),
+                            ForwardFrames.of(init_translation), fps, prior, config, floor, noise,
+                            hemisphere_signs(init_rotations)):
+        rotations[row:row + len(q)], translation[row:row + len(q)] = q, t
+        row += len(q)
+    return rotations, translation
+
+
+def fit_windows(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_weights: np.ndarray,
+                init_rotations: ForwardFrames, init_translation: ForwardFrames, fps: float, prior: PosePrior,
+                config: PositionFitConfig, floor: Floor | None, noise: float | None,
+                signs: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``),
+    a block of finished frames at a time.
 
     Windows of ``config.window`` frames are fitted independently, each on one torch thread, as
     many at once as torch has threads (``torch.get_num_threads()``), and blended where they
-    overlap; the result does not depend on the thread count.
+    overlap; the result does not depend on the thread count. Each window's start and targets
+    are read as it is handed to a thread, and the frames before them are released, so a clip
+    read block by block (:class:`ForwardFrames`) is never held whole.
 
     Args:
         skeleton: the joint tree (J joints, E end sites).
@@ -153,38 +182,48 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_
             :class:`MotionPoints`, posing them a window at a time).
         point_weights: (J + E,) non-negative weights m_p of the points in the data term
             (bool: which points are observed).
-        init_rotations: (T, J, 4) starting local quaternions (xyzw).
-        init_translation: (T, 3) starting root translation, metres.
+        init_rotations: (T, J, 4) starting local quaternions (xyzw), read forward.
+        init_translation: (T, 3) starting root translation, metres, read forward.
         fps: frame rate, for the acceleration term.
         prior: pose prior over ``prior.joint_index``.
         config: weights and optimiser settings.
         floor: keep its points above its height (``None``: no floor term).
-        noise: the input's per-channel noise σ̂, radians, where it was measured on another rig
-            (a motion mapped onto a prior's rig, :func:`posefield.fit.denoise.denoise_mapped`);
-            ``None``: from ``init_rotations``.
-    Returns:
-        (T, J, 4) float64 fitted quaternions and (T, 3) float64 root translation, metres.
+        noise: the input's per-channel noise σ̂, radians (:func:`posefield.fit.jitter.motion_jitter`
+            of the rotations, or measured on another rig: :func:`posefield.fit.denoise.denoise_mapped`);
+            ``None``: unknown (the weights as given).
+        signs: (T, J, 1) :func:`posefield.data.filtering.hemisphere_signs` of ``init_rotations``.
+    Yields:
+        consecutive blocks of (n, J, 4) float64 fitted quaternions and (n, 3) float64 root
+        translation, metres; T frames in all.
     """
-    num_frames = targets.shape[0]
+    num_frames = len(init_rotations)
     windows = plan_windows(num_frames, config.window, config.overlap)
     show = len(windows) > 1 if config.progress is None else config.progress
     basis = dof_basis(skeleton)
     weights = torch.as_tensor(point_weights, dtype=torch.float32)
     floor_mask = torch.as_tensor(floor.points) if floor is not None else None
     floor_held = torch.as_tensor(floor.held if floor is not None else (), dtype=torch.long)
-    gain = noise_gain(skeleton, init_rotations, config, noise)
+    gain = noise_gain(config, noise)
     prior_weight = config.prior_weight * (fps / config.prior_fps) ** 2 * gain
     data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0
     sigma = config.init_smoothing_s * fps * min(gain, 1.0) ** 0.25
-    signs = hemisphere_signs(init_rotations)  # (T, J, 1) int8: each window's filtered start is the whole clip's
+    reach = len(gaussian_kernel(sigma, num_frames)) // 2 if sigma > 0 else 0  # frames the start filter reads around a window
 
-    def fit_window(w: slice) -> tuple[np.ndarray, np.ndarray]:
-        # the start filtered a window at a time, in float32, the fit's precision: no whole-clip copy
-        variables = PoseVariables(torch.as_tensor(smooth_rotations(init_rotations, sigma, np.float32, w, signs)),
-                                  torch.as_tensor(gaussian_filter(init_translation, sigma, dtype=np.float32, frames=w)),
-                                  basis)
-        target = torch.as_tensor(targets[w], dtype=torch.float32)
+    def inputs() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each window's start (filtered, in float32, the fit's precision) and targets, in order."""
+        for k, w in enumerate(windows):
+            start = (torch.as_tensor(smooth_rotations(init_rotations, sigma, np.float32, w, signs)),
+                     torch.as_tensor(gaussian_filter(init_translation, sigma, dtype=np.float32, frames=w)),
+                     torch.as_tensor(targets[w], dtype=torch.float32))
+            keep = windows[k + 1].start - reach if k + 1 < len(windows) else num_frames
+            for frames in (init_rotations, init_translation):
+                frames.release(keep)
+            yield start
+
+    def fit_window(start: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+        rotations, translation, target = start
+        variables = PoseVariables(rotations, translation, basis)
 
         def loss() -> torch.Tensor:
             rot = variables.rotations()
@@ -207,6 +246,6 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_
 
     workers = torch.get_num_threads()
     with single_threaded_torch():
-        results = tqdm(in_order(fit_window, windows, workers), total=len(windows), desc="fitting", unit="window",
+        results = tqdm(in_order(fit_window, inputs(), workers), total=len(windows), desc="fitting", unit="window",
                        disable=not show)
-        return stitch(windows, results, num_frames)
+        yield from stitch(windows, results, num_frames)

@@ -10,6 +10,7 @@ import numpy as np
 from posefield.data.filtering import normalize_in_place
 
 T = TypeVar("T")
+W = TypeVar("W")
 
 
 def plan_windows(num_frames: int, size: int, overlap: int) -> list[slice]:
@@ -54,34 +55,46 @@ def blend_weights(windows: list[slice], num_frames: int) -> list[np.ndarray]:
 
 
 def stitch(windows: list[slice], results: Iterable[tuple[np.ndarray, np.ndarray]],
-           num_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """Blend per-window results into whole-clip arrays, taking each window's as it comes (a
-    generator of results keeps one window's in memory at a time).
+           num_frames: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Blend per-window results, taking each window's as it comes, and yield the frames each one
+    finishes (those before the next window), so that only the frames of overlapping windows are
+    held (a generator of results keeps one window's in memory at a time).
 
     Args:
         windows: the windows of :func:`plan_windows`.
         results: per window, (n, J, 4) unit quaternions and (n, 3) root translations, metres.
-    Returns:
-        (T, J, 4) unit quaternions (normalised weighted means on a common hemisphere) and (T, 3) translations.
+        num_frames: T.
+    Yields:
+        consecutive blocks of (m, J, 4) unit quaternions (normalised weighted means on a common
+        hemisphere) and (m, 3) translations, T frames in all.
     """
-    rot: np.ndarray | None = None
-    trans = np.zeros((num_frames, 3))
+    rot: np.ndarray | None = None  # the blend of the frames from `first` on
+    trans, first, count = np.zeros((0, 3)), 0, 0
     for (q, t), w, weight in zip(results, windows, blend_weights(windows, num_frames)):
+        count += 1
         if rot is None:
-            rot = np.zeros((num_frames,) + q.shape[1:])
-        sign = np.where((q * rot[w]).sum(axis=-1, keepdims=True) < 0, -1.0, 1.0)
-        rot[w] += weight[:, None, None] * sign * q
-        trans[w] += weight[:, None] * t
-    if rot is None:
+            rot = np.zeros((0,) + q.shape[1:])
+        grow = w.stop - first - len(rot)
+        if grow > 0:
+            rot = np.concatenate([rot, np.zeros((grow,) + q.shape[1:])])
+            trans = np.concatenate([trans, np.zeros((grow, 3))])
+        here = slice(w.start - first, w.stop - first)
+        sign = np.where((q * rot[here]).sum(axis=-1, keepdims=True) < 0, -1.0, 1.0)
+        rot[here] += weight[:, None, None] * sign * q
+        trans[here] += weight[:, None] * t
+        done = (windows[count].start if count < len(windows) else num_frames) - first
+        yield normalize_in_place(rot[:done]), trans[:done]
+        rot, trans, first = rot[done:], trans[done:], first + done
+    if count != len(windows) or first != num_frames:
         raise ValueError("stitch needs one result per window")
-    return normalize_in_place(rot), trans
 
 
-def in_order(work: Callable[[slice], T], windows: list[slice], workers: int) -> Iterator[T]:
-    """``work(w)`` for each window, on up to ``workers`` threads, yielded in window order with at
-    most ``workers`` results waiting (memory bounded whatever the clip's length). The windows are
-    independent and each runs as it would alone, so the results do not depend on ``workers``."""
-    if workers <= 1 or len(windows) <= 1:
+def in_order(work: Callable[[W], T], windows: Iterable[W], workers: int) -> Iterator[T]:
+    """``work(w)`` for each window (or each window's inputs, taken from ``windows`` as threads
+    free up), on up to ``workers`` threads, yielded in window order with at most ``workers``
+    results waiting (memory bounded whatever the clip's length). The windows are independent
+    and each runs as it would alone, so the results do not depend on ``workers``."""
+    if workers <= 1:
         yield from map(work, windows)
         return
     with ThreadPoolExecutor(workers) as pool:

@@ -90,11 +90,17 @@ def test_windows_cover_and_blend():
     trans = np.random.default_rng(0).normal(size=(250, 3))
     # A window may hand back either sign of a quaternion: stitching must not care.
     parts = [(-1) ** i * rot[w] for i, w in enumerate(windows)]
-    out_rot, out_trans = stitch(windows, ((q, trans[w]) for q, w in zip(parts, windows)), 250)
+    blocks = list(stitch(windows, ((q, trans[w]) for q, w in zip(parts, windows)), 250))
+    # each window's result finishes the frames before the next window: one block per window
+    ends = [w.start for w in windows[1:]] + [250]
+    assert [len(q) for q, _ in blocks] == list(np.diff([0] + ends))
+    out_rot, out_trans = (np.concatenate(parts) for parts in zip(*blocks))
     assert np.allclose(np.abs((out_rot * rot).sum(-1)), 1.0)
     assert np.allclose(out_trans, trans)
     with pytest.raises(ValueError, match="one result per window"):
-        stitch(windows, iter(()), 250)
+        list(stitch(windows, iter(()), 250))
+    with pytest.raises(ValueError, match="one result per window"):
+        list(stitch(windows, ((q, trans[w]) for q, w in zip(parts[:-1], windows)), 250))
 
 
 def test_windows_run_in_parallel_in_order_with_bounded_results():

@@ -40,12 +40,12 @@ def test_jitter_of_smooth_motion_is_small_and_sign_blind(skeleton):
 
 def test_prior_weight_follows_the_noise(skeleton):
     clip = make_motion(skeleton, num_frames=400, fps=120.0)
-    gains = [noise_gain(skeleton, add_channel_noise(clip, s, seed=2).rotations, DENOISE_DEFAULTS) for s in (3.0, 6.0)]
+    gains = [noise_gain(DENOISE_DEFAULTS, motion_jitter(skeleton, add_channel_noise(clip, s, seed=2).rotations)) for s in (3.0, 6.0)]
     assert gains[0] == pytest.approx(0.5, rel=0.1) and gains[1] == pytest.approx(1.0, rel=0.1)
-    assert noise_gain(skeleton, add_channel_noise(clip, 90.0, seed=2).rotations, DENOISE_DEFAULTS) == MAX_NOISE_GAIN
-    assert noise_gain(skeleton, clip.rotations[:2], DENOISE_DEFAULTS) == 1.0  # unknown noise: the weight as given
+    assert noise_gain(DENOISE_DEFAULTS, motion_jitter(skeleton, add_channel_noise(clip, 90.0, seed=2).rotations)) == MAX_NOISE_GAIN
+    assert noise_gain(DENOISE_DEFAULTS, motion_jitter(skeleton, clip.rotations[:2])) == 1.0  # unknown noise: the weight as given
     fixed = dataclasses.replace(DENOISE_DEFAULTS, prior_reference_noise_deg=0.0)
-    assert noise_gain(skeleton, add_channel_noise(clip, 3.0, seed=2).rotations, fixed) == 1.0
+    assert noise_gain(fixed, motion_jitter(skeleton, add_channel_noise(clip, 3.0, seed=2).rotations)) == 1.0
 
 
 def test_denoised_motion_records_the_estimated_noise(walk):

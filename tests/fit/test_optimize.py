@@ -57,10 +57,14 @@ def test_denoising_targets_are_posed_a_window_at_a_time(walk):
     positions there, in float32."""
     from posefield.fit.positions import MotionPoints
 
-    points = MotionPoints(walk)
+    from posefield.data.frames import ForwardFrames
+
     whole = walk.joint_positions(with_end_sites=True)
-    assert points.shape == whole.shape
-    for w in (slice(0, 5), slice(3, walk.num_frames)):
-        part = points[w]
-        assert part.dtype == np.float32
-        np.testing.assert_allclose(part, whole[w], rtol=0, atol=1e-6)
+    for rotations, translation in ((walk.rotations, walk.root_translation),
+                                   (ForwardFrames.of(walk.rotations, 4), ForwardFrames.of(walk.root_translation, 4))):
+        points = MotionPoints(walk.slice(slice(0, 0)), rotations, translation)
+        assert points.shape == whole.shape
+        for w in (slice(0, 5), slice(3, walk.num_frames)):  # (forward frames: windows in order)
+            part = points[w]
+            assert part.dtype == np.float32
+            np.testing.assert_allclose(part, whole[w], rtol=0, atol=1e-6)
