@@ -9,7 +9,7 @@ distance + gradient and projection throughput at batch 4,096 (1 thread) of the s
 and of :class:`ReferenceNDF`, with their share of the 1-thread peak; AMC, BVH and npz read and
 write; the CLI's start-up, ``info`` and ``project`` against ``python -c "import torch"`` (these
 four in child processes, the only way to time a start-up); ``project`` and ``denoise`` end to end
-(read, work, write) on clips of the given lengths with their peak memory, each job once in a child
+(read, work, write, as the command line runs them: :mod:`posefield.jobs.fit`) on clips of the given lengths with their peak memory, each job once in a child
 process of its own (a process keeps memory it has freed, which would hide the next job's peak),
 after a run on 10 frames (the first optimiser of a process imports ``torch._dynamo``).
 The other figures are the best of ``--repeats`` runs (posefield and the reference interleaved), so a busy machine shows as noise
@@ -36,10 +36,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from posefield.fit.denoise import denoise
 from posefield.io import load_motion, load_skeleton, save_motion
+from posefield.jobs.fit import denoise_file, project_file
 from posefield.motion import Motion
-from posefield.prior.motions.apply import project_motion
 from posefield.prior.ndf.losses import metric_gradient
 from posefield.prior.ndf.model import PoseNDF
 from posefield.prior.ndf.projection import project
@@ -258,19 +257,21 @@ def end_to_end_table(clip: Motion, sizes: list[int], folder: Path) -> list[str]:
 
 
 def end_to_end_job(job: str, src: Path, out: Path) -> None:
-    """Print the wall seconds and the peak resident memory (MiB above the state with the prior
-    loaded and the job run once on 10 frames) of ``job`` (``project`` or ``denoise``) reading
-    ``src`` and writing ``out``, on all threads."""
+    """Print the wall seconds and the peak resident memory (MiB above the state after the job
+    ran once on a 10-frame clip) of ``job`` (``project`` or ``denoise``, as the command line
+    runs it: :mod:`posefield.jobs.fit`, the prior loaded by the job) reading ``src`` and writing
+    ``out``, on all threads."""
     torch.set_num_threads(os.cpu_count() or 1)
-    skeleton = load_skeleton(src.with_suffix(".asf"))  # (not the clip: memory it freed would stay with the process)
-    prior = get_prior("ndf", skeleton)
-    work = {"project": lambda m: project_motion(m, prior)[0], "denoise": lambda m: denoise(m, prior)}[job]
+    work = {"project": project_file, "denoise": denoise_file}[job]
     # warm: the first optimiser of a process imports torch._dynamo (1.7 s), which a CLI run pays once
+    skeleton = load_skeleton(src.with_suffix(".asf"))  # (not the clip: memory it freed would stay with the process)
     rest = np.tile([0.0, 0.0, 0.0, 1.0], (10, skeleton.num_joints, 1))
-    work(Motion(skeleton=skeleton, rotations=rest, root_translation=np.zeros((10, 3)), fps=120.0))
+    warm = out.with_name(f"warm-{job}.amc")
+    save_motion(Motion(skeleton=skeleton, rotations=rest, root_translation=np.zeros((10, 3)), fps=120.0), warm)
+    work(warm, out.with_name(f"warm-{job}-out.amc"))
     with PeakMemory() as memory:
         start = time.perf_counter()
-        save_motion(work(load_motion(src)), out)
+        work(src, out)
         seconds = time.perf_counter() - start
     print(f"{seconds:.4f} {memory.above_entry:.1f}")
 

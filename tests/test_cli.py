@@ -312,3 +312,32 @@ def test_regress_again_onto_its_own_output_and_not_onto_another_skeleton(cmu, tm
     shutil.copy(FIXTURES / "cmu" / "105.asf", tmp_path / "out.asf")
     one_line_error(run("regress", keypoints, "-o", out), "out.asf", "another skeleton", "out.amc")
     assert (tmp_path / "out.asf").read_bytes() == (FIXTURES / "cmu" / "105.asf").read_bytes() != written
+
+
+@pytest.mark.parametrize("command", ["project", "denoise"])
+def test_project_and_denoise_of_an_amc_read_and_write_it_a_block_at_a_time(cmu, tmp_path, monkeypatch, command):
+    """On the prior's own rig, ``project`` and ``denoise`` read, work and write an ``.amc`` a block of
+    frames at a time: the file they write is the one the whole motion gives; a bad value in the
+    last frame is named in one line before anything is written; a ``.bvh`` output gathers the blocks."""
+    from posefield.fit.denoise import denoise
+    from posefield.io import amc as amc_module
+    from posefield.prior.motions.apply import project_motion
+    from posefield.prior.registry import get_prior
+
+    monkeypatch.setattr(amc_module, "BLOCK_CHARS", 2000)  # blocks of a few frames
+    src = cmu / "05_17.amc"
+    motion = load_motion(src)
+    prior = get_prior("ndf", motion.skeleton)
+    expected = project_motion(motion, prior)[0] if command == "project" else denoise(motion, prior)
+    save_motion(expected, tmp_path / "expected.amc")
+    for suffix in (".amc", ".bvh"):
+        result = run(command, src, "-o", tmp_path / f"out{suffix}")
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "out.amc").read_bytes() == (tmp_path / "expected.amc").read_bytes()
+    np.testing.assert_allclose(load_motion(tmp_path / "out.bvh").joint_positions(), expected.joint_positions(), atol=1e-5)
+    lines = src.read_text().rstrip("\n").split("\n")
+    name, *values = lines[-1].split()
+    bad = cmu / "05_99.amc"
+    bad.write_text("\n".join(lines[:-1] + [" ".join([name, "1e999"] + values[1:])]) + "\n")
+    one_line_error(run(command, bad, "-o", tmp_path / "bad.amc"), f"05_99.amc:{len(lines)}")
+    assert not (tmp_path / "bad.amc").exists() and not (tmp_path / "bad.asf").exists()

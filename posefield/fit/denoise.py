@@ -6,6 +6,7 @@ import itertools
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
+import torch
 
 from posefield.data.filtering import clip_hemisphere_signs
 from posefield.data.frames import ForwardFrames
@@ -81,6 +82,8 @@ def denoise_blocks(clip: MotionBlocks, prior: PosePrior, config: PositionFitConf
     result = dataclasses.replace(header, source={**header.source, "denoised_with": prior.name,
                                                  "estimated_noise_deg": float(np.degrees(noise))})
 
+    workers = torch.get_num_threads()  # (the blocks may be asked for where torch runs on one thread: a writer)
+
     def blocks() -> Iterator[Motion]:
         rotation_blocks, translation_blocks = itertools.tee(clip.blocks())
         rotations = ForwardFrames((b.rotations for b in rotation_blocks), num_frames, (header.skeleton.num_joints, 4))
@@ -88,7 +91,7 @@ def denoise_blocks(clip: MotionBlocks, prior: PosePrior, config: PositionFitConf
         targets = MotionPoints(header, rotations, translation)  # posed a window at a time
         observed = np.ones(targets.shape[1], dtype=bool)
         for q, t in fit_windows(header.skeleton, targets, observed, rotations, translation, header.fps, prior,
-                                config, None, noise, signs):
+                                config, None, noise, signs, workers):
             yield dataclasses.replace(result, rotations=q, root_translation=t, source=dict(result.source))
 
     return MotionBlocks(result, blocks, num_frames)

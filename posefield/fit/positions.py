@@ -166,13 +166,13 @@ def fit_positions(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_
 def fit_windows(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_weights: np.ndarray,
                 init_rotations: ForwardFrames, init_translation: ForwardFrames, fps: float, prior: PosePrior,
                 config: PositionFitConfig, floor: Floor | None, noise: float | None,
-                signs: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                signs: np.ndarray, workers: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Rotations and root translation whose joints match ``targets`` (weighted by ``point_weights``),
     a block of finished frames at a time.
 
-    Windows of ``config.window`` frames are fitted independently, each on one torch thread, as
-    many at once as torch has threads (``torch.get_num_threads()``), and blended where they
-    overlap; the result does not depend on the thread count. Each window's start and targets
+    Windows of ``config.window`` frames are fitted independently, each on one torch thread,
+    ``workers`` at once, and blended where they overlap; the result does not depend on the
+    thread count. Each window's start and targets
     are read as it is handed to a thread, and the frames before them are released, so a clip
     read block by block (:class:`ForwardFrames`) is never held whole.
 
@@ -192,9 +192,11 @@ def fit_windows(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_we
             of the rotations, or measured on another rig: :func:`posefield.fit.denoise.denoise_mapped`);
             ``None``: unknown (the weights as given).
         signs: (T, J, 1) :func:`posefield.data.filtering.hemisphere_signs` of ``init_rotations``.
-    Yields:
-        consecutive blocks of (n, J, 4) float64 fitted quaternions and (n, 3) float64 root
-        translation, metres; T frames in all.
+        workers: windows fitted at once (default: torch's thread count at the call, not when
+            the frames are asked for, which a writer may do on one thread).
+    Returns:
+        an iterator over consecutive blocks of (n, J, 4) float64 fitted quaternions and (n, 3)
+        float64 root translation, metres, T frames in all, fitted as they are asked for.
     """
     num_frames = len(init_rotations)
     windows = plan_windows(num_frames, config.window, config.overlap)
@@ -244,8 +246,12 @@ def fit_windows(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_we
         with torch.no_grad():
             return variables.rotations().double().numpy(), variables.translation().double().numpy()
 
-    workers = torch.get_num_threads()
-    with single_threaded_torch():
-        results = tqdm(in_order(fit_window, inputs(), workers), total=len(windows), desc="fitting", unit="window",
-                       disable=not show)
-        yield from stitch(windows, results, num_frames)
+    workers = torch.get_num_threads() if workers is None else workers
+
+    def fitted() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        with single_threaded_torch():
+            results = tqdm(in_order(fit_window, inputs(), workers), total=len(windows), desc="fitting", unit="window",
+                           disable=not show)
+            yield from stitch(windows, results, num_frames)
+
+    return fitted()

@@ -11,6 +11,7 @@ comments), and reads it back; a file without that line runs at 120 fps (the CMU 
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from pathlib import Path
@@ -25,7 +26,7 @@ from posefield.io.asf import (ROOT, angle_scale, describe_skeleton, format_asf, 
 from posefield.io.atomic import atomic_open
 from posefield.io.fixed_point import fixed_point_text
 from posefield.io.outputs import files_of, refuse_inputs
-from posefield.motion import Motion
+from posefield.motion import Motion, MotionBlocks
 from posefield.rotations import canonical_hemisphere, rotmat_to_quaternion
 from posefield.rotations.euler import CHUNK_FRAMES, ChannelCurves, channels_to_quaternion, conjugate_by
 from posefield.skeleton.skeleton import Skeleton
@@ -397,61 +398,101 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float | None 
         a :class:`Motion` (canonical rotations, root translation in metres) with
         ``source = {"path", "format": "amc", "subject", "asf"}``.
     """
+    header = _header(Path(path), asf, fps)
+    rotations, translation = _read_pose(Path(path), header.skeleton, header.source["asf"])
+    return dataclasses.replace(header, rotations=rotations, root_translation=translation)
+
+
+def read_amc_blocks(path: str | Path, asf: str | Path | None = None, fps: float | None = None) -> MotionBlocks:
+    """An AMC motion (as :func:`read_amc`) read a block of about 8,000 frames at a time at each
+    pass, so that a job over it never holds it whole. A file the block reader does not take
+    (:func:`_regular_blocks`: comments between frames, bones in varying order …) is read whole,
+    line by line, once the pass reaches the block where it differs; its problem, if it has one,
+    is named then (before any output is written, as outputs are written whole or not at all)."""
     path = Path(path)
+    header = _header(path, asf, fps)
+    counts = _value_counts(header.skeleton.meta["asf"])
+    whole: list[Motion] = []  # the motion read line by line, once a pass found the file irregular
+
+    def blocks() -> Iterator[Motion]:
+        done = 0
+        if not whole:
+            try:
+                for unit, values in _regular_blocks(path, counts):
+                    rotations, translation = _pose(header.skeleton, values, unit)
+                    yield dataclasses.replace(header, rotations=rotations, root_translation=translation,
+                                              source=dict(header.source))
+                    done += len(rotations)
+                return
+            except _Irregular:
+                whole.append(read_amc(path, header.source["asf"], header.fps))
+        yield from MotionBlocks.of(whole[0].slice(slice(done, None)) if done else whole[0]).blocks()
+
+    return MotionBlocks(header, blocks)
+
+
+def _header(path: Path, asf: str | Path | None, fps: float | None) -> Motion:
+    """The skeleton, rate and source of the AMC ``path`` (see :func:`read_amc`), with no frames."""
     candidates = asf_candidates(path) if asf is None else [Path(asf)]
     asf_path = next((c for c in candidates if c.is_file()), None)
     if asf_path is None:
         tried = " or ".join(c.name for c in candidates)
         raise MotionFormatError(path, f"no ASF skeleton found (no {tried}); name the skeleton with --asf")
     skeleton = read_asf(asf_path)
-    rotations, translation = _read_pose(path, skeleton, str(asf_path))
     if fps is None:
         fps = header_fps(path) or DEFAULT_FPS
-    return Motion(skeleton=skeleton, rotations=rotations, root_translation=translation, fps=float(fps),
-                  source={"path": str(path), "format": "amc", "subject": subject_of(path), "asf": str(asf_path)})
+    return Motion(skeleton=skeleton, rotations=np.zeros((0, skeleton.num_joints, 4)), root_translation=np.zeros((0, 3)),
+                  fps=float(fps), source={"path": str(path), "format": "amc", "subject": subject_of(path),
+                                          "asf": str(asf_path)})
 
 
 # ----------------------------------------------------------------------------- writing
 
-def amc_text(motion: Motion, description: dict) -> Iterator[str]:
-    """The AMC text of ``motion`` on the skeleton ``description``, in pieces of
-    :data:`CHUNK_FRAMES` frames after the header (a long clip's text is never held whole).
+def amc_text(clip: MotionBlocks, description: dict) -> Iterator[str]:
+    """The AMC text of ``clip`` on the skeleton ``description``, in pieces of at most
+    :data:`CHUNK_FRAMES` frames after the header, made as its blocks come (a long clip's text
+    is never held whole, nor a clip read block by block).
 
     Degrees, frames numbered from 1, the rate in a ``# posefield fps`` header comment; root
     translation in the ASF's raw length units; Euler branches chosen for continuity
     (:class:`ChannelCurves`). Numbers are ``%d`` (frames) and ``%.6f`` (values, rounded first:
     no ``-0.000000``), formatted by numpy (:func:`posefield.io.fixed_point.fixed_point_text`).
     """
+    header = clip.header
     target = skeleton_from_description(description)
     counts = _value_counts(description)
     bones = [j for j, name in enumerate(target.names) if counts[name]]
     names = [target.names[j] for j in bones]
-    sources = [0 if name == ROOT else motion.skeleton.index(name) for name in names]
+    sources = [0 if name == ROOT else header.skeleton.index(name) for name in names]
     frames = rotmat_to_quaternion(torch.as_tensor(target.axes[bones])).numpy()  # C of each bone: R = Cᵀ · L · C
     layouts = [_rotation_columns(description, name) for name in names]
     curves = ChannelCurves([order for order, _ in layouts])
     translation = _translation_columns(description)
     separators = [""] + [f"\n{name} " if k == 0 else " " for name in names for k in range(counts[name])] + ["\n"]
     decimals = [0] + [6] * (len(separators) - 2)
-    yield (f"# AMC file written by posefield\n# {FPS_COMMENT} {np.format_float_positional(motion.fps, trim='-')}\n"
+    yield (f"# AMC file written by posefield\n# {FPS_COMMENT} {np.format_float_positional(header.fps, trim='-')}\n"
            ":FULLY-SPECIFIED\n:DEGREES\n")
-    for start in range(0, motion.num_frames, CHUNK_FRAMES):
-        part = slice(start, start + CHUNK_FRAMES)
-        local = conjugate_by(motion.rotations[part, sources], frames, inverse=True)  # (n, K, 4)
-        out = {name: np.zeros((len(local), counts[name])) for name in names}
-        for name, (_, columns), angles in zip(names, layouts, curves(local)):
-            out[name][:, columns] = angles
-        out[ROOT][:, translation] = motion.root_translation[part] / length_scale(description)
-        table = np.concatenate([np.arange(start + 1.0, start + len(local) + 1)[:, None], *out.values()], axis=1)
-        yield fixed_point_text(table, decimals, separators)
+    written = 0
+    for block in clip.blocks():
+        for start in range(0, block.num_frames, CHUNK_FRAMES):
+            part = slice(start, start + CHUNK_FRAMES)
+            local = conjugate_by(block.rotations[part, sources], frames, inverse=True)  # (n, K, 4)
+            out = {name: np.zeros((len(local), counts[name])) for name in names}
+            for name, (_, columns), angles in zip(names, layouts, curves(local)):
+                out[name][:, columns] = angles
+            out[ROOT][:, translation] = block.root_translation[part] / length_scale(description)
+            numbers = np.arange(written + 1.0, written + len(local) + 1)[:, None]
+            yield fixed_point_text(np.concatenate([numbers, *out.values()], axis=1), decimals, separators)
+            written += len(local)
 
 
-def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:
+def write_amc(motion: Motion | MotionBlocks, path: str | Path, asf_path: str | Path | None = None) -> list[Path]:
     """Write ``motion`` as an AMC file (:func:`amc_text`) and its ASF skeleton, atomically (both or neither).
 
     Args:
-        motion: any motion; a skeleton read from an ASF is written back as it was, any other
-            one as derived by :func:`posefield.io.asf.describe_skeleton`.
+        motion: any motion, whole or block by block (written as its blocks come); a skeleton
+            read from an ASF is written back as it was, any other one as derived by
+            :func:`posefield.io.asf.describe_skeleton`.
         path: the ``.amc`` to write.
         asf_path: the skeleton file; default: ``path`` with suffix ``.asf``.
     Returns:
@@ -462,12 +503,13 @@ def write_amc(motion: Motion, path: str | Path, asf_path: str | Path | None = No
     """
     path = Path(path)
     asf_path = path.with_suffix(".asf") if asf_path is None else Path(asf_path)
-    refuse_inputs([path, asf_path], files_of(motion))
-    description = describe_skeleton(motion.skeleton)
+    clip = motion if isinstance(motion, MotionBlocks) else MotionBlocks.of(motion, CHUNK_FRAMES)
+    refuse_inputs([path, asf_path], files_of(clip.header))
+    description = describe_skeleton(clip.header.skeleton)
     asf_text = skeleton_file_text(asf_path, description, path)
     with atomic_open(asf_path) as asf_handle, atomic_open(path) as amc_handle:
         asf_handle.write(asf_text)
-        amc_handle.writelines(amc_text(motion, description))
+        amc_handle.writelines(amc_text(clip, description))
     return [path, asf_path]
 
 

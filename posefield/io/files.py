@@ -14,7 +14,7 @@ from posefield.errors import MotionFormatError
 from posefield.io.formats import MOTION_SUFFIXES, load_motion
 from posefield.io.outputs import check_output
 from posefield.limits import FILE_FPS
-from posefield.motion import Motion
+from posefield.motion import Motion, MotionBlocks
 from posefield.skeleton import Skeleton
 
 
@@ -31,6 +31,27 @@ def read_motion(path: Path, asf: Path | None = None, fps: float | None = None) -
         motion = load_motion(path)
     if fps is not None:
         return dataclasses.replace(motion, fps=fps)
+    return _claimed_rate(path, motion)
+
+
+def read_motion_blocks(path: Path, asf: Path | None = None, fps: float | None = None) -> MotionBlocks:
+    """:func:`read_motion`, read a block at a time at each pass where the format allows it
+    (``.amc``: :func:`posefield.io.amc.read_amc_blocks`), else read whole and handed on in blocks."""
+    if path.suffix.lower() != ".amc":
+        return MotionBlocks.of(read_motion(path, asf, fps))
+    if not path.is_file():
+        raise MotionFormatError(path, "no such file")
+    from posefield.io.amc import read_amc_blocks
+
+    clip = read_amc_blocks(path, asf, fps)
+    if fps is None:
+        _claimed_rate(path, clip.header)
+    return clip
+
+
+def _claimed_rate(path: Path, motion: Motion) -> Motion:
+    """``motion`` (read from ``path``) unless the rate it claims is outside
+    :data:`posefield.limits.FILE_FPS`: a broken header, refused."""
     low, high = FILE_FPS
     if not low <= motion.fps <= high:
         raise MotionFormatError(path, f"claims {motion.fps:g} frames per second, outside {low:g}-{high:g} "

@@ -8,7 +8,7 @@ from typing import Iterator
 import torch
 
 from posefield.errors import MotionFormatError
-from posefield.motion import Motion
+from posefield.motion import Motion, MotionBlocks
 from posefield.skeleton import Skeleton
 
 MOTION_SUFFIXES = (".amc", ".bvh", ".npz")
@@ -62,17 +62,21 @@ def _read_motion(path: Path, asf: str | Path | None, **options) -> Motion:
     raise MotionFormatError(path, f"unknown motion format {suffix!r} (expected one of {', '.join(MOTION_SUFFIXES)})")
 
 
-def save_motion(motion: Motion, path: str | Path, **options) -> list[Path]:
-    """Write a motion atomically; returns the files written (an ``.amc`` also writes its ``.asf``)."""
+def save_motion(motion: Motion | MotionBlocks, path: str | Path, **options) -> list[Path]:
+    """Write a motion atomically; returns the files written (an ``.amc`` also writes its ``.asf``).
+    A motion given block by block is written as its blocks come to an ``.amc``, gathered whole
+    for the other formats (whose writers need the whole clip)."""
     with single_threaded_torch():
         return _write_motion(motion, Path(path), **options)
 
 
-def _write_motion(motion: Motion, path: Path, **options) -> list[Path]:
+def _write_motion(motion: Motion | MotionBlocks, path: Path, **options) -> list[Path]:
     suffix = path.suffix.lower()
     if suffix == ".amc":
         from posefield.io.amc import write_amc
         return write_amc(motion, path, **options)
+    if isinstance(motion, MotionBlocks) and suffix in MOTION_SUFFIXES:
+        motion = motion.gather()
     if suffix == ".bvh":
         from posefield.io.bvh import write_bvh
         return write_bvh(motion, path, **options)

@@ -10,31 +10,44 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
 
 from posefield.errors import MotionFormatError, SkeletonMismatchError
 from posefield.fit.keypoints import ViewSettings
-from posefield.io.files import motion_output, native_suffix, read_motion
+from posefield.io.files import motion_output, native_suffix, read_motion, read_motion_blocks
 from posefield.io.formats import load_skeleton, save_motion
 from posefield.io.outputs import check_output, files_of
-from posefield.motion import Motion
+from posefield.motion import Motion, MotionBlocks
 from posefield.prior.base import PosePrior
-from posefield.prior.motions.mapping import PriorRig, choose_prior, rest_motion
+from posefield.prior.motions.mapping import PriorRig, choose_prior, own_rig_prior, rest_motion
 from posefield.prior.registry import get_prior
 from posefield.skeleton import Skeleton
 
 Log = Callable[[str], None]
+M = TypeVar("M", Motion, MotionBlocks)
 
 
-def with_frames(motion: Motion, src: Path, job: str) -> Motion:
-    """``motion`` if it has frames; a header-only file (``Frames: 0``) gives ``job`` nothing to
-    work on: :class:`MotionFormatError` naming ``src``."""
+def with_frames(motion: M, src: Path, job: str) -> M:
+    """``motion`` (whole or block by block) if it has frames; a header-only file (``Frames: 0``)
+    gives ``job`` nothing to work on: :class:`MotionFormatError` naming ``src``. (An ``.amc``
+    read block by block holds frames: its reader refuses a file without any.)"""
     if motion.num_frames == 0:
         raise MotionFormatError(src, f"has no frames: nothing to {job}")
     return motion
+
+
+def own_rig_blocks(src: Path, asf: Path | None, prior: str, job: str) -> tuple[MotionBlocks, PosePrior | None]:
+    """The motion in ``src``, read a block at a time where the format allows, and the prior
+    ``prior`` names where it models the motion's own rig (``None``: it needs a rig map, whose
+    calibration takes the whole motion)."""
+    clip = with_frames(read_motion_blocks(src, asf), src, job)
+    try:
+        return clip, own_rig_prior(prior, clip.header.skeleton)
+    except SkeletonMismatchError:
+        return clip, None
 
 
 def on_prior_rig(motion: Motion, prior: PosePrior, mapped: PriorRig | None,
@@ -65,33 +78,43 @@ def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
     mean number of steps."""
     from posefield.prior.motions.apply import project_motion
 
-    motion = with_frames(read_motion(src, asf), src, "project")
-    target = motion_output(out, src.suffix.lower(), files_of(motion), motion.skeleton)
-    model, mapped = choose_prior(prior, motion, rig_map, note)
+    clip, model = own_rig_blocks(src, asf, prior, "project")
+    target = motion_output(out, src.suffix.lower(), files_of(clip.header), clip.header.skeleton)
     results = []
 
     def work(m: Motion, p: PosePrior) -> Motion:
         projected, distance, steps = project_motion(m, p)
-        results.append((distance, steps))
+        results.append((len(distance), float(distance.sum()), float(steps.sum())))
         return projected
 
-    projected = on_prior_rig(motion, model, mapped, work)
-    distance, steps = results[0]
-    return save_motion(projected, target), motion.num_frames, float(distance.mean()), float(steps.mean())
+    if model is not None:  # a frame at a time, read and written a block at a time
+        written = save_motion(MotionBlocks(clip.header, lambda: (work(block, model) for block in clip.blocks())), target)
+    else:
+        motion = clip.gather()
+        model, mapped = choose_prior(prior, motion, rig_map, note)
+        written = save_motion(on_prior_rig(motion, model, mapped, work), target)
+    frames, distance, steps = (sum(column) for column in zip(*results))
+    return written, frames, distance / frames, steps / frames
 
 
 def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = None,
                  log: Log | None = None, rig_map: Path | None = None, note: Log | None = None) -> list[Path]:
     """Denoise the motion in ``src`` with the prior ``prior`` names and write it to ``out``;
     ``log`` (if given) hears the input's estimated noise level, ``note`` of a rig mapping."""
-    from posefield.fit.denoise import denoise, denoise_mapped
+    from posefield.fit.denoise import denoise_blocks, denoise_mapped
 
-    motion = with_frames(read_motion(src, asf), src, "denoise")
-    target = motion_output(out, src.suffix, files_of(motion), motion.skeleton)
-    model, mapped = choose_prior(prior, motion, rig_map, note)
-    result = denoise(motion, model) if mapped is None else denoise_mapped(motion, model, mapped)
+    clip, model = own_rig_blocks(src, asf, prior, "denoise")
+    target = motion_output(out, src.suffix, files_of(clip.header), clip.header.skeleton)
+    if model is not None:  # read, fitted and written a block at a time
+        result = denoise_blocks(clip, model)
+        noise = result.header.source["estimated_noise_deg"]
+    else:
+        motion = clip.gather()
+        model, mapped = choose_prior(prior, motion, rig_map, note)
+        result = denoise_mapped(motion, model, mapped)
+        noise = result.source["estimated_noise_deg"]
     if log is not None:
-        log(f"{src.name}: estimated noise {result.source['estimated_noise_deg']:.2f}° per rotation channel")
+        log(f"{src.name}: estimated noise {noise:.2f}° per rotation channel")
     return save_motion(result, target)
 
 

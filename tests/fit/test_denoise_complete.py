@@ -118,3 +118,37 @@ def test_the_hidden_joints_come_from_exemplars_that_match_the_observed_ones(walk
                                neighbours=1, smoothing_s=0.0)
     dot = np.abs((guess[:, hidden[0]] * walk.rotations[:, hidden[0]]).sum(axis=-1))
     np.testing.assert_allclose(dot, 1.0, atol=1e-5)
+
+
+def test_a_clip_denoised_block_by_block_is_read_forward_and_equals_the_whole(skeleton, stand_in_prior):
+    """``denoise_blocks`` reads the clip a block at a time (one pass for the noise level and the
+    hemisphere signs, one for the fit) and hands the result on as the windows finish it: the
+    frames read ahead of those handed on stay within a few windows whatever the clip's length,
+    and the motion is ``denoise``'s, bit for bit."""
+    from posefield.fit.denoise import denoise_blocks
+    from posefield.motion import MotionBlocks
+
+    noisy = noisy_copy(make_motion(skeleton, num_frames=400), 6.0, seed=3)
+    config = dataclasses.replace(DENOISE_DEFAULTS, steps=5, window=64, overlap=16, progress=False)
+    whole = denoise(noisy, stand_in_prior, config)
+    read = []
+
+    def blocks():
+        for block in MotionBlocks.of(noisy, 7).blocks():
+            read.append(block.num_frames)
+            yield block
+
+    result = denoise_blocks(MotionBlocks(noisy.slice(slice(0, 0)), blocks), stand_in_prior, config)
+    assert sum(read) == 2 * noisy.num_frames  # two passes so far: signs, noise
+    assert result.header.source["estimated_noise_deg"] == whole.source["estimated_noise_deg"]
+    read.clear()
+    ahead, done, parts = 0, 0, []
+    for part in result.blocks():
+        ahead = max(ahead, sum(read) - done)
+        done += part.num_frames
+        parts.append(part)
+    assert done == noisy.num_frames == sum(read)
+    assert ahead <= 3 * config.window + 7  # windows in flight and one block: not the clip
+    np.testing.assert_array_equal(np.concatenate([p.rotations for p in parts]), whole.rotations)
+    np.testing.assert_array_equal(np.concatenate([p.root_translation for p in parts]), whole.root_translation)
+    assert all(p.fps == noisy.fps and p.skeleton is noisy.skeleton for p in parts)

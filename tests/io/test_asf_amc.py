@@ -369,3 +369,51 @@ def test_writing_an_amc_never_replaces_the_skeleton_file_of_another_rig(tmp_path
     with pytest.raises(MotionFormatError, match="another skeleton"):
         write_amc(same, tmp_path / "broken.amc")
 
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_a_clip_read_block_by_block_is_the_clip(tmp_path, monkeypatch, clip):
+    """``read_amc_blocks`` gives ``read_amc``'s motion in blocks, at every pass: for a regular file
+    (blocks of a few frames), and for one whose last frame lists its bones in another order (read
+    line by line from there on); a bad value in the last frame is named when a pass reaches it."""
+    monkeypatch.setattr(amc_module, "BLOCK_CHARS", 700)
+    asf = amc_module.asf_candidates(clip)[-1]
+    whole = read_amc(clip)
+    lines = read_text(clip).rstrip("\n").split("\n")
+    frame = [i for i, line in enumerate(lines) if line.strip().isdigit()][-1]
+    swapped = lines[:frame + 1] + lines[frame + 2:frame + 0:-1] + lines[frame + 3:]
+    irregular = tmp_path / "irregular.amc"
+    irregular.write_text("\n".join(swapped) + "\n")
+    for path in (clip, irregular):
+        blocks = amc_module.read_amc_blocks(path, asf)
+        assert blocks.header.num_frames == 0 and blocks.header.fps == whole.fps
+        for _ in range(2):  # a job's passes
+            parts = list(blocks.blocks())
+            assert len(parts) >= (2 if path == clip else 1)
+            np.testing.assert_array_equal(np.concatenate([p.rotations for p in parts]), whole.rotations)
+            np.testing.assert_array_equal(np.concatenate([p.root_translation for p in parts]), whole.root_translation)
+    bad = tmp_path / "bad.amc"
+    name, *values = lines[-1].split()
+    bad.write_text("\n".join(lines[:-1] + [" ".join([name, "nan"] + values[1:])]) + "\n")
+    blocks = amc_module.read_amc_blocks(bad, asf)
+    with pytest.raises(MotionFormatError, match=rf"bad\.amc:{len(lines)}: .*NaN"):
+        list(blocks.blocks())
+
+
+def test_a_clip_written_block_by_block_is_the_whole_clips_text(tmp_path):
+    """``write_amc`` of a motion given block by block (uneven blocks, as a fit hands them on) writes
+    the text of the whole motion, and asks for the blocks once."""
+    from posefield.motion import MotionBlocks
+
+    motion = read_amc(AMC_05)
+    write_amc(motion, tmp_path / "whole.amc")
+    calls = []
+
+    def blocks():
+        calls.append(1)
+        for start, stop in ((0, 1), (1, 8), (8, 9), (9, motion.num_frames)):
+            yield motion.slice(slice(start, stop))
+
+    write_amc(MotionBlocks(motion.slice(slice(0, 0)), blocks), tmp_path / "blocks.amc")
+    assert calls == [1]
+    assert (tmp_path / "blocks.amc").read_bytes() == (tmp_path / "whole.amc").read_bytes()

@@ -206,6 +206,13 @@ def _shipped_of_kind(kind: str) -> list[str]:
     return [default] * (default in names) + [n for n in names if n != default]
 
 
+def own_rig_prior(spec: str, skeleton: Skeleton) -> PosePrior:
+    """The prior ``spec`` names (as :func:`choose_prior` takes it) where it models ``skeleton``'s
+    rig: no map, so the motion's frames are not needed to choose it. Raises
+    :class:`SkeletonMismatchError` where it models another rig (:func:`choose_prior` maps it)."""
+    return no_prior(skeleton) if spec == "none" else get_prior(spec, skeleton)
+
+
 def choose_prior(spec: str, motion: Motion, rig_map_file: Path | None = None,
                  notify: Callable[[str], None] | None = None) -> tuple[PosePrior, PriorRig | None]:
     """The prior ``spec`` names for ``motion``, and the map onto its rig where it models another.
@@ -226,10 +233,8 @@ def choose_prior(spec: str, motion: Motion, rig_map_file: Path | None = None,
     from posefield.prior.checkpoint import load_prior
 
     skeleton = motion.skeleton
-    if spec == "none":
-        return no_prior(skeleton), None
     try:
-        return get_prior(spec, skeleton), None
+        return own_rig_prior(spec, skeleton), None
     except SkeletonMismatchError as exc:
         mismatch = exc
     entries = read_rig_map(rig_map_file) if rig_map_file is not None else []
