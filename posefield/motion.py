@@ -103,10 +103,19 @@ class MotionBlocks:
         return self.num_frames if self.num_frames is not None else sum(b.num_frames for b in self.blocks())
 
     def gather(self) -> Motion:
-        """The whole clip as one motion."""
-        parts = list(self.blocks())
-        if not parts:
-            return self.header.slice(slice(0, 0))
-        return dataclasses.replace(self.header, rotations=np.concatenate([p.rotations for p in parts]),
-                                   root_translation=np.concatenate([p.root_translation for p in parts]),
+        """The whole clip as one motion (filled block by block where :attr:`num_frames` is known)."""
+        if self.num_frames is None:
+            parts = list(self.blocks())
+            rotations = np.concatenate([p.rotations for p in parts] or [self.header.rotations])
+            translation = np.concatenate([p.root_translation for p in parts] or [self.header.root_translation])
+        else:
+            rotations = np.empty((self.num_frames,) + self.header.rotations.shape[1:])
+            translation, row = np.empty((self.num_frames, 3)), 0
+            for part in self.blocks():
+                rotations[row:row + part.num_frames], translation[row:row + part.num_frames] = (
+                    part.rotations, part.root_translation)
+                row += part.num_frames
+            if row != self.num_frames:
+                raise ValueError(f"the blocks hold {row} frames, not {self.num_frames}")
+        return dataclasses.replace(self.header, rotations=rotations, root_translation=translation,
                                    source=dict(self.header.source))

@@ -1,7 +1,8 @@
 """A clip's frames read forward, block by block: whole-clip arithmetic on a clip never held whole."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections import deque
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -76,3 +77,25 @@ class ForwardFrames:
         if len(parts) > 1:
             self._held = np.concatenate(parts)
 
+
+
+def unzip(blocks: Iterable[tuple[np.ndarray, ...]], count: int) -> tuple[Iterator[np.ndarray], ...]:
+    """``count`` iterators over the fields of a stream of ``count``-tuples (the rotations and the
+    translation of a clip's blocks), each field kept only until its own iterator has taken it
+    (``itertools.tee`` keeps whole runs of blocks taken by every iterator: a clip-sized share of
+    a long clip)."""
+    source = iter(blocks)
+    pending: tuple[deque[np.ndarray], ...] = tuple(deque() for _ in range(count))
+
+    def field(i: int) -> Iterator[np.ndarray]:
+        while True:
+            if not pending[i]:
+                item = next(source, None)
+                if item is None:
+                    return
+                for k in range(count):
+                    pending[k].append(item[k])
+                item = None  # (the generator would keep the last tuple)
+            yield pending[i].popleft()
+
+    return tuple(field(i) for i in range(count))

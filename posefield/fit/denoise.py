@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import torch
 
 from posefield.data.filtering import clip_hemisphere_signs
-from posefield.data.frames import ForwardFrames
+from posefield.data.frames import ForwardFrames, unzip
 from posefield.fit.jitter import motion_jitter
 from posefield.fit.positions import MotionPoints, PositionFitConfig, fit_windows
 from posefield.motion import Motion, MotionBlocks
@@ -85,9 +84,9 @@ def denoise_blocks(clip: MotionBlocks, prior: PosePrior, config: PositionFitConf
     workers = torch.get_num_threads()  # (the blocks may be asked for where torch runs on one thread: a writer)
 
     def blocks() -> Iterator[Motion]:
-        rotation_blocks, translation_blocks = itertools.tee(clip.blocks())
-        rotations = ForwardFrames((b.rotations for b in rotation_blocks), num_frames, (header.skeleton.num_joints, 4))
-        translation = ForwardFrames((b.root_translation for b in translation_blocks), num_frames, (3,))
+        rotation_blocks, translation_blocks = unzip(((b.rotations, b.root_translation) for b in clip.blocks()), 2)
+        rotations = ForwardFrames(rotation_blocks, num_frames, (header.skeleton.num_joints, 4))
+        translation = ForwardFrames(translation_blocks, num_frames, (3,))
         targets = MotionPoints(header, rotations, translation)  # posed a window at a time
         observed = np.ones(targets.shape[1], dtype=bool)
         for q, t in fit_windows(header.skeleton, targets, observed, rotations, translation, header.fps, prior,

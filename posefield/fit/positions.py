@@ -172,9 +172,9 @@ def fit_windows(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_we
 
     Windows of ``config.window`` frames are fitted independently, each on one torch thread,
     ``workers`` at once, and blended where they overlap; the result does not depend on the
-    thread count. Each window's start and targets
-    are read as it is handed to a thread, and the frames before them are released, so a clip
-    read block by block (:class:`ForwardFrames`) is never held whole.
+    thread count. Each window's start and targets are read as it is handed to a thread, and
+    the frames before them are released, so a clip read block by block (:class:`ForwardFrames`)
+    is never held whole.
 
     Args:
         skeleton: the joint tree (J joints, E end sites).

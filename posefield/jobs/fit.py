@@ -88,7 +88,8 @@ def project_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
         return projected
 
     if model is not None:  # a frame at a time, read and written a block at a time
-        written = save_motion(MotionBlocks(clip.header, lambda: (work(block, model) for block in clip.blocks())), target)
+        projected = MotionBlocks(clip.header, lambda: (work(block, model) for block in clip.blocks()), clip.num_frames)
+        written = save_motion(projected, target)
     else:
         motion = clip.gather()
         model, mapped = choose_prior(prior, motion, rig_map, note)

@@ -60,3 +60,36 @@ def test_signs_and_noise_from_blocks_are_the_whole_clips(sizes):
     assert rotation_jitter(blocks_of(quats, sizes), dofs) == rotation_jitter(quats, dofs)
     assert np.isnan(rotation_jitter(blocks_of(quats[:2], sizes), dofs))  # under 3 frames: unknown
     assert clip_hemisphere_signs(iter(())).shape[0] == 0
+
+
+def test_unzipped_fields_are_dropped_once_their_iterator_took_them():
+    """The rotations and translation of a clip's blocks, read by two forward readers: a block
+    is not kept once both have taken it (``itertools.tee`` keeps runs of 57 items)."""
+    import gc
+    import weakref
+
+    from posefield.data.frames import unzip
+
+    made = []
+
+    def block(k: int) -> tuple[np.ndarray, np.ndarray]:
+        pair = (np.full((3, 2), k), np.full((3,), -k))
+        made.append((weakref.ref(pair[0]), weakref.ref(pair[1])))
+        return pair
+
+    def blocks():
+        for k in range(200):
+            yield block(k)
+
+    first, second = unzip(blocks(), 2)
+    for k in range(200):  # (not zip: it keeps its last tuple of items)
+        a, b = next(first), next(second)
+        assert a[0, 0] == k and b[0] == -k
+        del a, b
+        gc.collect()
+        assert sum(ref() is not None for pair in made for ref in pair) == 0
+    assert len(made) == 200
+    made.clear()
+    ahead, behind = unzip(blocks(), 2)
+    assert [int(a[0, 0]) for a in ahead] == list(range(200))  # one iterator ahead: the other's fields wait
+    assert [int(b[0]) for b in behind] == [-k for k in range(200)]
