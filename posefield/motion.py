@@ -71,7 +71,7 @@ class Motion:
                                    root_translation=self.root_translation[frames].copy(), source=dict(self.source))
 
 
-BLOCK_FRAMES = 8192  # frames per block of a clip read or written block by block
+BLOCK_FRAMES = 8192  # frames of a clip taken at a time (MotionBlocks.of, project_motion): bounds temporaries
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

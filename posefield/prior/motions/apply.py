@@ -10,13 +10,12 @@ import torch
 from posefield.errors import PosefieldError
 from posefield.io.atomic import atomic_open
 from posefield.io.formats import single_threaded_torch
-from posefield.motion import Motion
+from posefield.motion import BLOCK_FRAMES, Motion
 from posefield.prior.base import PosePrior, energies
 from posefield.prior.ndf.model import PoseNDF
 from posefield.prior.ndf.projection import project
 from posefield.prior.registry import check_compatible
 
-BLOCK_FRAMES = 8192  # frames projected together by :func:`project_motion`: bounds its temporaries
 
 
 def prior_poses(motion: Motion, prior: PosePrior, frames: slice = slice(None)) -> torch.Tensor:
