@@ -33,7 +33,7 @@ from posefield.skeleton.skeleton import Skeleton
 
 DEFAULT_FPS = 120.0
 FPS_COMMENT = "posefield fps"  # header comment "# posefield fps 30": the rate of an AMC posefield wrote
-BLOCK_CHARS = 1 << 20  # characters of frames parsed together (about 2,000 CMU frames): bounds a block's text, lines and values
+BLOCK_CHARS = 1 << 22  # characters of frames parsed together (about 5,000 CMU frames): bounds a block's text, lines and values
 _FRAME_LINE = re.compile(r"^[ \t]*\d+[ \t]*$", re.MULTILINE)  # a frame number alone on its line
 
 
