@@ -83,12 +83,14 @@ class MotionBlocks:
     Attributes:
         header: the clip's skeleton, frame rate and source, with no frames.
         blocks: () -> the clip's blocks in order, each a :class:`Motion` of the header's skeleton and rate.
-        num_frames: T where it is known without a pass (``None``: count them with :meth:`count`).
+        num_frames: T where it is known before a pass (``None``: a file read block by block).
+        whole: the motion itself where it is held whole (:meth:`of`), which :meth:`gather` returns.
     """
 
     header: Motion
     blocks: Callable[[], Iterator[Motion]]
     num_frames: int | None = None
+    whole: Motion | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def of(cls, motion: Motion, frames: int = BLOCK_FRAMES) -> "MotionBlocks":
@@ -96,14 +98,12 @@ class MotionBlocks:
         def blocks() -> Iterator[Motion]:
             for start in range(0, motion.num_frames, frames):
                 yield motion.slice(slice(start, start + frames))
-        return cls(motion.slice(slice(0, 0)), blocks, motion.num_frames)
-
-    def count(self) -> int:
-        """T: :attr:`num_frames`, else counted in a pass."""
-        return self.num_frames if self.num_frames is not None else sum(b.num_frames for b in self.blocks())
+        return cls(motion.slice(slice(0, 0)), blocks, motion.num_frames, motion)
 
     def gather(self) -> Motion:
         """The whole clip as one motion (filled block by block where :attr:`num_frames` is known)."""
+        if self.whole is not None:
+            return self.whole
         if self.num_frames is None:
             parts = list(self.blocks())
             rotations = np.concatenate([p.rotations for p in parts] or [self.header.rotations])
