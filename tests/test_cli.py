@@ -341,3 +341,14 @@ def test_project_and_denoise_of_an_amc_read_and_write_it_a_block_at_a_time(cmu, 
     bad.write_text("\n".join(lines[:-1] + [" ".join([name, "1e999"] + values[1:])]) + "\n")
     one_line_error(run(command, bad, "-o", tmp_path / "bad.amc"), f"05_99.amc:{len(lines)}")
     assert not (tmp_path / "bad.amc").exists() and not (tmp_path / "bad.asf").exists()
+
+
+def test_denoise_of_a_clip_too_short_to_measure_its_noise_says_so(cmu, tmp_path):
+    """Under 3 frames the noise level is unknown: the log says so instead of printing NaN."""
+    lines = (cmu / "05_17.amc").read_text().split("\n")
+    second = [i for i, line in enumerate(lines) if line.strip().isdigit()][2]
+    (cmu / "05_02.amc").write_text("\n".join(lines[:second]) + "\n")
+    result = run("denoise", cmu / "05_02.amc", "-o", tmp_path / "out.amc")
+    assert result.exit_code == 0, result.output
+    assert "too short to estimate its noise (under 3 frames)" in result.output and "nan" not in result.output
+    assert load_motion(tmp_path / "out.amc").num_frames == 2

@@ -115,7 +115,8 @@ def denoise_file(src: Path, out: Path, prior: str = "ndf", asf: Path | None = No
         result = denoise_mapped(motion, model, mapped)
         noise = result.source["estimated_noise_deg"]
     if log is not None:
-        log(f"{src.name}: estimated noise {noise:.2f}° per rotation channel")
+        log(f"{src.name}: estimated noise {noise:.2f}° per rotation channel" if np.isfinite(noise) else
+            f"{src.name}: too short to estimate its noise (under 3 frames): the fit's weights as given")
     return save_motion(result, target)
 
 
