@@ -49,8 +49,8 @@ def denoise(motion: Motion, prior: PosePrior, config: PositionFitConfig = DENOIS
 def denoise_blocks(clip: MotionBlocks, prior: PosePrior, config: PositionFitConfig = DENOISE_DEFAULTS,
                    noise: float | None = None) -> MotionBlocks:
     """A smoother, more plausible version of a clip, read and made a block at a time (memory
-    bounded whatever the clip's length: a pass over the clip measures its noise, a second one
-    fits it window by window).
+    bounded whatever the clip's length: two passes over the clip take its hemisphere signs and
+    its noise level, a third fits it window by window as the result is asked for).
 
     Every frame's rotations and root translation are optimised together (batched over the
     clip, in overlapping windows for long clips) so that the joints stay close to the
