@@ -31,6 +31,13 @@ def gaussian_kernel(sigma_frames: float, frames: int | None = None) -> np.ndarra
     return k / k.sum()
 
 
+def filter_reach(sigma_frames: float, frames: int) -> int:
+    """How many frames on each side of a frame :func:`gaussian_filter` reads for it (the kernel's
+    radius on a clip of ``frames``; 0 without filtering): a window of a long clip needs those
+    around it."""
+    return len(gaussian_kernel(sigma_frames, frames)) // 2 if sigma_frames > 0 else 0
+
+
 FILTER_CHUNK = 8192  # frames filtered at a time: working memory independent of the clip's length
 
 
@@ -55,7 +62,7 @@ def gaussian_filter(values: np.ndarray, sigma_frames: float, signs: np.ndarray |
         (n, ...) filtered values of the n frames asked for.
     """
     kernel = gaussian_kernel(sigma_frames, len(values)) if sigma_frames > 0 else np.ones(1, dtype=values.dtype)
-    r = len(kernel) // 2
+    r = len(kernel) // 2  # (filter_reach)
     first, last, _ = (frames or slice(None)).indices(len(values))
     out = np.empty((max(last - first, 0),) + values.shape[1:], dtype=dtype or np.result_type(values.dtype, kernel))
     for start in range(first, last, FILTER_CHUNK):

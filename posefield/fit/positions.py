@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from posefield.data.filtering import gaussian_filter, gaussian_kernel, hemisphere_signs, smooth_rotations
+from posefield.data.filtering import filter_reach, gaussian_filter, hemisphere_signs, smooth_rotations
 from posefield.data.frames import ForwardFrames
 from posefield.fit.floor import Floor
 from posefield.fit.jitter import motion_jitter
@@ -210,9 +210,9 @@ def fit_windows(skeleton: Skeleton, targets: np.ndarray | MotionPoints, point_we
     data_weight = config.data_weight / max(gain, MIN_NOISE_GAIN) ** 2
     saturation = config.prior_saturation if prior.energy_is_distance else 0.0
     sigma = config.init_smoothing_s * fps * min(gain, 1.0) ** 0.25
-    reach = len(gaussian_kernel(sigma, num_frames)) // 2 if sigma > 0 else 0  # frames the start filter reads around a window
+    reach = filter_reach(sigma, num_frames)  # frames the start filter reads around a window
 
-    def inputs() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def inputs() -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Each window's start (filtered, in float32, the fit's precision) and targets, in order."""
         for k, w in enumerate(windows):
             start = (torch.as_tensor(smooth_rotations(init_rotations, sigma, np.float32, w, signs)),

@@ -330,8 +330,7 @@ def _read_pose(path: Path, skeleton: Skeleton, asf_name: str) -> tuple[np.ndarra
     try:  # the blocks' raw values (fewer numbers than their rotations), then the clip's arrays once
         blocks = list(_regular_blocks(path, counts))[::-1]
     except _Irregular:
-        unit, values = amc_values(path, skeleton.meta["asf"], asf_name)
-        return _pose(skeleton, values, unit)
+        return _line_by_line_pose(path, skeleton, asf_name)
     num_frames = sum(len(values[ROOT]) for _, values in blocks)
     rotations, translation = np.empty((num_frames, skeleton.num_joints, 4)), np.empty((num_frames, 3))
     row = 0
@@ -341,6 +340,12 @@ def _read_pose(path: Path, skeleton: Skeleton, asf_name: str) -> tuple[np.ndarra
         rotations[part], translation[part] = _pose(skeleton, values, unit)
         row = part.stop
     return rotations, translation
+
+
+def _line_by_line_pose(path: Path, skeleton: Skeleton, asf_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_read_pose` of a file the block reader does not take (:func:`amc_values`)."""
+    unit, values = amc_values(path, skeleton.meta["asf"], asf_name)
+    return _pose(skeleton, values, unit)
 
 
 def _pose(skeleton: Skeleton, values: dict[str, np.ndarray], unit: str) -> tuple[np.ndarray, np.ndarray]:
@@ -404,7 +409,7 @@ def read_amc(path: str | Path, asf: str | Path | None = None, fps: float | None 
 
 
 def read_amc_blocks(path: str | Path, asf: str | Path | None = None, fps: float | None = None) -> MotionBlocks:
-    """An AMC motion (as :func:`read_amc`) read a block of about 8,000 frames at a time at each
+    """An AMC motion (as :func:`read_amc`) read a block of about 5,000 frames at a time at each
     pass, so that a job over it never holds it whole. A file the block reader does not take
     (:func:`_regular_blocks`: comments between frames, bones in varying order …) is read whole,
     line by line, once the pass reaches the block where it differs; its problem, if it has one,
@@ -424,8 +429,10 @@ def read_amc_blocks(path: str | Path, asf: str | Path | None = None, fps: float 
                                               source=dict(header.source))
                     done += len(rotations)
                 return
-            except _Irregular:
-                whole.append(read_amc(path, header.source["asf"], header.fps))
+            except _Irregular:  # (line by line at once: the blocks before this one were regular)
+                rotations, translation = _line_by_line_pose(path, header.skeleton, header.source["asf"])
+                whole.append(dataclasses.replace(header, rotations=rotations, root_translation=translation,
+                                                 source=dict(header.source)))
         yield from MotionBlocks.of(whole[0].slice(slice(done, None)) if done else whole[0]).blocks()
 
     return MotionBlocks(header, blocks)

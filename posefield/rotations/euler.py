@@ -15,7 +15,7 @@ from posefield.rotations.quaternion import rotmat_entries, rotmat_to_quaternion
 
 ROTATION_CHANNELS = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 AXIS_INDEX = {"X": 0, "Y": 1, "Z": 2}  # an axis letter's column in a frame
-CHUNK_FRAMES = 8192  # frames of a joint group converted together by :func:`joint_channels`
+CHUNK_FRAMES = 8192  # frames of a joint group converted together (:class:`ChannelCurves`, the readers)
 
 
 def rotation_order(channels: tuple[str, ...] | list[str]) -> str:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import roma
 
-from posefield.data.filtering import clip_hemisphere_signs, gaussian_filter, hemisphere_signs
+from posefield.data.filtering import clip_hemisphere_signs, filter_reach, gaussian_filter, hemisphere_signs
 from posefield.data.frames import ForwardFrames
 from posefield.fit.jitter import rotation_jitter
 
@@ -42,12 +42,13 @@ def test_forward_frames_read_as_the_array_and_hold_only_what_was_not_released():
 def test_a_window_filtered_from_forward_frames_is_the_whole_clips_filter():
     """The denoising start: a window of the filtered clip read forward equals the whole clip's filter there."""
     quats = roma.random_unitquat((300, 4)).numpy()
+    assert filter_reach(4.0, 300) == 12 and filter_reach(0.0, 300) == 0  # ⌈3σ⌉; none unfiltered
     signs = hemisphere_signs(quats)
     whole = gaussian_filter(quats, 4.0, signs, unit=True)
     frames = ForwardFrames(blocks_of(quats, [11, 50]), 300, (4, 4))
     for w in (slice(0, 90), slice(70, 180), slice(160, 300)):
         np.testing.assert_array_equal(gaussian_filter(frames, 4.0, signs, unit=True, frames=w), whole[w])
-        frames.release(w.stop - 20 - 12)  # the next window's start less the filter's reach (⌈3σ⌉)
+        frames.release(w.stop - 20 - filter_reach(4.0, 300))  # the next window's start less the filter's reach
 
 
 @pytest.mark.parametrize("sizes", [[1], [2, 3], [7], [1000]])

@@ -17,7 +17,6 @@ from posefield.prior.ndf.projection import project
 from posefield.prior.registry import check_compatible
 
 
-
 def prior_poses(motion: Motion, prior: PosePrior, frames: slice = slice(None)) -> torch.Tensor:
     """(n, K, 4) float32 rotations of the prior's joints in ``frames`` (default: all T);
     raises SkeletonMismatchError for another rig."""
